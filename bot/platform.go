@@ -1,0 +1,213 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Platform is the port to one connection: a bot login on one Slack
+// workspace or Discord guild. Adapters in handlers/ implement it.
+type Platform interface {
+	// Kind is KindSlack or KindDiscord.
+	Kind() string
+	// Capabilities says how a public post can be attributed.
+	Capabilities() Capabilities
+	// Send performs op. Errors should be classified with Permanent,
+	// RetryAfter or NotApplied; any other error means the outcome is unknown.
+	Send(ctx context.Context, op *Op) (Result, error)
+	// Find looks for the effect of an op whose outcome is unknown (sent,
+	// then the answer was lost). It reports found=false only when the
+	// platform shows op did not happen.
+	Find(ctx context.Context, op *Op) (res Result, found bool, err error)
+}
+
+// Capabilities of a connection.
+type Capabilities struct {
+	// CustomIdentity: a post can carry a person's name and avatar (Slack
+	// chat:write.customize, Discord webhooks). Otherwise a signature line
+	// is added to the text.
+	CustomIdentity bool
+}
+
+// OpKind names a platform operation.
+type OpKind string
+
+const (
+	OpPostCard        OpKind = "post_card"         // new item card in the internal channel
+	OpUpdateCard      OpKind = "update_card"       // refresh the card in place
+	OpPostNote        OpKind = "post_note"         // text in the internal thread (or admin channel)
+	OpUpdateNote      OpKind = "update_note"       // a mirrored follow-up was edited or deleted
+	OpPostDraftCard   OpKind = "post_draft_card"   // draft card with its preview and actions
+	OpUpdateDraftCard OpKind = "update_draft_card" // refresh the draft card
+	OpPublish         OpKind = "publish"           // the approved public reply
+	OpEditPublic      OpKind = "edit_public"       // a correction of a public reply
+	OpDeletePublic    OpKind = "delete_public"     // a retraction
+	OpNotify          OpKind = "notify"            // a private message to one user
+)
+
+// Creates reports whether op makes a new platform message, so that a retry
+// with an unknown outcome must be reconciled first.
+func (k OpKind) Creates() bool {
+	switch k {
+	case OpPostCard, OpPostNote, OpPostDraftCard, OpPublish:
+		return true
+	}
+	return false
+}
+
+// Op is one platform operation, fully rendered.
+type Op struct {
+	Kind      OpKind
+	Key       string // unique per job ("liaison-job-42"): adapters attach it so Find can match
+	Conn      string
+	Channel   string
+	ThreadID  string // thread to post in (Slack thread_ts, Discord thread channel id)
+	MessageID string // message to update or delete
+	ReplyTo   string // public message being answered
+	UserID    string // OpNotify: who is told
+	After     time.Time
+
+	Card      *Card
+	DraftCard *DraftCard
+	Note      *Note
+	Post      *PublicPost
+}
+
+// Result is what the platform returned.
+type Result struct {
+	MessageID string `json:"message_id,omitempty"`
+	ThreadID  string `json:"thread_id,omitempty"`
+	Link      string `json:"link,omitempty"`
+	// Fallback: the post went out with a signature line, not a custom identity.
+	Fallback       bool   `json:"fallback,omitempty"`
+	FallbackReason string `json:"fallback_reason,omitempty"`
+}
+
+// Card is the internal view of an item, rendered by adapters into Block Kit
+// or an embed with buttons. Its text is already sanitised.
+type Card struct {
+	ItemID      int64
+	Status      ItemStatus
+	Source      string // "community-discord #help"
+	Platform    string // of the public side
+	AuthorName  string
+	AuthorID    string
+	Text        string
+	Truncated   bool
+	Link        string
+	Attachments []Attachment
+	Route       string
+	Tags        []string
+	Assignee    string
+	Edited      bool
+	Deleted     bool
+	History     []HistoryEntry // earlier items from the same member
+	AnsweredBy  string
+	ApprovedBy  string
+	PublicLink  string
+	CreatedAt   time.Time
+}
+
+// HistoryEntry is one earlier item from the same member.
+type HistoryEntry struct {
+	ItemID  int64
+	Status  ItemStatus
+	At      time.Time
+	Snippet string
+}
+
+// DraftCard is the internal view of a draft.
+type DraftCard struct {
+	DraftID    int64
+	ItemID     int64
+	Kind       DraftKind
+	State      DraftState
+	AuthorName string
+	Version    int
+	Preview    PublicPost
+	// Consent: false while the author has no consented profile.
+	Consent       bool
+	NeedsApproval bool
+	ApproverName  string
+	Reason        string
+	PublicLink    string
+}
+
+// Note is a line of text for the internal thread. Text is already safe.
+type Note struct {
+	Text string `json:"text"`
+}
+
+// PublicPost is an attributed public reply exactly as it will appear.
+type PublicPost struct {
+	Username      string // "Alice Martin · Acme", for platforms with custom identity
+	AvatarURL     string
+	Body          string // sanitised reply text, starting with the mention of the member
+	Signature     string // "— Alice Martin, Product Manager at Acme"
+	MentionUserID string // the only user the post may ping
+	OriginalLink  string
+}
+
+// Text is the post's text for a platform with or without custom identity.
+func (p PublicPost) Text(customIdentity bool) string {
+	if customIdentity {
+		return p.Body
+	}
+	return p.Body + "\n" + p.Signature
+}
+
+// SendError classifies a failed Send.
+type SendError struct {
+	Kind  SendErrorKind
+	After time.Duration // RetryAfterKind: what the platform asked for
+	Err   error
+}
+
+// SendErrorKind says what the worker may assume about a failed call.
+type SendErrorKind int
+
+const (
+	// UnknownOutcome: the call may have taken effect.
+	UnknownOutcome SendErrorKind = iota
+	// NotAppliedKind: the call certainly did not take effect; retry later.
+	NotAppliedKind
+	// RetryAfterKind: rate limited; nothing happened; retry after After.
+	RetryAfterKind
+	// PermanentKind: retrying will not help (channel gone, missing permission).
+	PermanentKind
+)
+
+func (e *SendError) Error() string {
+	switch e.Kind {
+	case RetryAfterKind:
+		return fmt.Sprintf("rate limited, retry after %s: %v", e.After, e.Err)
+	case PermanentKind:
+		return fmt.Sprintf("permanent: %v", e.Err)
+	case NotAppliedKind:
+		return fmt.Sprintf("not applied: %v", e.Err)
+	}
+	return fmt.Sprintf("outcome unknown: %v", e.Err)
+}
+
+func (e *SendError) Unwrap() error { return e.Err }
+
+// Permanent marks err as not worth retrying.
+func Permanent(err error) error { return &SendError{Kind: PermanentKind, Err: err} }
+
+// RetryAfter marks err as a rate limit the platform asks to wait out.
+func RetryAfter(d time.Duration, err error) error {
+	return &SendError{Kind: RetryAfterKind, After: d, Err: err}
+}
+
+// NotApplied marks err as a failure that certainly changed nothing.
+func NotApplied(err error) error { return &SendError{Kind: NotAppliedKind, Err: err} }
+
+func classify(err error) *SendError {
+	var se *SendError
+	if errors.As(err, &se) {
+		return se
+	}
+	return &SendError{Kind: UnknownOutcome, Err: err}
+}

@@ -1,0 +1,81 @@
+package bot
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the persistence Liaison needs. Implementations must make every
+// InTx call atomic: a state change and the outbox jobs it causes commit
+// together or not at all.
+type Store interface {
+	// InTx runs fn in one transaction, committed when fn returns nil.
+	InTx(ctx context.Context, fn func(Tx) error) error
+
+	// ClaimJobs leases up to limit runnable jobs to owner until now+lease.
+	// Runnable: pending with RunAt <= now, or running with an expired lease
+	// (its worker died: the job comes back with Uncertain set). A job is never
+	// runnable while an earlier job with the same OrderKey is pending or
+	// running. Two owners never hold the same job. Claiming does not count
+	// as an attempt.
+	ClaimJobs(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]*OutboxJob, error)
+
+	Close() error
+}
+
+// Tx is what a transaction can read and write. Not-found reads return an
+// error matching ErrNotFound.
+type Tx interface {
+	// InsertMessage stores m unless its key exists; it reports whether it
+	// inserted and sets m.ID, CreatedAt as given.
+	InsertMessage(ctx context.Context, m *Message) (bool, error)
+	MessageByKey(ctx context.Context, k MessageKey) (*Message, error)
+	MessageByID(ctx context.Context, id int64) (*Message, error)
+	// UpdateMessage writes ItemID, Text, Attachments, MirrorID, EditedAt, DeletedAt.
+	UpdateMessage(ctx context.Context, m *Message) error
+	MessagesByItem(ctx context.Context, itemID int64) ([]*Message, error)
+
+	CreateItem(ctx context.Context, it *Item) error
+	Item(ctx context.Context, id int64) (*Item, error)
+	// UpdateItem writes every mutable field; UpdatedAt as given.
+	UpdateItem(ctx context.Context, it *Item) error
+	// ItemByThread finds the item whose public thread is (conn, channel, threadID).
+	ItemByThread(ctx context.Context, conn, channel, threadID string) (*Item, error)
+	// ItemByCardThread finds the item discussed in an internal thread.
+	ItemByCardThread(ctx context.Context, conn, thread string) (*Item, error)
+	// ItemsByAuthor lists a member's items on a connection, newest first.
+	ItemsByAuthor(ctx context.Context, conn, authorID string, limit int) ([]*Item, error)
+
+	// CreateDraft inserts d and its versions.
+	CreateDraft(ctx context.Context, d *Draft) error
+	Draft(ctx context.Context, id int64) (*Draft, error)
+	// UpdateDraft writes the mutable fields and inserts versions not stored yet.
+	UpdateDraft(ctx context.Context, d *Draft) error
+	DraftsByItem(ctx context.Context, itemID int64) ([]*Draft, error)
+	// DraftsByAuthorState lists an author's drafts in a state, oldest first.
+	DraftsByAuthorState(ctx context.Context, authorID int64, state DraftState) ([]*Draft, error)
+
+	Profile(ctx context.Context, id int64) (*Profile, error)
+	ProfileByIdentity(ctx context.Context, conn, userID string) (*Profile, error)
+	// SaveProfile inserts (ID 0) or updates p and replaces its identities.
+	// An identity held by another profile is a conflict (ECONFLICT).
+	SaveProfile(ctx context.Context, p *Profile) error
+
+	AppendAudit(ctx context.Context, e *AuditEvent) error
+	AuditFor(ctx context.Context, subject string) ([]*AuditEvent, error)
+
+	// Enqueue inserts j and reports false (inserting nothing) when its
+	// IdemKey exists or its CoalesceKey is held by a pending job.
+	Enqueue(ctx context.Context, j *OutboxJob) (bool, error)
+	Job(ctx context.Context, id int64) (*OutboxJob, error)
+	// CompleteJob marks a job owner holds done with its result. A job owner
+	// no longer holds is a conflict (ECONFLICT).
+	CompleteJob(ctx context.Context, id int64, owner, result string, now time.Time) error
+	// RetryJob releases a job owner holds back to pending at runAt.
+	RetryJob(ctx context.Context, id int64, owner string, runAt time.Time, lastErr string, failed, uncertain bool) error
+	// KillJob marks a job owner holds dead.
+	KillJob(ctx context.Context, id int64, owner, lastErr string, now time.Time) error
+
+	// FirstNotice records key and reports whether it was new.
+	FirstNotice(ctx context.Context, key string, now time.Time) (bool, error)
+}
