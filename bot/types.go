@@ -27,6 +27,7 @@ type Item struct {
 	Channel       string // watched channel (the forum or text channel)
 	ThreadID      string // root message id of the public thread (Slack ts, Discord message or thread id)
 	ThreadChannel string // Discord: the thread channel the conversation lives in, if any
+	RootChannel   string // channel of the first message (a forum post's thread)
 	RootMsgID     string
 	Link          string // permalink to the original message
 	AuthorID      string
