@@ -534,3 +534,42 @@ func displayName(p *Profile, fallback string) string {
 	}
 	return "an approver"
 }
+
+// SeedProfile creates or updates a profile the admin declared in the
+// config, found by its identities. Consent from the config is written
+// consent on file; consent given in the app is kept.
+func (s *Service) SeedProfile(ctx context.Context, in Profile) error {
+	if len(in.Identities) == 0 {
+		return Errorf(EINVALID, "profile %q has no identity", in.Name)
+	}
+	return s.Store.InTx(ctx, func(tx Tx) error {
+		var p *Profile
+		for _, id := range in.Identities {
+			found, err := tx.ProfileByIdentity(ctx, id.Conn, id.UserID)
+			if err == nil {
+				p = found
+				break
+			} else if !errors.Is(err, ErrNotFound) {
+				return err
+			}
+		}
+		now := s.Clock()
+		if p == nil {
+			p = &Profile{CreatedAt: now}
+		}
+		before := jsonOf(map[string]any{"name": p.Name, "role": p.Role, "trusted": p.Trusted})
+		p.Name, p.Title, p.AvatarURL, p.Pronouns = in.Name, in.Title, in.AvatarURL, in.Pronouns
+		p.Role, p.Trusted, p.Identities, p.UpdatedAt = in.Role, in.Trusted, in.Identities, now
+		if in.ConsentedAt != nil && p.ConsentedAt == nil {
+			p.ConsentedAt = in.ConsentedAt
+		}
+		if err := tx.SaveProfile(ctx, p); err != nil {
+			return err
+		}
+		after := jsonOf(map[string]any{"name": p.Name, "role": p.Role, "trusted": p.Trusted})
+		if before == after {
+			return nil
+		}
+		return tx.AppendAudit(ctx, &AuditEvent{At: now, Actor: "config", Action: "profile.seed", Subject: subject("profile", p.ID), Before: before, After: after})
+	})
+}

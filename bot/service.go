@@ -36,6 +36,7 @@ type Service struct {
 	Settings  Settings
 	Clock     Clock
 	Log       *slog.Logger
+	Metrics   Metrics
 
 	kick chan struct{}
 }
@@ -53,7 +54,7 @@ func NewService(store Store, platforms map[string]Platform, router *Router, sett
 	}
 	return &Service{
 		Store: store, Platforms: platforms, Router: router, Settings: settings,
-		Clock: SystemClock, Log: slog.Default(), kick: make(chan struct{}, 1),
+		Clock: SystemClock, Log: slog.Default(), Metrics: noMetrics{}, kick: make(chan struct{}, 1),
 	}
 }
 
@@ -184,6 +185,7 @@ func (s *Service) Receive(ctx context.Context, in Incoming) (Intake, error) {
 	if err != nil {
 		return "", fmt.Errorf("receive %s/%s/%s: %w", in.Conn, in.Channel, in.ID, err)
 	}
+	s.Metrics.Intake(in.Conn, outcome)
 	return outcome, nil
 }
 

@@ -124,6 +124,7 @@ func (w *Worker) run(ctx context.Context, j *OutboxJob) error {
 		}
 		if found {
 			s.Log.Info("outbox job reconciled", "job", j.ID, "kind", j.Kind)
+			s.Metrics.Job(j.Kind, "reconciled")
 			return w.complete(ctx, j, op, res, "")
 		}
 	}
@@ -141,6 +142,7 @@ func (w *Worker) failed(ctx context.Context, j *OutboxJob, err error, reconcilin
 	se := classify(err)
 	switch se.Kind {
 	case RetryAfterKind:
+		w.svc.Metrics.Job(j.Kind, "rate_limited")
 		until := w.svc.Clock().Add(se.After)
 		w.blockedUntil[j.Conn+"/"+j.Channel] = until
 		// A rate limit rejects the call before it happens.
@@ -151,6 +153,7 @@ func (w *Worker) failed(ctx context.Context, j *OutboxJob, err error, reconcilin
 	if j.Attempts+1 >= w.MaxFailures {
 		return w.dead(ctx, j, err.Error())
 	}
+	w.svc.Metrics.Job(j.Kind, "retry")
 	uncertain := se.Kind == UnknownOutcome || (reconciling && j.Uncertain)
 	return w.retry(ctx, j, w.backoff(j), err.Error(), true, uncertain)
 }
@@ -184,6 +187,7 @@ func (w *Worker) complete(ctx context.Context, j *OutboxJob, op *Op, res Result,
 		return s.applyResult(ctx, tx, j, op, res)
 	})
 	if err == nil {
+		s.Metrics.Job(j.Kind, "done")
 		s.wake()
 	}
 	return err
@@ -194,6 +198,7 @@ func (w *Worker) complete(ctx context.Context, j *OutboxJob, op *Op, res Result,
 func (w *Worker) dead(ctx context.Context, j *OutboxJob, reason string) error {
 	s := w.svc
 	s.Log.Warn("outbox job dead", "job", j.ID, "kind", j.Kind, "reason", reason)
+	s.Metrics.Job(j.Kind, "dead")
 	err := s.Store.InTx(ctx, func(tx Tx) error {
 		if err := tx.KillJob(ctx, j.ID, w.Owner, reason, s.Clock()); err != nil {
 			return err
