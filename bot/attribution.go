@@ -12,14 +12,18 @@ const maxUsername = 80
 // the mention of the member it answers, the sanitised body, the signer's
 // name and avatar (platforms with custom identity) or a signature line.
 func Attribute(p *Profile, company, kind, body, memberID, originalLink string) PublicPost {
-	text := Sanitize(strings.TrimSpace(body))
-	if m := Mention(kind, memberID); m != "" {
-		text = m + " " + text
+	reply := Sanitize(strings.TrimSpace(body))
+	mention := Mention(kind, memberID)
+	text := reply
+	if mention != "" {
+		text = mention + " " + reply
 	}
 	return PublicPost{
 		Username:      Username(p.Name, company),
 		AvatarURL:     p.AvatarURL,
 		Body:          text,
+		Mention:       mention,
+		Reply:         reply,
 		Signature:     Signature(p, company),
 		MentionUserID: memberID,
 		OriginalLink:  originalLink,

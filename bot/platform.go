@@ -144,7 +144,9 @@ type Note struct {
 type PublicPost struct {
 	Username      string // "Alice Martin · Acme", for platforms with custom identity
 	AvatarURL     string
-	Body          string // sanitised reply text, starting with the mention of the member
+	Body          string // Mention + " " + Reply: the text as posted
+	Mention       string // platform syntax pinging the member answered ("<@U123>"), or ""
+	Reply         string // the sanitised reply alone; adapters escape it for their markup
 	Signature     string // "— Alice Martin, Product Manager at Acme"
 	MentionUserID string // the only user the post may ping
 	OriginalLink  string
