@@ -1,0 +1,192 @@
+package slackfake
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+)
+
+// blockTypes are the layout blocks Slack accepts (those slack-go knows).
+var blockTypes = map[string]bool{
+	"actions": true, "context": true, "context_actions": true, "divider": true, "file": true,
+	"header": true, "image": true, "input": true, "markdown": true, "rich_text": true,
+	"section": true, "call": true, "video": true, "table": true,
+}
+
+// normalizeBlocks checks a blocks argument the way Slack does at its outline
+// and fills in the block_id and action_id Slack assigns when they are missing.
+// It returns the error code Slack gives: invalid_blocks_format for text that
+// is not a JSON array of objects, invalid_blocks for a block Slack refuses.
+func normalizeBlocks(raw string, limit int) (json.RawMessage, string) {
+	dec := json.NewDecoder(bytes.NewReader([]byte(raw)))
+	dec.UseNumber()
+	var blocks []object
+	if err := dec.Decode(&blocks); err != nil || dec.More() {
+		return nil, "invalid_blocks_format"
+	}
+	if len(blocks) > limit {
+		return nil, "invalid_blocks"
+	}
+	seen := map[string]bool{}
+	for _, b := range blocks {
+		if b == nil {
+			return nil, "invalid_blocks_format"
+		}
+		typ, _ := b["type"].(string)
+		if !blockTypes[typ] {
+			return nil, "invalid_blocks"
+		}
+		id, ok := b["block_id"].(string)
+		switch {
+		case b["block_id"] == nil:
+			id = shortID()
+			b["block_id"] = id
+		case !ok || id == "" || len(id) > 255:
+			return nil, "invalid_blocks"
+		}
+		if seen[id] {
+			return nil, "invalid_blocks"
+		}
+		seen[id] = true
+		if code := normalizeElements(b); code != "" {
+			return nil, code
+		}
+	}
+	out, err := json.Marshal(blocks)
+	if err != nil {
+		return nil, "invalid_blocks_format"
+	}
+	return out, ""
+}
+
+// normalizeElements gives the interactive elements of a block their action_id
+// and checks that action ids are unique in the block.
+func normalizeElements(b object) string {
+	seen := map[string]bool{}
+	for _, el := range elementsOf(b) {
+		typ, _ := el["type"].(string)
+		if typ == "" {
+			return "invalid_blocks"
+		}
+		if !actionable(typ) {
+			continue
+		}
+		id, ok := el["action_id"].(string)
+		switch {
+		case el["action_id"] == nil:
+			id = shortID()
+			el["action_id"] = id
+		case !ok || id == "" || len(id) > 255:
+			return "invalid_blocks"
+		}
+		if seen[id] {
+			return "invalid_blocks"
+		}
+		seen[id] = true
+	}
+	return ""
+}
+
+// elementsOf returns the interactive-capable elements of a block: the
+// elements of an actions block, a section's accessory, an input's element.
+func elementsOf(b object) []object {
+	var out []object
+	switch b["type"] {
+	case "actions", "context_actions":
+		els, _ := b["elements"].([]any)
+		for _, e := range els {
+			if o, ok := e.(object); ok {
+				out = append(out, o)
+			}
+		}
+	case "section":
+		if o, ok := b["accessory"].(object); ok {
+			out = append(out, o)
+		}
+	case "input":
+		if o, ok := b["element"].(object); ok {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func actionable(elementType string) bool {
+	switch elementType {
+	case "image", "plain_text", "mrkdwn":
+		return false
+	}
+	return true
+}
+
+// findElement finds the element with actionID in stored blocks.
+func findElement(blocks json.RawMessage, actionID string) (blockID string, el object, ok bool) {
+	var bs []object
+	if json.Unmarshal(blocks, &bs) != nil {
+		return "", nil, false
+	}
+	for _, b := range bs {
+		for _, e := range elementsOf(b) {
+			if e["action_id"] == actionID {
+				id, _ := b["block_id"].(string)
+				return id, e, true
+			}
+		}
+	}
+	return "", nil, false
+}
+
+// input is an input block of a modal.
+type input struct {
+	blockID, actionID string
+	element           object
+}
+
+// inputsOf lists the input blocks of a view's blocks.
+func inputsOf(blocks []any) []input {
+	var out []input
+	for _, raw := range blocks {
+		b, ok := raw.(object)
+		if !ok || b["type"] != "input" {
+			continue
+		}
+		el, _ := b["element"].(object)
+		if el == nil {
+			continue
+		}
+		bid, _ := b["block_id"].(string)
+		aid, _ := el["action_id"].(string)
+		out = append(out, input{blockID: bid, actionID: aid, element: el})
+	}
+	return out
+}
+
+// textOf returns the text of a text object ({"type":"plain_text","text":…}).
+func textOf(v any) string {
+	if o, ok := v.(object); ok {
+		s, _ := o["text"].(string)
+		return s
+	}
+	return ""
+}
+
+// shortID returns a random id like the ones Slack gives blocks ("P0z+f").
+func shortID() string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+	b := make([]byte, 5)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+// jsonText marshals v for an error message.
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}

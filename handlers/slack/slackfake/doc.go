@@ -1,0 +1,42 @@
+// Package slackfake fakes one Slack workspace on 127.0.0.1 so that the real
+// slack-go client and socketmode client can be exercised end to end, without
+// the network and without a Slack account.
+//
+// It speaks Slack's wire protocols:
+//
+//   - the Web API under /api/<method> (form, query or JSON bodies; the token in
+//     the "token" field or in "Authorization: Bearer"), with Slack's JSON
+//     shapes, its error codes, scope checks and a per-channel rate limit on
+//     chat.postMessage answered by 429 and Retry-After;
+//   - Socket Mode: apps.connections.open gives a ws:// URL that sends hello,
+//     envelopes, websocket PINGs and disconnect frames, and wants an ack per
+//     envelope, redelivering Events API envelopes that were not acked in time;
+//   - HTTP mode: signed POSTs (X-Slack-Signature v0) of events, interactivity
+//     payloads and slash commands to URLs given by SetHTTPEndpoints, with
+//     X-Slack-Retry-Num retries;
+//   - response_url webhooks for interactions and slash commands.
+//
+// Tests act as the workspace's people with Post, Reply, PostFile, Edit, Delete,
+// Join, Click, SubmitView, CloseView and SlashCommand, and look at what the bot
+// did with Messages, Thread, Ephemerals, Views, Calls and Acks. WaitFor and
+// Changes let a test or a live page wait for the next change without polling.
+// Pings tells which mentions Slack would notify for a message.
+//
+// Everything the fake records is safe for concurrent use, and Close stops
+// every goroutine it started.
+//
+// Limits, on purpose: one workspace and one app; public and private channels
+// only (no DMs, MPIMs, Enterprise Grid or shared channels); no files API (a
+// shared file is a link); no home tab, shortcuts, dialogs, attachments actions
+// or select-menu suggestions; blocks are checked for their outline (known
+// block types, unique block_id, counts), not against the whole Block Kit
+// schema; HTTP retries happen at once instead of after 1 and 5 minutes; only
+// the bot's membership decides which message events it receives (as if it
+// subscribed to message.channels and message.groups). The payload shapes
+// follow Slack's documented examples listed in testdata/SOURCES.md.
+//
+// Two clocks are used: Options.Now stamps messages and governs trigger_id
+// expiry, response_url expiry and the rate limit, so tests can move time;
+// ack timeouts, pings and request signatures use the real clock, because the
+// client under test does.
+package slackfake

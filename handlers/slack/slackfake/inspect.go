@@ -1,0 +1,91 @@
+package slackfake
+
+import (
+	"slices"
+)
+
+// Messages returns the messages of a channel in order, thread replies and
+// deleted messages (Deleted set) included.
+func (f *Fake) Messages(channelID string) []Message {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch := f.channels[channelID]
+	if ch == nil {
+		return nil
+	}
+	out := make([]Message, len(ch.messages))
+	for i, m := range ch.messages {
+		out[i] = m.snapshot()
+	}
+	return out
+}
+
+// Thread returns the parent ts and its replies, in order, deleted ones
+// included.
+func (f *Fake) Thread(channelID, ts string) []Message {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch := f.channels[channelID]
+	if ch == nil || ch.byTS[ts] == nil {
+		return nil
+	}
+	var out []Message
+	for _, m := range ch.messages {
+		if m.TS == ts || m.ThreadTS == ts {
+			out = append(out, m.snapshot())
+		}
+	}
+	return out
+}
+
+// Message returns one message of a channel.
+func (f *Fake) Message(channelID, ts string) (Message, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch := f.channels[channelID]
+	if ch == nil || ch.byTS[ts] == nil {
+		return Message{}, false
+	}
+	return ch.byTS[ts].snapshot(), true
+}
+
+// Ephemerals returns the ephemeral messages shown to a user, in order.
+func (f *Fake) Ephemerals(userID string) []Message {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.ephemerals[userID])
+}
+
+// Calls returns the Web API calls answered so far, in order.
+func (f *Fake) Calls() []Call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]Call, len(f.calls))
+	for i, c := range f.calls {
+		c.Params = cloneValues(c.Params)
+		out[i] = c
+	}
+	return out
+}
+
+// Acks returns the acknowledgements received so far, in order.
+func (f *Fake) Acks() []Ack {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := slices.Clone(f.acks)
+	for i := range out {
+		out[i].Payload = slices.Clone(out[i].Payload)
+	}
+	return out
+}
+
+// Deliveries returns every payload sent, or to be sent, to the bot, in order.
+func (f *Fake) Deliveries() []Delivery {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]Delivery, len(f.deliveries))
+	for i, e := range f.deliveries {
+		out[i] = e.public()
+	}
+	return out
+}
