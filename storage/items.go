@@ -1,0 +1,136 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/liaison-bot/liaison/bot"
+)
+
+const itemColumns = `id, conn, channel, thread_id, thread_channel, root_msg_id, link,
+	author_id, author_name, route, tags, status, assignee,
+	card_conn, card_channel, card_id, card_thread, card_link,
+	created_at, updated_at, first_answered_at`
+
+func scanItem(s scanner) (*bot.Item, error) {
+	var it bot.Item
+	err := s.Scan(&it.ID, &it.Conn, &it.Channel, &it.ThreadID, &it.ThreadChannel, &it.RootMsgID, &it.Link,
+		&it.AuthorID, &it.AuthorName, &it.Route, fromJSON(&it.Tags), &it.Status, &it.Assignee,
+		&it.CardConn, &it.CardChannel, &it.CardID, &it.CardThread, &it.CardLink,
+		(*stamp)(&it.CreatedAt), (*stamp)(&it.UpdatedAt), timeOrNil(&it.FirstAnsweredAt))
+	if err != nil {
+		return nil, err
+	}
+	return &it, nil
+}
+
+func (tx *tx) CreateItem(ctx context.Context, it *bot.Item) error {
+	tags, err := jsonOf(it.Tags)
+	if err != nil {
+		return fmt.Errorf("create item: %w", err)
+	}
+	id, _, err := tx.insert(ctx, `
+		INSERT INTO items (conn, channel, thread_id, thread_channel, root_msg_id, link,
+			author_id, author_name, route, tags, status, assignee,
+			card_conn, card_channel, card_id, card_thread, card_link,
+			created_at, updated_at, first_answered_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		RETURNING id`,
+		it.Conn, it.Channel, it.ThreadID, it.ThreadChannel, it.RootMsgID, it.Link,
+		it.AuthorID, it.AuthorName, it.Route, tags, string(it.Status), it.Assignee,
+		it.CardConn, it.CardChannel, it.CardID, it.CardThread, it.CardLink,
+		at(it.CreatedAt), at(it.UpdatedAt), atOrNull(it.FirstAnsweredAt))
+	if err != nil {
+		return fmt.Errorf("create item: %w", err)
+	}
+	it.ID = id
+	return nil
+}
+
+// Item reads an item the transaction may change: on Postgres the row stays
+// locked until the transaction ends.
+func (tx *tx) Item(ctx context.Context, id int64) (*bot.Item, error) {
+	it, err := scanItem(tx.queryRow(ctx, `SELECT `+itemColumns+` FROM items WHERE id = ?`+tx.d.forUpdate, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("item %d: %w", id, bot.ErrNotFound)
+	} else if err != nil {
+		return nil, fmt.Errorf("get item %d: %w", id, err)
+	}
+	return it, nil
+}
+
+func (tx *tx) UpdateItem(ctx context.Context, it *bot.Item) error {
+	tags, err := jsonOf(it.Tags)
+	if err != nil {
+		return fmt.Errorf("update item %d: %w", it.ID, err)
+	}
+	err = tx.execOne(ctx, bot.ErrNotFound, `
+		UPDATE items
+		SET conn = ?, channel = ?, thread_id = ?, thread_channel = ?, root_msg_id = ?, link = ?,
+			author_id = ?, author_name = ?, route = ?, tags = ?, status = ?, assignee = ?,
+			card_conn = ?, card_channel = ?, card_id = ?, card_thread = ?, card_link = ?,
+			updated_at = ?, first_answered_at = ?
+		WHERE id = ?`,
+		it.Conn, it.Channel, it.ThreadID, it.ThreadChannel, it.RootMsgID, it.Link,
+		it.AuthorID, it.AuthorName, it.Route, tags, string(it.Status), it.Assignee,
+		it.CardConn, it.CardChannel, it.CardID, it.CardThread, it.CardLink,
+		at(it.UpdatedAt), atOrNull(it.FirstAnsweredAt),
+		it.ID)
+	if err != nil {
+		return fmt.Errorf("update item %d: %w", it.ID, err)
+	}
+	return nil
+}
+
+// ItemByThread returns the first item opened in the thread, locked like Item.
+func (tx *tx) ItemByThread(ctx context.Context, conn, channel, threadID string) (*bot.Item, error) {
+	it, err := scanItem(tx.queryRow(ctx, `
+		SELECT `+itemColumns+` FROM items
+		WHERE conn = ? AND channel = ? AND thread_id = ?
+		ORDER BY id
+		LIMIT 1`+tx.d.forUpdate,
+		conn, channel, threadID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("item in thread %s/%s/%s: %w", conn, channel, threadID, bot.ErrNotFound)
+	} else if err != nil {
+		return nil, fmt.Errorf("get item in thread %s/%s/%s: %w", conn, channel, threadID, err)
+	}
+	return it, nil
+}
+
+// ItemByCardThread returns the item discussed in an internal thread, locked
+// like Item.
+func (tx *tx) ItemByCardThread(ctx context.Context, conn, thread string) (*bot.Item, error) {
+	it, err := scanItem(tx.queryRow(ctx, `
+		SELECT `+itemColumns+` FROM items
+		WHERE card_conn = ? AND card_thread = ? AND card_thread <> ''
+		ORDER BY id
+		LIMIT 1`+tx.d.forUpdate,
+		conn, thread))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("item with card thread %s/%s: %w", conn, thread, bot.ErrNotFound)
+	} else if err != nil {
+		return nil, fmt.Errorf("get item with card thread %s/%s: %w", conn, thread, err)
+	}
+	return it, nil
+}
+
+// ItemsByAuthor lists a member's items, newest first; limit <= 0 means all.
+func (tx *tx) ItemsByAuthor(ctx context.Context, conn, authorID string, limit int) ([]*bot.Item, error) {
+	if limit <= 0 {
+		limit = math.MaxInt32
+	}
+	items, err := queryAll(ctx, tx, scanItem, `
+		SELECT `+itemColumns+` FROM items
+		WHERE conn = ? AND author_id = ?
+		ORDER BY created_at DESC, id DESC
+		LIMIT ?`,
+		conn, authorID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list items of %s/%s: %w", conn, authorID, err)
+	}
+	return items, nil
+}

@@ -1,0 +1,101 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/liaison-bot/liaison/bot"
+)
+
+const messageColumns = `id, conn, channel, msg_id, item_id, author_id, author_name, text,
+	attachments, link, mirror_id, created_at, edited_at, deleted_at`
+
+func scanMessage(s scanner) (*bot.Message, error) {
+	var m bot.Message
+	err := s.Scan(&m.ID, &m.Key.Conn, &m.Key.Channel, &m.Key.ID, zeroIfNull(&m.ItemID),
+		&m.AuthorID, &m.AuthorName, &m.Text, fromJSON(&m.Attachments), &m.Link, &m.MirrorID,
+		(*stamp)(&m.CreatedAt), timeOrNil(&m.EditedAt), timeOrNil(&m.DeletedAt))
+	if err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// InsertMessage relies on the UNIQUE (conn, channel, msg_id) constraint: a
+// redelivered message inserts nothing, even when two replicas race.
+func (tx *tx) InsertMessage(ctx context.Context, m *bot.Message) (bool, error) {
+	attachments, err := jsonOf(m.Attachments)
+	if err != nil {
+		return false, fmt.Errorf("insert message: %w", err)
+	}
+	id, ok, err := tx.insert(ctx, `
+		INSERT INTO messages (conn, channel, msg_id, item_id, author_id, author_name, text,
+			attachments, link, mirror_id, created_at, edited_at, deleted_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (conn, channel, msg_id) DO NOTHING
+		RETURNING id`,
+		m.Key.Conn, m.Key.Channel, m.Key.ID, nullIfZero(m.ItemID), m.AuthorID, m.AuthorName, m.Text,
+		attachments, m.Link, m.MirrorID, at(m.CreatedAt), atOrNull(m.EditedAt), atOrNull(m.DeletedAt))
+	if err != nil {
+		return false, fmt.Errorf("insert message %s/%s/%s: %w", m.Key.Conn, m.Key.Channel, m.Key.ID, err)
+	}
+	if ok {
+		m.ID = id
+	}
+	return ok, nil
+}
+
+func (tx *tx) MessageByKey(ctx context.Context, k bot.MessageKey) (*bot.Message, error) {
+	m, err := scanMessage(tx.queryRow(ctx, `
+		SELECT `+messageColumns+` FROM messages
+		WHERE conn = ? AND channel = ? AND msg_id = ?`,
+		k.Conn, k.Channel, k.ID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("message %s/%s/%s: %w", k.Conn, k.Channel, k.ID, bot.ErrNotFound)
+	} else if err != nil {
+		return nil, fmt.Errorf("get message %s/%s/%s: %w", k.Conn, k.Channel, k.ID, err)
+	}
+	return m, nil
+}
+
+func (tx *tx) MessageByID(ctx context.Context, id int64) (*bot.Message, error) {
+	m, err := scanMessage(tx.queryRow(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("message %d: %w", id, bot.ErrNotFound)
+	} else if err != nil {
+		return nil, fmt.Errorf("get message %d: %w", id, err)
+	}
+	return m, nil
+}
+
+func (tx *tx) UpdateMessage(ctx context.Context, m *bot.Message) error {
+	attachments, err := jsonOf(m.Attachments)
+	if err != nil {
+		return fmt.Errorf("update message %d: %w", m.ID, err)
+	}
+	err = tx.execOne(ctx, bot.ErrNotFound, `
+		UPDATE messages
+		SET item_id = ?, text = ?, attachments = ?, mirror_id = ?, edited_at = ?, deleted_at = ?
+		WHERE id = ?`,
+		nullIfZero(m.ItemID), m.Text, attachments, m.MirrorID, atOrNull(m.EditedAt), atOrNull(m.DeletedAt),
+		m.ID)
+	if err != nil {
+		return fmt.Errorf("update message %d: %w", m.ID, err)
+	}
+	return nil
+}
+
+// MessagesByItem lists an item's messages in the order they were written.
+func (tx *tx) MessagesByItem(ctx context.Context, itemID int64) ([]*bot.Message, error) {
+	ms, err := queryAll(ctx, tx, scanMessage, `
+		SELECT `+messageColumns+` FROM messages
+		WHERE item_id = ?
+		ORDER BY created_at, id`,
+		itemID)
+	if err != nil {
+		return nil, fmt.Errorf("list messages of item %d: %w", itemID, err)
+	}
+	return ms, nil
+}

@@ -1,0 +1,146 @@
+// Package storage implements bot.Store with sqlx on SQLite (the embedded
+// default, a file next to the binary) and on Postgres (what several replicas
+// share), with embedded goose migrations for each engine.
+//
+// One file per aggregate holds its queries, SQL inline next to the function
+// that runs it. The few places where the two engines differ are gathered in
+// dialect.go.
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq"  // registers "postgres"
+	_ "modernc.org/sqlite" // registers "sqlite"
+
+	"github.com/liaison-bot/liaison/bot"
+)
+
+// DB is a Liaison database, SQLite or Postgres.
+type DB struct {
+	db   *sqlx.DB
+	d    *dialect
+	name string // the database as errors show it, password redacted
+}
+
+var _ bot.Store = (*DB)(nil)
+
+// openTimeout bounds the first connection when the caller's context has no
+// deadline, so that an unreachable host fails Open instead of hanging.
+const openTimeout = 15 * time.Second
+
+// Open connects to the database dsn names: a postgres:// or postgresql:// URL
+// selects Postgres; anything else is a SQLite file path or file: URI. It
+// checks the database is reachable but does not migrate it (see Migrate and
+// CheckSchema).
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	if strings.TrimSpace(dsn) == "" {
+		return nil, errors.New("open database: no database given (want a SQLite file path or a postgres:// URL)")
+	}
+	var (
+		d       *dialect
+		connStr string
+		name    string
+	)
+	if isPostgres(dsn) {
+		d, connStr, name = &postgres, dsn, redact(dsn)
+	} else {
+		d, connStr, name = &sqlite, sqliteDSN(dsn), dsn
+	}
+	db, err := sqlx.Open(d.driver, connStr)
+	if err != nil {
+		return nil, fmt.Errorf("open %s database %s: %w", d.engine, name, err)
+	}
+	d.configure(db)
+
+	pctx := ctx
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		pctx, cancel = context.WithTimeout(ctx, openTimeout)
+		defer cancel()
+	}
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s database %s: %w", d.engine, name, err)
+	}
+	return &DB{db: db, d: d, name: name}, nil
+}
+
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// redact hides the password of a database URL, in its user part or in a
+// password parameter.
+func redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		// Do not echo what could not be parsed: it may hold a password.
+		return "(unparsable database URL)"
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
+}
+
+// Engine is "sqlite" or "postgres".
+func (db *DB) Engine() string { return db.d.engine }
+
+// String names the database for logs, password redacted.
+func (db *DB) String() string { return db.d.engine + " " + db.name }
+
+// Ping checks the database answers, for readiness probes.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping %s database %s: %w", db.d.engine, db.name, err)
+	}
+	return nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error { return db.db.Close() }
+
+// InTx runs fn in one transaction, committed when fn returns nil and rolled
+// back otherwise (or if fn panics).
+func (db *DB) InTx(ctx context.Context, fn func(bot.Tx) error) error {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.commit()
+}
+
+func (db *DB) begin(ctx context.Context) (*tx, error) {
+	t, err := db.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin transaction: %w", err)
+	}
+	return &tx{tx: t, d: db.d}, nil
+}
+
+// tx implements bot.Tx; its methods live in the file of their aggregate.
+type tx struct {
+	tx *sqlx.Tx
+	d  *dialect
+}
+
+var _ bot.Tx = (*tx)(nil)
+
+func (tx *tx) commit() error {
+	if err := tx.tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", tx.d.conflict(err))
+	}
+	return nil
+}

@@ -1,0 +1,130 @@
+// Package storagetest opens fresh, migrated, isolated Liaison databases for
+// tests, on SQLite always and on Postgres when TEST_DATABASE_URL is set:
+//
+//	TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable go test ./...
+//
+// Each Postgres database is a schema of its own in that database, so tests
+// and packages running in parallel never see each other's rows.
+package storagetest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	_ "github.com/lib/pq" // registers "postgres"
+
+	"github.com/liaison-bot/liaison/storage"
+)
+
+// EnvURL names the variable that holds the Postgres URL tests may use.
+const EnvURL = "TEST_DATABASE_URL"
+
+// Engines lists the engines to test against: "sqlite", and "postgres" when
+// TEST_DATABASE_URL is set.
+func Engines(tb testing.TB) []string {
+	tb.Helper()
+	if os.Getenv(EnvURL) != "" {
+		return []string{"sqlite", "postgres"}
+	}
+	return []string{"sqlite"}
+}
+
+// ForEachEngine runs fn as a subtest per engine, each with a fresh database.
+func ForEachEngine(t *testing.T, fn func(t *testing.T, db *storage.DB)) {
+	t.Helper()
+	for _, engine := range Engines(t) {
+		t.Run(engine, func(t *testing.T) {
+			fn(t, Open(t, engine))
+		})
+	}
+}
+
+// Open returns a fresh, migrated database on engine, removed when the test
+// ends. On Postgres it fails the test (never skips it) when
+// TEST_DATABASE_URL is unset or unreachable.
+func Open(tb testing.TB, engine string) *storage.DB {
+	tb.Helper()
+	db := OpenUnmigrated(tb, engine)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := db.Migrate(ctx); err != nil {
+		tb.Fatalf("storagetest: %v", err)
+	}
+	return db
+}
+
+// OpenUnmigrated is Open without the migration: an empty database.
+func OpenUnmigrated(tb testing.TB, engine string) *storage.DB {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var dsn string
+	switch engine {
+	case "sqlite":
+		dsn = filepath.Join(tb.TempDir(), "liaison.db")
+	case "postgres":
+		dsn = freshSchema(tb, ctx)
+	default:
+		tb.Fatalf("storagetest: unknown engine %q (want sqlite or postgres)", engine)
+	}
+	db, err := storage.Open(ctx, dsn)
+	if err != nil {
+		tb.Fatalf("storagetest: %v", err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+// freshSchema creates a schema of its own for tb in the TEST_DATABASE_URL
+// database, drops it when tb ends, and returns a URL whose connections all
+// use it (lib/pq sends search_path as a start-up parameter of every
+// connection of the pool).
+func freshSchema(tb testing.TB, ctx context.Context) string {
+	tb.Helper()
+	base := os.Getenv(EnvURL)
+	if base == "" {
+		tb.Fatalf("storagetest: postgres needs %s (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)", EnvURL)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		tb.Fatalf("storagetest: %s is not a URL: %v", EnvURL, err)
+	}
+	b := make([]byte, 8)
+	rand.Read(b)
+	schema := "t_" + hex.EncodeToString(b)
+
+	admin, err := sql.Open("postgres", base)
+	if err != nil {
+		tb.Fatalf("storagetest: open %s: %v", u.Redacted(), err)
+	}
+	defer admin.Close()
+	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+		tb.Fatalf("storagetest: create schema in %s: %v", u.Redacted(), err)
+	}
+	tb.Cleanup(func() {
+		// Runs after the test's own Close (cleanups run last-in first-out).
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		admin, err := sql.Open("postgres", base)
+		if err != nil {
+			tb.Errorf("storagetest: drop schema %s: %v", schema, err)
+			return
+		}
+		defer admin.Close()
+		if _, err := admin.ExecContext(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
+			tb.Errorf("storagetest: drop schema %s: %v", schema, err)
+		}
+	})
+
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
