@@ -26,20 +26,28 @@ func (f *Fake) memberLocked(op, userID, channelID string) (*User, *channel, erro
 	return u, ch, nil
 }
 
-// userMessageLocked builds a message a person typed.
+// userMessageLocked builds a message a person typed, or another app posted
+// when the user is a bot.
 func (f *Fake) userMessageLocked(u *User, ch *channel, text string) *message {
-	m := &message{clientMsgID: uuid()}
+	m := &message{}
 	m.Channel = ch.id
 	m.TS = f.tsLocked()
 	m.User = u.ID
 	m.Text = text
+	if u.IsBot {
+		id := strings.TrimLeft(u.ID, "UW")
+		m.BotID, m.appID = "B"+id, "A"+id
+		return m
+	}
+	m.clientMsgID = uuid()
 	m.Blocks = richText(text)
 	return m
 }
 
 // Post posts text as userID in a channel and delivers the message event to
 // the bot. text is Slack's wire format: "<@U1>" mentions, "&lt;" for a typed
-// '<'. It returns the message's ts.
+// '<'. A user with IsBot posts as another app would, with a bot_id. It
+// returns the message's ts.
 func (f *Fake) Post(userID, channelID, text string) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -111,7 +119,7 @@ func (f *Fake) Edit(channelID, ts, newText string) error {
 	if err != nil {
 		return err
 	}
-	if m.isBot() {
+	if m.BotID == f.opts.BotID {
 		return fmt.Errorf("slackfake: Edit: %s is the bot's message; the bot edits with chat.update", ts)
 	}
 	before := f.wireLocked(ch, m, wireOptions{})
@@ -130,7 +138,7 @@ func (f *Fake) Delete(channelID, ts string) error {
 	if err != nil {
 		return err
 	}
-	f.deleteLocked(ch, m, !m.isBot() || !f.opts.DisableBotEcho)
+	f.deleteLocked(ch, m, m.BotID != f.opts.BotID || !f.opts.DisableBotEcho)
 	f.changedLocked()
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
-	"fmt"
 )
 
 // blockTypes are the layout blocks Slack accepts (those slack-go knows).
@@ -178,15 +177,6 @@ func shortID() string {
 	_, _ = rand.Read(b)
 	for i := range b {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return string(b)
-}
-
-// jsonText marshals v for an error message.
-func jsonText(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
 	}
 	return string(b)
 }

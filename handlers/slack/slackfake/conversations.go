@@ -218,9 +218,7 @@ func (f *Fake) joinLocked(ch *channel, userID string) {
 	m.Subtype = "channel_join"
 	m.Text = "<@" + userID + "> has joined the channel"
 	ch.add(m)
-	if userID != f.opts.BotUserID || !f.opts.DisableBotEcho {
-		f.emitLocked(ch, f.wireLocked(ch, m, wireOptions{event: true}))
-	}
+	f.emitLocked(ch, f.wireLocked(ch, m, wireOptions{event: true}))
 }
 
 func (f *Fake) usersInfo(r *apiRequest) (object, *apiError) {

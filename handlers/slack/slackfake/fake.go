@@ -124,7 +124,6 @@ type Fake struct {
 	failNext   map[string][]string
 	delayNext  map[string][]time.Duration
 	rateFor    map[string]*bucket // per channel, created lazily
-	rateSet    map[string]bool    // channels whose rate SetRate chose
 
 	triggers     map[string]*trigger
 	views        map[string]*view
@@ -159,7 +158,6 @@ func New(opts Options) (*Fake, error) {
 		failNext:     map[string][]string{},
 		delayNext:    map[string][]time.Duration{},
 		rateFor:      map[string]*bucket{},
-		rateSet:      map[string]bool{},
 		triggers:     map[string]*trigger{},
 		views:        map[string]*view{},
 		stacks:       map[string][]string{},
@@ -311,6 +309,7 @@ func (f *Fake) Close() {
 		f.cancel()
 		_ = f.srv.Close()
 		f.wg.Wait()
+		f.http.CloseIdleConnections()
 	})
 }
 

@@ -11,9 +11,9 @@ import (
 type Message struct {
 	Channel     string
 	TS          string
-	ThreadTS    string // the parent's ts for a thread reply ("" for top-level messages)
+	ThreadTS    string // the parent's ts for a reply; TS itself for a parent with replies; else ""
 	User        string // author; the bot user for the bot's posts
-	BotID       string // set on the bot's posts
+	BotID       string // set on posts of a bot (the fake's bot, or a User with IsBot)
 	Username    string // custom name the bot posted under, if any
 	IconURL     string
 	IconEmoji   string
@@ -137,7 +137,7 @@ func (f *Fake) wireLocked(c *channel, m *message, o wireOptions) object {
 			w["icons"] = icons
 		} else {
 			w["user"] = m.User
-			w["bot_profile"] = f.botProfile()
+			w["bot_profile"] = f.botProfileLocked(m)
 		}
 	} else {
 		w["user"] = m.User
@@ -207,13 +207,18 @@ func (f *Fake) wireLocked(c *channel, m *message, o wireOptions) object {
 	return w
 }
 
-func (f *Fake) botProfile() object {
+// botProfileLocked renders the bot_profile of a bot's message.
+func (f *Fake) botProfileLocked(m *message) object {
+	name := f.opts.BotName
+	if u := f.users[m.User]; u != nil {
+		name = u.Name
+	}
 	return object{
-		"id":      f.opts.BotID,
+		"id":      m.BotID,
 		"deleted": false,
-		"name":    f.opts.BotName,
+		"name":    name,
 		"updated": f.now().Unix(),
-		"app_id":  f.opts.AppID,
+		"app_id":  m.appID,
 		"icons": object{
 			"image_36": "https://a.slack-edge.com/80588/img/plugins/app/bot_36.png",
 			"image_48": "https://a.slack-edge.com/80588/img/plugins/app/bot_48.png",

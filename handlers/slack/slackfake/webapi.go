@@ -332,7 +332,7 @@ func (f *Fake) DelayNext(method string, d time.Duration) {
 }
 
 // SetRate sets chat.postMessage's limit for one channel: perSecond once burst
-// is spent; perSecond < 0 disables the limit for the channel.
+// is spent (burst <= 0 means 1); perSecond < 0 disables the limit there.
 func (f *Fake) SetRate(channelID string, perSecond float64, burst int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -340,7 +340,6 @@ func (f *Fake) SetRate(channelID string, perSecond float64, burst int) {
 		burst = 1
 	}
 	f.rateFor[channelID] = &bucket{rate: perSecond, burst: float64(burst), tokens: float64(burst), last: f.now()}
-	f.rateSet[channelID] = true
 }
 
 // bucket is a token bucket.
