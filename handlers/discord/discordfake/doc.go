@@ -1,0 +1,64 @@
+// Package discordfake is a fake Discord — REST API v9 and the Gateway — served on 127.0.0.1 for
+// end-to-end tests of Liaison's discordgo-based adapter and for the `liaison demo` page.
+//
+// The real SDK talks to it unchanged: discordgo builds its endpoint URLs at init from
+// https://discord.com/api/v9/, so the fake hands out an http.RoundTripper that rewrites
+// discord.com, gateway.discord.gg and the CDN hosts to itself, and answers GET /gateway with
+// ws://127.0.0.1:PORT/gateway, which discordgo then dials. Configure does both on a session:
+//
+//	f, err := discordfake.New(discordfake.Options{})
+//	...
+//	defer f.Close()
+//	s, _ := discordgo.New(f.BotToken())                 // "Bot <token>"
+//	f.Configure(s)                                       // s.Client and s.Dialer
+//	s.Identify.Intents = discordgo.IntentsAllWithoutPrivileged | discordgo.IntentMessageContent
+//	err = s.Open()                                       // Hello → Identify → READY, GUILD_CREATE
+//
+// Close the discordgo session before the fake: an open session whose gateway vanishes keeps
+// reconnecting (with back-off) until it is closed.
+//
+// # What it fakes faithfully
+//
+//   - Gateway: op 10 Hello, op 2 Identify (token, intents, 4004 on a bad token, 4013/4014 on
+//     invalid or unapproved privileged intents), READY with unavailable guild stubs, then
+//     GUILD_CREATE; op 1 heartbeats answered by op 11; op 6 Resume replays the dispatches after
+//     the client's seq and sends RESUMED, or op 9 Invalid Session(false) for an unknown session;
+//     op 7 Reconnect (SendReconnect), op 9 (InvalidateSession), abrupt drops (DropGateway). A
+//     client close with 1000/1001 ends its session, as on Discord. READY is zlib-compressed
+//     when Identify asks for compress, which exercises discordgo's decompression.
+//   - Intents: GUILD_MESSAGES/DIRECT_MESSAGES gate message events, GUILDS gates GUILD_CREATE and
+//     THREAD_CREATE, GUILD_WEBHOOKS gates WEBHOOKS_UPDATE. Without MESSAGE_CONTENT the content,
+//     embeds, attachments and components of guild messages are blanked unless the app sent them
+//     or they mention the bot. An unapproved MESSAGE_CONTENT also blanks REST reads.
+//   - REST: Discord's JSON shapes (see testdata/SOURCES.md), its error bodies
+//     {"message","code"[,"errors"]} and codes (10003, 10008, 10015, 10062, 40060, 50001, 50005,
+//     50006, 50013, 50027, 50035, 50109, 160004, 220001, 220003), bot-token auth, per-channel bot
+//     permissions, rate-limit headers on every response and 429s with Discord's body and headers.
+//   - Webhooks: create (MANAGE_WEBHOOKS, name rules), execute with wait, thread_id, thread_name,
+//     username/avatar_url overrides; message edit/delete/get that need ?thread_id= for messages
+//     in threads (10008 without it, as on Discord).
+//   - Interactions: components, modal submits and slash commands sent as INTERACTION_CREATE;
+//     callbacks 4/5/6/7/9 within 3 s (10062 after), once (40060 after); follow-ups and
+//     @original for 15 minutes (50027 after); the first follow-up after a type-5 defer edits the
+//     "thinking" message, as Discord documents.
+//   - Mentions: mentions, mention_roles and mention_everyone are computed from the content and
+//     allowed_mentions (default: parse everything; an edit that changes content without
+//     allowed_mentions re-parses with the defaults). Pings reports who a message really pings.
+//
+// # What is simplified
+//
+//   - One application, one bot user, one shard; several gateway sessions are tracked but the
+//     fake is meant for one connection at a time. Sessions never expire; the gateway's own rate
+//     limit (120 events/minute) and op 3/4/8 are ignored.
+//   - Rate limits are fixed windows per route key and top-level resource (channel, guild,
+//     webhook id+token), 50 per second by default; the global limit is off unless set.
+//   - Permissions are one bitset per channel for the bot (threads inherit their parent's);
+//     members may do anything in the guilds they belong to. No roles-based permission maths.
+//   - Embeds keep the common fields (title, description, url, timestamp, color, footer, image,
+//     thumbnail, author, fields); components keep the fields of buttons, selects, text inputs
+//     and text displays. Attachments are metadata only; the CDN serves a 1×1 PNG for any path.
+//   - No reactions, pins, polls, stickers, voice, presences, audit logs, invites or archiving.
+//
+// Everything is in memory, guarded by one mutex, and safe for concurrent use; Close stops every
+// goroutine the fake started.
+package discordfake
