@@ -11,6 +11,11 @@ import (
 //
 //	TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable \
 //	  go test -run '^$' -bench . ./storage/
+//
+// BenchmarkRawInsert on the 2-vCPU dev container (AMD EPYC, local disk,
+// Postgres 15 on the same machine, default fsync settings on both):
+// sqlite 140–190µs/op, postgres 300–340µs/op. Both are dominated by the
+// commit's fsync.
 
 // BenchmarkRawInsert is the floor the store's own writes compare to: one
 // single-row INSERT, committed on its own, into a bare table of the

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -146,7 +147,7 @@ func (j jsonList[T]) Scan(src any) error {
 
 func (tx *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	res, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(query), args...)
-	return res, tx.d.conflict(err)
+	return res, conflict(err)
 }
 
 // execOne runs a statement that must change exactly one row; none is
@@ -178,11 +179,11 @@ func (tx *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 // NOTHING skipped the row.
 func (tx *tx) insert(ctx context.Context, query string, args ...any) (id int64, ok bool, err error) {
 	err = tx.queryRow(ctx, query, args...).Scan(&id)
-	if err == sql.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}
 	if err != nil {
-		return 0, false, tx.d.conflict(err)
+		return 0, false, conflict(err)
 	}
 	return id, true, nil
 }

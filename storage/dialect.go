@@ -22,7 +22,8 @@ import (
 // Everything that differs between the engines is here. Queries are written
 // once, with ? placeholders (sqlx's Rebind turns them into $n for Postgres),
 // RETURNING and ON CONFLICT DO NOTHING, which both engines support; only row
-// locking, pool settings, migrations and error codes differ.
+// locking, pool settings, migrations and the version-table check differ,
+// and each driver reports a unique violation its own way.
 
 //go:embed migrations
 var migrations embed.FS
@@ -33,10 +34,11 @@ type dialect struct {
 	goose  goose.Dialect
 	dir    string // migrations for this engine, in the migrations FS
 
-	// forUpdate ends a SELECT of a row the transaction is about to change.
-	// Postgres locks the row so that a read-check-write in one InTx is
-	// serialised across replicas; SQLite needs nothing, since every
-	// transaction there holds the write lock from its start.
+	// forUpdate ends a SELECT of a row the transaction may change (Item*,
+	// Draft, Message*). Postgres locks the row until the transaction ends,
+	// so that a read-check-write in one InTx is serialised across replicas
+	// as it is on SQLite, where every transaction holds the write lock from
+	// its start. See lockItemOf for the order locks are taken in.
 	forUpdate string
 	// skipLocked ends the sub-select that picks jobs to claim, so that
 	// concurrent claimers on Postgres pass over each other's rows.
@@ -131,7 +133,7 @@ func (d *dialect) migrateLock(ctx context.Context, db *sql.DB) ([]goose.Provider
 
 // conflict turns a unique-constraint violation into ECONFLICT and leaves
 // other errors alone.
-func (d *dialect) conflict(err error) error {
+func conflict(err error) error {
 	if err == nil || !isUniqueViolation(err) {
 		return err
 	}

@@ -48,9 +48,12 @@ func (tx *tx) CreateDraft(ctx context.Context, d *bot.Draft) error {
 	return nil
 }
 
-// Draft reads a draft the transaction may change: on Postgres the row stays
-// locked until the transaction ends.
+// Draft reads a draft the transaction may change: on Postgres its item and
+// then its row stay locked until the transaction ends.
 func (tx *tx) Draft(ctx context.Context, id int64) (*bot.Draft, error) {
+	if err := lockItemOf(ctx, tx, "drafts", "id = ?", id); err != nil {
+		return nil, fmt.Errorf("get draft %d: %w", id, err)
+	}
 	d, err := scanDraft(tx.queryRow(ctx, `SELECT `+draftColumns+` FROM drafts WHERE id = ?`+tx.d.forUpdate, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("draft %d: %w", id, bot.ErrNotFound)

@@ -134,3 +134,22 @@ func (tx *tx) ItemsByAuthor(ctx context.Context, conn, authorID string, limit in
 	}
 	return items, nil
 }
+
+// lockItemOf locks the item a draft or message belongs to, before the
+// caller locks that row itself. Every transaction thus takes row locks item
+// first, whatever order the domain reads in (draft then item when
+// approving, item then draft when rendering a job), and two transactions
+// never wait on each other in opposite orders. It does nothing where reads
+// take no locks (SQLite).
+func lockItemOf(ctx context.Context, tx *tx, table, where string, args ...any) error {
+	if tx.d.forUpdate == "" {
+		return nil
+	}
+	var id int64
+	err := tx.queryRow(ctx, `SELECT id FROM items WHERE id = (SELECT item_id FROM `+table+` WHERE `+where+`)`+tx.d.forUpdate,
+		args...).Scan(&id)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("lock item: %w", err)
+	}
+	return nil
+}

@@ -47,10 +47,15 @@ func (tx *tx) InsertMessage(ctx context.Context, m *bot.Message) (bool, error) {
 	return ok, nil
 }
 
+// MessageByKey reads a message the transaction may change: on Postgres its
+// item, if any, and then its row stay locked until the transaction ends.
 func (tx *tx) MessageByKey(ctx context.Context, k bot.MessageKey) (*bot.Message, error) {
+	if err := lockItemOf(ctx, tx, "messages", "conn = ? AND channel = ? AND msg_id = ?", k.Conn, k.Channel, k.ID); err != nil {
+		return nil, fmt.Errorf("get message %s/%s/%s: %w", k.Conn, k.Channel, k.ID, err)
+	}
 	m, err := scanMessage(tx.queryRow(ctx, `
 		SELECT `+messageColumns+` FROM messages
-		WHERE conn = ? AND channel = ? AND msg_id = ?`,
+		WHERE conn = ? AND channel = ? AND msg_id = ?`+tx.d.forUpdate,
 		k.Conn, k.Channel, k.ID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("message %s/%s/%s: %w", k.Conn, k.Channel, k.ID, bot.ErrNotFound)
@@ -60,8 +65,13 @@ func (tx *tx) MessageByKey(ctx context.Context, k bot.MessageKey) (*bot.Message,
 	return m, nil
 }
 
+// MessageByID reads a message the transaction may change, locked like
+// MessageByKey.
 func (tx *tx) MessageByID(ctx context.Context, id int64) (*bot.Message, error) {
-	m, err := scanMessage(tx.queryRow(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = ?`, id))
+	if err := lockItemOf(ctx, tx, "messages", "id = ?", id); err != nil {
+		return nil, fmt.Errorf("get message %d: %w", id, err)
+	}
+	m, err := scanMessage(tx.queryRow(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = ?`+tx.d.forUpdate, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("message %d: %w", id, bot.ErrNotFound)
 	} else if err != nil {

@@ -67,7 +67,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	}
 	if err := db.PingContext(pctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("connect to %s database %s: %w", d.engine, name, err)
+		return nil, fmt.Errorf("open %s database %s: %w", d.engine, name, err)
 	}
 	return &DB{db: db, d: d, name: name}, nil
 }
@@ -140,7 +140,7 @@ var _ bot.Tx = (*tx)(nil)
 
 func (tx *tx) commit() error {
 	if err := tx.tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", tx.d.conflict(err))
+		return fmt.Errorf("commit: %w", conflict(err))
 	}
 	return nil
 }

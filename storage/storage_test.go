@@ -1054,3 +1054,87 @@ func TestConcurrentWriters(t *testing.T) {
 		}
 	})
 }
+
+// TestConcurrentUpdates: read-check-write transactions on the same item and
+// draft, reading in either order, lose no update and never deadlock (on
+// Postgres, reads lock the item, then the row).
+func TestConcurrentUpdates(t *testing.T) {
+	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		it := createItem(t, db, newItem("U1", "T1"))
+		d := &bot.Draft{ItemID: it.ID, Kind: bot.DraftReply, State: bot.DraftPending, CreatedAt: t0, UpdatedAt: t0}
+		m := &bot.Message{Key: bot.MessageKey{Conn: "community", Channel: "C1", ID: "T1"}, ItemID: it.ID, CreatedAt: t0}
+		inTx(t, db, func(tx bot.Tx) error {
+			if err := tx.CreateDraft(ctx, d); err != nil {
+				return err
+			}
+			_, err := tx.InsertMessage(ctx, m)
+			return err
+		})
+
+		const goroutines, rounds = 6, 15
+		var wg sync.WaitGroup
+		errs := make(chan error, goroutines*rounds)
+		for g := range goroutines {
+			wg.Go(func() {
+				for r := range rounds {
+					err := db.InTx(ctx, func(tx bot.Tx) error {
+						var (
+							item  *bot.Item
+							draft *bot.Draft
+							msg   *bot.Message
+							err   error
+						)
+						switch (g + r) % 3 {
+						case 0: // approving: draft, then its item
+							if draft, err = tx.Draft(ctx, d.ID); err == nil {
+								item, err = tx.Item(ctx, draft.ItemID)
+							}
+						case 1: // rendering a job: item, then draft
+							if item, err = tx.Item(ctx, it.ID); err == nil {
+								draft, err = tx.Draft(ctx, d.ID)
+							}
+						case 2: // an edit: message, then item, then draft
+							if msg, err = tx.MessageByKey(ctx, m.Key); err == nil {
+								if item, err = tx.Item(ctx, msg.ItemID); err == nil {
+									draft, err = tx.Draft(ctx, d.ID)
+								}
+							}
+						}
+						if err != nil {
+							return err
+						}
+						item.Assignee++
+						draft.ApproverID++
+						if err := tx.UpdateItem(ctx, item); err != nil {
+							return err
+						}
+						return tx.UpdateDraft(ctx, draft)
+					})
+					if err != nil {
+						errs <- err
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		inTx(t, db, func(tx bot.Tx) error {
+			item, err := tx.Item(ctx, it.ID)
+			if err != nil {
+				return err
+			}
+			draft, err := tx.Draft(ctx, d.ID)
+			if err != nil {
+				return err
+			}
+			if item.Assignee != goroutines*rounds || draft.ApproverID != goroutines*rounds {
+				t.Errorf("after %d increments: item %d, draft %d; updates were lost", goroutines*rounds, item.Assignee, draft.ApproverID)
+			}
+			return nil
+		})
+	})
+}
