@@ -27,18 +27,6 @@ func (f *Fake) channelLocked(ref string) (*channel, *apiError) {
 	return ch, nil
 }
 
-// memberChannelLocked finds a channel the bot must be a member of.
-func (f *Fake) memberChannelLocked(ref string) (*channel, *apiError) {
-	ch, err := f.channelLocked(ref)
-	if err != nil {
-		return nil, err
-	}
-	if !ch.members[f.opts.BotUserID] {
-		return nil, refuse("not_in_channel")
-	}
-	return ch, nil
-}
-
 // postableChannelLocked finds a channel the bot may post in: a member's
 // channel, or any public channel with chat:write.public.
 func (f *Fake) postableChannelLocked(ref string) (*channel, *apiError) {

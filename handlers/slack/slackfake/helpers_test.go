@@ -145,5 +145,3 @@ func slackError(err error) string {
 	}
 	return ""
 }
-
-func ptr[T any](v T) *T { return &v }
