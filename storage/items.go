@@ -10,14 +10,14 @@ import (
 	"github.com/liaison-bot/liaison/bot"
 )
 
-const itemColumns = `id, conn, channel, thread_id, thread_channel, root_msg_id, link,
+const itemColumns = `id, conn, channel, thread_id, thread_channel, root_channel, root_msg_id, link,
 	author_id, author_name, route, tags, status, assignee,
 	card_conn, card_channel, card_id, card_thread, card_link,
 	created_at, updated_at, first_answered_at`
 
 func scanItem(s scanner) (*bot.Item, error) {
 	var it bot.Item
-	err := s.Scan(&it.ID, &it.Conn, &it.Channel, &it.ThreadID, &it.ThreadChannel, &it.RootMsgID, &it.Link,
+	err := s.Scan(&it.ID, &it.Conn, &it.Channel, &it.ThreadID, &it.ThreadChannel, &it.RootChannel, &it.RootMsgID, &it.Link,
 		&it.AuthorID, &it.AuthorName, &it.Route, fromJSON(&it.Tags), &it.Status, &it.Assignee,
 		&it.CardConn, &it.CardChannel, &it.CardID, &it.CardThread, &it.CardLink,
 		(*stamp)(&it.CreatedAt), (*stamp)(&it.UpdatedAt), timeOrNil(&it.FirstAnsweredAt))
@@ -33,13 +33,13 @@ func (tx *tx) CreateItem(ctx context.Context, it *bot.Item) error {
 		return fmt.Errorf("create item: %w", err)
 	}
 	id, _, err := tx.insert(ctx, `
-		INSERT INTO items (conn, channel, thread_id, thread_channel, root_msg_id, link,
+		INSERT INTO items (conn, channel, thread_id, thread_channel, root_channel, root_msg_id, link,
 			author_id, author_name, route, tags, status, assignee,
 			card_conn, card_channel, card_id, card_thread, card_link,
 			created_at, updated_at, first_answered_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		RETURNING id`,
-		it.Conn, it.Channel, it.ThreadID, it.ThreadChannel, it.RootMsgID, it.Link,
+		it.Conn, it.Channel, it.ThreadID, it.ThreadChannel, it.RootChannel, it.RootMsgID, it.Link,
 		it.AuthorID, it.AuthorName, it.Route, tags, string(it.Status), it.Assignee,
 		it.CardConn, it.CardChannel, it.CardID, it.CardThread, it.CardLink,
 		at(it.CreatedAt), at(it.UpdatedAt), atOrNull(it.FirstAnsweredAt))
@@ -69,12 +69,12 @@ func (tx *tx) UpdateItem(ctx context.Context, it *bot.Item) error {
 	}
 	err = tx.execOne(ctx, bot.ErrNotFound, `
 		UPDATE items
-		SET conn = ?, channel = ?, thread_id = ?, thread_channel = ?, root_msg_id = ?, link = ?,
+		SET conn = ?, channel = ?, thread_id = ?, thread_channel = ?, root_channel = ?, root_msg_id = ?, link = ?,
 			author_id = ?, author_name = ?, route = ?, tags = ?, status = ?, assignee = ?,
 			card_conn = ?, card_channel = ?, card_id = ?, card_thread = ?, card_link = ?,
 			updated_at = ?, first_answered_at = ?
 		WHERE id = ?`,
-		it.Conn, it.Channel, it.ThreadID, it.ThreadChannel, it.RootMsgID, it.Link,
+		it.Conn, it.Channel, it.ThreadID, it.ThreadChannel, it.RootChannel, it.RootMsgID, it.Link,
 		it.AuthorID, it.AuthorName, it.Route, tags, string(it.Status), it.Assignee,
 		it.CardConn, it.CardChannel, it.CardID, it.CardThread, it.CardLink,
 		at(it.UpdatedAt), atOrNull(it.FirstAnsweredAt),

@@ -9,6 +9,7 @@ CREATE TABLE items (
     channel           TEXT NOT NULL,
     thread_id         TEXT NOT NULL DEFAULT '',
     thread_channel    TEXT NOT NULL DEFAULT '',
+    root_channel      TEXT NOT NULL DEFAULT '',
     root_msg_id       TEXT NOT NULL DEFAULT '',
     link              TEXT NOT NULL DEFAULT '',
     author_id         TEXT NOT NULL DEFAULT '',
