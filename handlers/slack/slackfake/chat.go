@@ -50,7 +50,7 @@ type content struct {
 	setMetadata bool
 }
 
-// contentLocked parses and checks text, blocks, attachments and metadata.
+// parseContent parses and checks text, blocks, attachments and metadata.
 func parseContent(r *apiRequest, requireSome bool) (content, *apiError) {
 	c := content{text: r.get("text")}
 	if _, ok := r.params["blocks"]; ok {

@@ -18,9 +18,11 @@
 //
 // Tests act as the workspace's people with Post, Reply, PostFile, Edit, Delete,
 // Join, Click, SubmitView, CloseView and SlashCommand, and look at what the bot
-// did with Messages, Thread, Ephemerals, Views, Calls and Acks. WaitFor and
-// Changes let a test or a live page wait for the next change without polling.
-// Pings tells which mentions Slack would notify for a message.
+// did with Messages, Thread, Ephemerals, Views, Calls, Acks and Deliveries.
+// WaitFor and Changes let a test or a live page wait for the next change
+// without polling. Pings tells whom Slack would notify for a message.
+// FailNext, DelayNext and SetRate inject failures, slowness and rate limits;
+// DropSocket and Disconnect break or refresh the Socket Mode connection.
 //
 // Everything the fake records is safe for concurrent use, and Close stops
 // every goroutine it started.

@@ -100,7 +100,7 @@ type Fake struct {
 	opts    Options
 	srv     *http.Server
 	baseURL string
-	http    *http.Client // for HTTP-mode deliveries
+	client  *http.Client // for HTTP-mode deliveries
 
 	ctx    context.Context // canceled by Close
 	cancel context.CancelFunc
@@ -174,7 +174,7 @@ func New(opts Options) (*Fake, error) {
 	}
 	f.baseURL = "http://" + ln.Addr().String()
 	f.ctx, f.cancel = context.WithCancel(context.Background())
-	f.http = &http.Client{Timeout: opts.AckTimeout}
+	f.client = &http.Client{Timeout: opts.AckTimeout}
 	f.srv = &http.Server{Handler: f.routes(), ReadHeaderTimeout: 10 * time.Second}
 	f.wg.Add(2)
 	go func() {
@@ -309,7 +309,7 @@ func (f *Fake) Close() {
 		f.cancel()
 		_ = f.srv.Close()
 		f.wg.Wait()
-		f.http.CloseIdleConnections()
+		f.client.CloseIdleConnections()
 	})
 }
 
@@ -396,7 +396,7 @@ func uuid() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
-// track runs fn as a goroutine Close waits for, unless the fake is closing.
+// goLocked runs fn as a goroutine Close waits for, unless the fake is closing.
 // Call with f.mu held.
 func (f *Fake) goLocked(fn func()) {
 	if f.closed {

@@ -63,7 +63,7 @@ func (f *Fake) post(ctx context.Context, url string, body []byte, contentType st
 	for k, v := range extra {
 		req.Header[k] = v
 	}
-	return f.http.Do(req)
+	return f.client.Do(req)
 }
 
 // httpDelivery is one HTTP-mode attempt, prepared under the lock.

@@ -242,7 +242,7 @@ func parseAPIRequest(r *http.Request) (*apiRequest, *apiError) {
 		if err != nil {
 			return req, refuse("invalid_form_data")
 		}
-		if len(strings.TrimSpace(string(data))) > 0 && string(data) != "null\n" && string(data) != "null" {
+		if body := strings.TrimSpace(string(data)); body != "" && body != "null" {
 			var fields map[string]json.RawMessage
 			if err := json.Unmarshal(data, &fields); err != nil {
 				return req, refuse("invalid_json")
