@@ -573,3 +573,39 @@ func (s *Service) SeedProfile(ctx context.Context, in Profile) error {
 		return tx.AppendAudit(ctx, &AuditEvent{At: now, Actor: "config", Action: "profile.seed", Subject: subject("profile", p.ID), Before: before, After: after})
 	})
 }
+
+// CheckReviewer says, without changing anything, whether actor may approve,
+// edit or reject the draft now: adapters ask before opening a modal.
+func (s *Service) CheckReviewer(ctx context.Context, actor Actor, draftID int64, approving bool) error {
+	return s.Store.InTx(ctx, func(tx Tx) error {
+		d, err := tx.Draft(ctx, draftID)
+		if err != nil {
+			return err
+		}
+		it, err := tx.Item(ctx, d.ItemID)
+		if err != nil {
+			return err
+		}
+		rt := s.Router.Route(it.Route)
+		if rt == nil {
+			return ErrNoRoute
+		}
+		if !IsApprover(rt, actor) {
+			return ErrNotApprover
+		}
+		if d.State == DraftPublished {
+			return ErrAlreadyPublished
+		}
+		if d.State != DraftPending && !(approving && d.State == DraftFailed) {
+			return &TransitionError{Entity: "draft", ID: d.ID, From: string(d.State), To: string(DraftApproved)}
+		}
+		if !approving {
+			return nil
+		}
+		p, err := tx.ProfileByIdentity(ctx, actor.Conn, actor.UserID)
+		if err == nil && p.ID == d.AuthorID && !rt.Policy.AllowSelfApproval {
+			return ErrSelfApproval
+		}
+		return nil
+	})
+}
