@@ -234,7 +234,7 @@ func (f *Fake) addGuild(g Guild) error {
 			m.JoinedAt = joined
 		}
 		if m.User.Username == "" {
-			m.User.Username = "user" + m.User.ID[len(m.User.ID)-4:]
+			m.User.Username = "user" + m.User.ID
 		}
 		for _, r := range m.Roles {
 			if !gs.hasRole(r) {

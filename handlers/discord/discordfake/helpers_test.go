@@ -56,14 +56,29 @@ type events struct {
 	interaction  chan *discordgo.InteractionCreate
 	rateLimit    chan *discordgo.RateLimit
 
-	mu  sync.Mutex
-	raw map[string][]json.RawMessage // dispatch type → raw payloads
+	mu       sync.Mutex
+	raw      map[string][]json.RawMessage // dispatch type → raw payloads
+	rawAdded chan struct{}                // closed and replaced at each new raw payload
 }
 
-func (e *events) rawOf(t string) []json.RawMessage {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return append([]json.RawMessage(nil), e.raw[t]...)
+// rawN waits until n raw payloads of a dispatch type arrived and returns the nth. discordgo
+// calls the raw *discordgo.Event handlers after the typed ones.
+func (e *events) rawN(t *testing.T, typ string, n int) json.RawMessage {
+	t.Helper()
+	deadline := time.After(eventDeadline)
+	for {
+		e.mu.Lock()
+		list, added := e.raw[typ], e.rawAdded
+		e.mu.Unlock()
+		if len(list) >= n {
+			return list[n-1]
+		}
+		select {
+		case <-added:
+		case <-deadline:
+			t.Fatalf("no %d raw %s payloads within %v", n, typ, eventDeadline)
+		}
+	}
 }
 
 func push[T any](ch chan T, v T) {
@@ -107,6 +122,7 @@ func openSession(f *discordfake.Fake, intents discordgo.Intent) (*discordgo.Sess
 		interaction:  make(chan *discordgo.InteractionCreate, n),
 		rateLimit:    make(chan *discordgo.RateLimit, n),
 		raw:          map[string][]json.RawMessage{},
+		rawAdded:     make(chan struct{}),
 	}
 	// discordgo's state keeps (and later updates) the guilds and channels of these events, so
 	// the test gets copies.
@@ -122,6 +138,8 @@ func openSession(f *discordfake.Fake, intents discordgo.Intent) (*discordgo.Sess
 	s.AddHandler(func(_ *discordgo.Session, e *discordgo.Event) {
 		ev.mu.Lock()
 		ev.raw[e.Type] = append(ev.raw[e.Type], append(json.RawMessage(nil), e.RawData...))
+		close(ev.rawAdded)
+		ev.rawAdded = make(chan struct{})
 		ev.mu.Unlock()
 	})
 	if err := s.Open(); err != nil {
