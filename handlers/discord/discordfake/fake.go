@@ -405,18 +405,12 @@ func (f *Fake) HTTPClient() *http.Client {
 	return &http.Client{Transport: f.Transport(), Timeout: 20 * time.Second}
 }
 
-// Dialer returns a websocket dialer for the gateway: it needs no proxy and sends
-// gateway.discord.gg to the fake, in case a client dials Discord's gateway by name.
+// Dialer returns a websocket dialer for the gateway URL the fake hands out: plain ws:// on
+// 127.0.0.1, with no proxy (websocket.DefaultDialer would consult the proxy environment).
 func (f *Fake) Dialer() *websocket.Dialer {
-	nd := &net.Dialer{Timeout: 5 * time.Second}
 	return &websocket.Dialer{
 		HandshakeTimeout: 10 * time.Second,
-		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			if host, _, err := net.SplitHostPort(addr); err == nil && isDiscordHost(host) {
-				addr = f.addr
-			}
-			return nd.DialContext(ctx, network, addr)
-		},
+		NetDialContext:   (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
 	}
 }
 

@@ -69,9 +69,9 @@ type gwConn struct {
 	once  sync.Once
 
 	// Guarded by f.mu.
-	session *gwSession
-	closing bool
-	lastHB  time.Time
+	session    *gwSession
+	closing    bool
+	heartbeats int
 }
 
 func (c *gwConn) enqueue(fr outFrame) {
@@ -117,7 +117,6 @@ func (f *Fake) serveGateway(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.conns[c] = struct{}{}
-	c.lastHB = time.Now()
 	f.wg.Add(2)
 	f.mu.Unlock()
 	go c.writeLoop()
@@ -264,7 +263,8 @@ func (f *Fake) handleFrame(c *gwConn, mt int, data []byte) {
 	}
 	switch p.Op {
 	case 1: // Heartbeat
-		c.lastHB = time.Now()
+		c.heartbeats++
+		f.notifyLocked()
 		c.enqueue(outFrame{data: []byte(`{"t":null,"s":null,"op":11,"d":null}`)})
 	case 2:
 		f.identify(c, p.D)
@@ -499,7 +499,7 @@ func (f *Fake) Gateway() GatewayInfo {
 	gi := GatewayInfo{Identifies: f.identifies, Resumes: f.resumes}
 	for c := range f.conns {
 		if s := c.session; s != nil && !c.closing {
-			gi.Connected, gi.SessionID, gi.Intents, gi.Seq = true, s.id, s.intents, s.seq
+			gi.Connected, gi.SessionID, gi.Intents, gi.Seq, gi.Heartbeats = true, s.id, s.intents, s.seq, c.heartbeats
 		}
 	}
 	return gi

@@ -212,3 +212,24 @@ func TestInvalidSessionReidentifies(t *testing.T) {
 		t.Fatalf("got %q", m.Content)
 	}
 }
+
+func TestCloseThenOpenStartsANewSession(t *testing.T) {
+	t.Parallel()
+	f := mustFake(t, discordfake.Options{})
+	s, ev := mustSession(t, f, allIntents)
+	first := recv(t, ev.ready, "READY")
+	// Close sends 1000, which ends the session on Discord; discordgo keeps its session ID and
+	// tries to resume on the next Open, gets op 9 and identifies.
+	closeSession(t, f, s)
+	waitFor(t, f, "the close", func() bool { return !f.Gateway().Connected })
+	if err := s.Open(); err != nil {
+		t.Fatal(err)
+	}
+	second := recv(t, ev.ready, "READY after reopening")
+	if second.SessionID == first.SessionID {
+		t.Fatal("the closed session was resumed")
+	}
+	if gi := f.Gateway(); gi.Identifies != 2 || gi.Resumes != 0 {
+		t.Fatalf("Gateway() = %+v", gi)
+	}
+}

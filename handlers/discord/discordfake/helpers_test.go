@@ -97,8 +97,19 @@ func mustSession(t *testing.T, f *discordfake.Fake, intents discordgo.Intent) (*
 	if err != nil {
 		t.Fatalf("open session: %v", err)
 	}
-	t.Cleanup(func() { _ = s.Close() })
+	t.Cleanup(func() { closeSession(t, f, s) })
 	return s, ev
+}
+
+// closeSession closes a discordgo session once its heartbeat loop has run: discordgo's first
+// heartbeat races with a Close that comes right after Open, and a heartbeat that fails on the
+// closing socket makes discordgo reconnect.
+func closeSession(t *testing.T, f *discordfake.Fake, s *discordgo.Session) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), eventDeadline)
+	defer cancel()
+	_ = f.WaitFor(ctx, func() bool { gi := f.Gateway(); return !gi.Connected || gi.Heartbeats > 0 })
+	_ = s.Close()
 }
 
 func openSession(f *discordfake.Fake, intents discordgo.Intent) (*discordgo.Session, *events, error) {

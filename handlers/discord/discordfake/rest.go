@@ -317,13 +317,22 @@ func (f *Fake) handleREST(r *http.Request, version int, apiPath string, body []b
 		}
 		return
 	}
+	h := f.limits.take(rt.key(), resourceOf(params), rt.exemptGlobal, now)
+	h.set(hdr, now)
+	if h.retryAfter > 0 {
+		status, resp = http.StatusTooManyRequests, rateLimitedBody(h.retryAfter, h.global)
+		return
+	}
 	if rt.auth == authBot && r.Header.Get("Authorization") != "Bot "+f.token {
 		fail(errUnauthorized())
 		return
 	}
 	if ft := f.takeFault(r.Method, apiPath); ft != nil {
 		if ft.Status == http.StatusTooManyRequests {
-			h := rlHeaders{limit: 1, reset: now.Add(ft.RetryAfter), bucket: bucketID(rt.key()), retryAfter: ft.RetryAfter, global: ft.Global}
+			h := rlHeaders{limit: h.limit, reset: now.Add(ft.RetryAfter), bucket: h.bucket, retryAfter: ft.RetryAfter, global: ft.Global}
+			for k := range hdr {
+				delete(hdr, k)
+			}
 			h.set(hdr, now)
 			status, resp = http.StatusTooManyRequests, rateLimitedBody(ft.RetryAfter, ft.Global)
 			return
@@ -336,12 +345,6 @@ func (f *Fake) handleREST(r *http.Request, version int, apiPath string, body []b
 			msg = fmt.Sprintf("%d: %s", ft.Status, http.StatusText(ft.Status))
 		}
 		fail(&apiError{status: ft.Status, code: ft.Code, message: msg})
-		return
-	}
-	h := f.limits.take(rt.key(), resourceOf(params), rt.exemptGlobal, now)
-	h.set(hdr, now)
-	if h.retryAfter > 0 {
-		status, resp = http.StatusTooManyRequests, rateLimitedBody(h.retryAfter, h.global)
 		return
 	}
 	if berr != nil {

@@ -394,6 +394,7 @@ type GatewayInfo struct {
 	SessionID  string // of the connected session
 	Intents    int64  // of the connected session
 	Seq        int64  // last sequence number sent on the connected session
+	Heartbeats int    // heartbeats received on the connected connection
 	Identifies int    // successful Identify count
 	Resumes    int    // successful Resume count
 }
