@@ -17,6 +17,26 @@
 // Close the discordgo session before the fake: an open session whose gateway vanishes keeps
 // reconnecting (with back-off) until it is closed.
 //
+// # discordgo behaviour the tests pin down
+//
+//   - Gateway: GET /api/v9/gateway gives the URL; discordgo appends "/" and "?v=9&encoding=json",
+//     caches it for reconnects and ignores resume_gateway_url. After a dropped connection its
+//     Close waits one second, then it reconnects and sends Resume with its last seq; replayed
+//     dispatches reach the handlers before RESUMED. On op 7 it closes with 1012 and resumes; on
+//     op 9 it identifies again on the same connection. Session.Close sends 1000, which ends the
+//     session, so the next Open resumes, gets op 9 and identifies. A Close right after Open can
+//     race with discordgo's first heartbeat, and the failed heartbeat then reconnects the
+//     session: wait for GatewayInfo.Heartbeats > 0 before closing.
+//   - Rate limits: discordgo buckets by URL, query included, and waits by itself when
+//     X-RateLimit-Remaining reaches 0. With ShouldRetryOnRateLimit (the default) a 429 emits a
+//     *discordgo.RateLimit event, sleeps retry_after and retries, without limit; with it off
+//     (or discordgo.WithRetryOnRatelimit(false)) the call returns *discordgo.RateLimitError.
+//     Webhook executions into different threads are different discordgo buckets but one
+//     Discord bucket, so they meet 429s discordgo did not foresee. 502s are retried
+//     MaxRestRetries times. Other errors are *discordgo.RESTError with Message.Code.
+//   - WebhookMessageEdit/Delete cannot pass thread_id; messages in threads need a request built
+//     with s.RequestWithBucketID and "?thread_id=".
+//
 // # What it fakes faithfully
 //
 //   - Gateway: op 10 Hello, op 2 Identify (token, intents, 4004 on a bad token, 4013/4014 on
