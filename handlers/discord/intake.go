@@ -1,0 +1,203 @@
+package discord
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	dg "github.com/bwmarrin/discordgo"
+
+	"github.com/liaison-bot/liaison/bot"
+)
+
+// onMessage takes a MESSAGE_CREATE: a public message for the domain to take
+// in (it ignores unwatched channels), or, in an internal thread, perhaps a
+// draft written with the reply prefix.
+func (c *Conn) onMessage(ctx context.Context, m *dg.Message) {
+	if m == nil || m.Author == nil {
+		return
+	}
+	switch m.Type {
+	case dg.MessageTypeDefault, dg.MessageTypeReply:
+	default:
+		return // joins, pins, thread notices: nothing anyone said
+	}
+	in := c.incoming(ctx, m)
+	var out bot.Intake
+	err := retry(ctx, func() (err error) {
+		out, err = c.svc.Receive(ctx, in)
+		return err
+	})
+	if err != nil {
+		c.log.Error("intake", "channel", m.ChannelID, "message", m.ID, "err", err)
+		return
+	}
+	if out == bot.IntakeIgnored && in.ThreadID != "" && !in.Bot && !in.Webhook && !in.Self {
+		c.internalMessage(ctx, m)
+	}
+}
+
+// incoming translates a gateway message. Bots, webhooks and Liaison itself
+// are flagged, and the domain drops them: no loops.
+func (c *Conn) incoming(ctx context.Context, m *dg.Message) bot.Incoming {
+	self, _ := c.self(ctx)
+	in := bot.Incoming{
+		Conn:       c.name,
+		Channel:    m.ChannelID,
+		ID:         m.ID,
+		AuthorID:   m.Author.ID,
+		AuthorName: authorName(m),
+		Bot:        m.Author.Bot,
+		Webhook:    m.WebhookID != "",
+		Self:       m.Author.ID == self,
+		Text:       messageText(m),
+		Link:       messageLink(c.guildOf(m), m.ChannelID, m.ID),
+		At:         m.Timestamp,
+	}
+	for _, a := range m.Attachments {
+		if a != nil {
+			in.Attachments = append(in.Attachments, bot.Attachment{Name: a.Filename, URL: a.URL})
+		}
+	}
+	if ref := m.MessageReference; ref != nil && ref.Type == dg.MessageReferenceTypeDefault &&
+		(ref.ChannelID == "" || ref.ChannelID == m.ChannelID) {
+		in.ReplyTo = ref.MessageID
+	}
+	ci, err := c.channel(ctx, m.ChannelID)
+	if err != nil {
+		// Without its type the message is taken as top-level; a thread
+		// message from an unwatched channel is then ignored.
+		c.log.Warn("channel unknown", "channel", m.ChannelID, "err", err)
+		return in
+	}
+	if ci.isThread() {
+		in.ThreadID, in.ParentChannel = ci.ID, ci.ParentID
+		// A forum post's first message has the post's (thread's) ID and
+		// opens a new item; the thread of a text channel continues the item
+		// of the message it was started from.
+		if parent, err := c.channel(ctx, ci.ParentID); err == nil {
+			in.NewThread = parent.Type == dg.ChannelTypeGuildForum && m.ID == ci.ID
+		}
+	}
+	return in
+}
+
+func (c *Conn) guildOf(m *dg.Message) string {
+	switch {
+	case m.GuildID != "":
+		return m.GuildID
+	case c.opts.GuildID != "":
+		return c.opts.GuildID
+	}
+	return "@me"
+}
+
+func authorName(m *dg.Message) string {
+	if m.Member != nil && m.Member.Nick != "" {
+		return m.Member.Nick
+	}
+	return m.Author.DisplayName()
+}
+
+// messageText is the content with embeds summarised: what a reader sees.
+func messageText(m *dg.Message) string {
+	parts := []string{m.Content}
+	for _, e := range m.Embeds {
+		if s := embedSummary(e); s != "" {
+			parts = append(parts, s)
+		}
+	}
+	return strings.TrimSpace(strings.Join(parts, "\n"))
+}
+
+func embedSummary(e *dg.MessageEmbed) string {
+	if e == nil {
+		return ""
+	}
+	var bits []string
+	if e.Author != nil && e.Author.Name != "" {
+		bits = append(bits, e.Author.Name)
+	}
+	if e.Title != "" {
+		bits = append(bits, e.Title)
+	}
+	if e.Description != "" {
+		bits = append(bits, clip(e.Description, 300))
+	}
+	if e.URL != "" {
+		bits = append(bits, e.URL)
+	}
+	if len(bits) == 0 {
+		return ""
+	}
+	return "[embed] " + strings.Join(bits, " — ")
+}
+
+// onEdit takes a MESSAGE_UPDATE. Only an edit by its author sets
+// edited_timestamp; link previews arriving later do not, and change nothing.
+func (c *Conn) onEdit(ctx context.Context, m *dg.Message) {
+	if m == nil || m.Author == nil || m.EditedTimestamp == nil || m.Author.Bot || m.WebhookID != "" {
+		return
+	}
+	key := bot.MessageKey{Conn: c.name, Channel: m.ChannelID, ID: m.ID}
+	at := *m.EditedTimestamp
+	if err := retry(ctx, func() error { return c.svc.Edit(ctx, key, messageText(m), at) }); err != nil {
+		c.log.Error("edit", "channel", m.ChannelID, "message", m.ID, "err", err)
+	}
+}
+
+// onDelete takes a MESSAGE_DELETE; the domain ignores messages it never took.
+func (c *Conn) onDelete(ctx context.Context, m *dg.Message) {
+	if m == nil {
+		return
+	}
+	key := bot.MessageKey{Conn: c.name, Channel: m.ChannelID, ID: m.ID}
+	if err := retry(ctx, func() error { return c.svc.Delete(ctx, key, c.svc.Clock()) }); err != nil {
+		c.log.Error("delete", "channel", m.ChannelID, "message", m.ID, "err", err)
+	}
+}
+
+// internalMessage lets a staff member draft from a card's thread with the
+// reply prefix. Everything else said there stays internal.
+func (c *Conn) internalMessage(ctx context.Context, m *dg.Message) {
+	actor := bot.Actor{Conn: c.name, UserID: m.Author.ID, Name: authorName(m)}
+	if m.Member != nil {
+		actor.Groups = m.Member.Roles
+	}
+	_, err := c.svc.InternalMessage(ctx, actor, m.ChannelID, m.Content)
+	if err == nil {
+		return
+	}
+	if bot.ErrorCode(err) == bot.EINTERNAL {
+		c.log.Error("draft from thread", "channel", m.ChannelID, "message", m.ID, "err", err)
+	}
+	no := false
+	_, perr := c.postBotMessage(ctx, m.ChannelID, outMessage{
+		Content:   clip("⚠️ "+bot.ErrorMessage(err), maxContent),
+		Reference: &dg.MessageReference{MessageID: m.ID, FailIfNotExists: &no},
+	}, "")
+	if perr != nil {
+		c.log.Warn("tell the author why their draft failed", "channel", m.ChannelID, "err", perr)
+	}
+}
+
+// retry repeats a domain call that failed on the database a few times:
+// a gateway event is delivered once, so giving up loses it.
+func retry(ctx context.Context, fn func() error) error {
+	wait := 100 * time.Millisecond
+	var err error
+	for attempt := 0; attempt < 4; attempt++ {
+		if err = fn(); err == nil || bot.ErrorCode(err) != bot.EINTERNAL || ctx.Err() != nil {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		}
+		wait *= 4
+	}
+	return err
+}
