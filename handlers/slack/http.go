@@ -1,0 +1,165 @@
+package slack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	slackapi "github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+)
+
+// maxBody bounds what a Slack request may carry; Slack's are far smaller.
+const maxBody = 1 << 20
+
+// Handler serves HTTP mode: POST /events (Events API), /interactivity
+// (clicks and modals) and /commands (/liaison), paths relative to where the
+// caller mounts it. Every request must carry a valid Slack signature made
+// less than 5 minutes ago; any other gets 401 and is not read further.
+// Slack's retries (X-Slack-Retry-Num) are processed like first attempts: the
+// domain dedupes messages on their keys.
+func (c *Conn) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /events", c.serveEvents)
+	mux.HandleFunc("POST /interactivity", c.serveInteractivity)
+	mux.HandleFunc("POST /commands", c.serveCommands)
+	return mux
+}
+
+// verified reads the raw body and checks its signature before anything
+// parses it. On failure it has answered.
+func (c *Conn) verified(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err == nil {
+		var sv slackapi.SecretsVerifier
+		if sv, err = slackapi.NewSecretsVerifier(r.Header, c.opts.SigningSecret); err == nil {
+			if _, err = sv.Write(body); err == nil {
+				err = sv.Ensure()
+			}
+		}
+	}
+	if err != nil {
+		c.log.Warn("slack request refused: bad or stale signature", "path", r.URL.Path, "remote", r.RemoteAddr, "err", err)
+		w.WriteHeader(http.StatusUnauthorized)
+		return nil, false
+	}
+	return body, true
+}
+
+// unavailable answers while the connection is not running; Slack retries.
+func unavailable(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", "5")
+	http.Error(w, "liaison is starting or stopping", http.StatusServiceUnavailable)
+}
+
+func (c *Conn) serveEvents(w http.ResponseWriter, r *http.Request) {
+	body, ok := c.verified(w, r)
+	if !ok {
+		return
+	}
+	var head struct {
+		Type      string `json:"type"`
+		Challenge string `json:"challenge"`
+	}
+	if err := json.Unmarshal(body, &head); err != nil {
+		http.Error(w, "not JSON", http.StatusBadRequest)
+		return
+	}
+	if head.Type == slackevents.URLVerification {
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = io.WriteString(w, head.Challenge)
+		return
+	}
+	ctx, ok := c.running()
+	if !ok {
+		unavailable(w)
+		return
+	}
+	ev, err := slackevents.ParseEvent(json.RawMessage(body), slackevents.OptionNoVerifyToken())
+	if err != nil {
+		http.Error(w, "not an Events API payload", http.StatusBadRequest)
+		return
+	}
+	if ev.Type != slackevents.CallbackEvent {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	// Answer once the domain has the event, so that a crash before that
+	// leaves it to Slack's retry; but within Slack's 3 seconds in any case.
+	result := make(chan bool, 1)
+	if !c.enqueue(ctx, ev, func(ok bool) { result <- ok }) {
+		unavailable(w)
+		return
+	}
+	t := time.NewTimer(ackWithin)
+	defer t.Stop()
+	select {
+	case ok := <-result:
+		if !ok {
+			http.Error(w, "not stored, please retry", http.StatusInternalServerError)
+			return
+		}
+	case <-t.C:
+	case <-r.Context().Done():
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func (c *Conn) serveInteractivity(w http.ResponseWriter, r *http.Request) {
+	body, ok := c.verified(w, r)
+	if !ok {
+		return
+	}
+	form, err := url.ParseQuery(string(body))
+	var cb slackapi.InteractionCallback
+	if err == nil {
+		err = json.Unmarshal([]byte(form.Get("payload")), &cb)
+	}
+	if err != nil {
+		http.Error(w, "no interaction payload", http.StatusBadRequest)
+		return
+	}
+	ctx, ok := c.running()
+	if !ok {
+		unavailable(w)
+		return
+	}
+	if cb.Type == slackapi.InteractionTypeViewSubmission {
+		if resp := c.viewSubmission(ctx, cb); resp != nil {
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(resp)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if !c.goWork(func(ctx context.Context) { c.interaction(ctx, cb) }) {
+		unavailable(w)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func (c *Conn) serveCommands(w http.ResponseWriter, r *http.Request) {
+	body, ok := c.verified(w, r)
+	if !ok {
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	cmd, err := slackapi.SlashCommandParse(r)
+	if err != nil {
+		http.Error(w, "not a slash command", http.StatusBadRequest)
+		return
+	}
+	if !c.goWork(func(ctx context.Context) { c.slashCommand(ctx, cmd) }) {
+		unavailable(w)
+		return
+	}
+	w.WriteHeader(http.StatusOK) // the answer follows through response_url
+}

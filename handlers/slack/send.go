@@ -1,0 +1,351 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	slackapi "github.com/slack-go/slack"
+
+	"github.com/liaison-bot/liaison/bot"
+)
+
+// jobEvent is the metadata event type of every message Liaison posts; its
+// payload names the outbox job, so Find can tell whether a post happened.
+const jobEvent = "liaison_job"
+
+const fallbackReason = "the Slack app is not allowed to post under a person's name and avatar (it lacks the chat:write.customize scope)"
+
+func jobMetadata(key string) slackapi.MsgOption {
+	return slackapi.MsgOptionMetadata(slackapi.SlackMetadata{EventType: jobEvent, EventPayload: map[string]any{"job": key}})
+}
+
+// internalOpts keep Liaison's internal posts quiet: no link previews of
+// what members wrote.
+var internalOpts = []slackapi.MsgOption{slackapi.MsgOptionDisableLinkUnfurl(), slackapi.MsgOptionDisableMediaUnfurl()}
+
+// Send carries out one outbox operation. Its errors are classified for the
+// worker: bot.RetryAfter for a rate limit, bot.Permanent for a refusal,
+// bot.NotApplied for a failure that changed nothing, and a plain error when
+// the call may have taken effect.
+func (c *Conn) Send(ctx context.Context, op *bot.Op) (bot.Result, error) {
+	res, err := c.send(ctx, op)
+	if err != nil {
+		return bot.Result{}, classify(fmt.Errorf("slack %s: %s: %w", c.name, op.Kind, err))
+	}
+	return res, nil
+}
+
+func (c *Conn) send(ctx context.Context, op *bot.Op) (bot.Result, error) {
+	switch op.Kind {
+	case bot.OpPostCard, bot.OpUpdateCard:
+		if op.Card == nil {
+			return bot.Result{}, bot.Permanent(errors.New("no card"))
+		}
+		text, blocks := cardMessage(op.Card)
+		opts := append([]slackapi.MsgOption{slackapi.MsgOptionText(text, false), slackapi.MsgOptionBlocks(blocks...)}, internalOpts...)
+		if op.Kind == bot.OpPostCard {
+			return c.post(ctx, op, op.Channel, "", opts...)
+		}
+		return c.update(ctx, op.Channel, op.MessageID, opts...)
+
+	case bot.OpPostNote, bot.OpUpdateNote:
+		if op.Note == nil || op.Channel == "" {
+			return bot.Result{}, bot.Permanent(errors.New("no note or no channel"))
+		}
+		opts := append([]slackapi.MsgOption{slackapi.MsgOptionText(escapeDomain(op.Note.Text), false)}, internalOpts...)
+		if op.Kind == bot.OpPostNote {
+			return c.post(ctx, op, op.Channel, op.ThreadID, opts...)
+		}
+		return c.update(ctx, op.Channel, op.MessageID, opts...)
+
+	case bot.OpPostDraftCard, bot.OpUpdateDraftCard:
+		if op.DraftCard == nil {
+			return bot.Result{}, bot.Permanent(errors.New("no draft card"))
+		}
+		return c.sendDraftCard(ctx, op)
+
+	case bot.OpPublish:
+		if op.Post == nil {
+			return bot.Result{}, bot.Permanent(errors.New("no post"))
+		}
+		return c.publish(ctx, op)
+
+	case bot.OpEditPublic:
+		if op.Post == nil {
+			return bot.Result{}, bot.Permanent(errors.New("no post"))
+		}
+		text, blocks := publicMessage(op.Post, c.custom.Load())
+		res, err := c.update(ctx, op.Channel, op.MessageID, slackapi.MsgOptionText(text, false), slackapi.MsgOptionBlocks(blocks...))
+		if err == nil {
+			res.ThreadID = op.ThreadID
+		}
+		return res, err
+
+	case bot.OpDeletePublic:
+		_, _, err := c.api.DeleteMessageContext(ctx, op.Channel, op.MessageID)
+		if err != nil && !isSlackError(err, "message_not_found") { // already gone: done
+			return bot.Result{}, fmt.Errorf("chat.delete %s in %s: %w", op.MessageID, op.Channel, err)
+		}
+		return bot.Result{MessageID: op.MessageID, ThreadID: op.ThreadID}, nil
+
+	case bot.OpNotify:
+		if op.Note == nil || op.UserID == "" {
+			return bot.Result{}, bot.Permanent(errors.New("no note or no user"))
+		}
+		return c.notify(ctx, op)
+	}
+	return bot.Result{}, bot.Permanent(fmt.Errorf("unknown operation %q", op.Kind))
+}
+
+// post sends a new message carrying the job's key in its metadata.
+func (c *Conn) post(ctx context.Context, op *bot.Op, channel, thread string, opts ...slackapi.MsgOption) (bot.Result, error) {
+	opts = append(opts, jobMetadata(op.Key))
+	if thread != "" {
+		opts = append(opts, slackapi.MsgOptionTS(thread))
+	}
+	_, ts, err := c.api.PostMessageContext(ctx, channel, opts...)
+	if err != nil {
+		return bot.Result{}, fmt.Errorf("chat.postMessage in %s: %w", channel, err)
+	}
+	return c.result(ctx, channel, ts, thread), nil
+}
+
+// result describes a message that exists: its ts, the thread to discuss it
+// in (its own for a top-level message) and its permalink.
+func (c *Conn) result(ctx context.Context, channel, ts, thread string) bot.Result {
+	res := bot.Result{MessageID: ts, ThreadID: thread}
+	if thread == "" {
+		res.ThreadID = ts
+	}
+	// The call succeeded: a failed permalink lookup must not make it look
+	// otherwise, so fall back on the link built from the team's URL.
+	link, err := c.api.GetPermalinkContext(ctx, &slackapi.PermalinkParameters{Channel: channel, Ts: ts})
+	if err != nil {
+		c.log.Warn("chat.getPermalink failed", "channel", channel, "ts", ts, "err", err)
+		link = builtLink(c.identity().TeamURL, channel, ts, thread)
+	}
+	res.Link = link
+	return res
+}
+
+func (c *Conn) update(ctx context.Context, channel, ts string, opts ...slackapi.MsgOption) (bot.Result, error) {
+	_, _, _, err := c.api.UpdateMessageContext(ctx, channel, ts, opts...)
+	if err != nil {
+		return bot.Result{}, fmt.Errorf("chat.update %s in %s: %w", ts, channel, err)
+	}
+	return bot.Result{MessageID: ts, ThreadID: ts, Link: builtLink(c.identity().TeamURL, channel, ts, "")}, nil
+}
+
+// sendDraftCard posts or refreshes a draft card. If Slack refuses the blocks
+// (it fetches images and refuses those it cannot), it tries once more
+// without the avatar.
+func (c *Conn) sendDraftCard(ctx context.Context, op *bot.Op) (bot.Result, error) {
+	pi := c.previewInfo(ctx, op.DraftCard.ItemID)
+	var res bot.Result
+	var err error
+	for _, withAvatar := range []bool{true, false} {
+		dc := *op.DraftCard
+		if !withAvatar {
+			dc.Preview.AvatarURL = ""
+		}
+		text, blocks := draftCardMessage(&dc, pi)
+		opts := append([]slackapi.MsgOption{slackapi.MsgOptionText(text, false), slackapi.MsgOptionBlocks(blocks...)}, internalOpts...)
+		if op.Kind == bot.OpPostDraftCard {
+			res, err = c.post(ctx, op, op.Channel, op.ThreadID, opts...)
+		} else {
+			res, err = c.update(ctx, op.Channel, op.MessageID, opts...)
+		}
+		if err == nil || !isSlackError(err, "invalid_blocks") || op.DraftCard.Preview.AvatarURL == "" {
+			break
+		}
+	}
+	return res, err
+}
+
+// previewInfo looks up, for a draft card, how the public side will show the
+// post: whether it can carry the person's identity, and whom it answers.
+func (c *Conn) previewInfo(ctx context.Context, itemID int64) previewInfo {
+	pi := previewInfo{custom: true}
+	it, err := c.svc.Item(ctx, itemID)
+	if err != nil {
+		c.log.Warn("draft card: item lookup failed", "item", itemID, "err", err)
+		return pi
+	}
+	pi.member = bot.Sanitize(it.AuthorName)
+	if p, ok := c.svc.Platforms[it.Conn]; ok {
+		pi.custom = p.Capabilities().CustomIdentity
+	}
+	return pi
+}
+
+// publish posts an approved reply in the public thread under the signer's
+// name and avatar; when the app may not (missing chat:write.customize), it
+// posts as the app with a signature line and says so in the result.
+func (c *Conn) publish(ctx context.Context, op *bot.Op) (bot.Result, error) {
+	p := op.Post
+	if c.custom.Load() {
+		text, blocks := publicMessage(p, true)
+		opts := []slackapi.MsgOption{slackapi.MsgOptionText(text, false), slackapi.MsgOptionBlocks(blocks...), slackapi.MsgOptionUsername(p.Username)}
+		if p.AvatarURL != "" {
+			opts = append(opts, slackapi.MsgOptionIconURL(p.AvatarURL))
+		}
+		res, err := c.post(ctx, op, op.Channel, op.ThreadID, opts...)
+		if err == nil || !missingCustomize(err) {
+			return res, err
+		}
+		c.custom.Store(false)
+		c.log.Warn("the Slack app lacks chat:write.customize: posting with a signature line", "channel", op.Channel)
+	}
+	text, _ := publicMessage(p, false)
+	res, err := c.post(ctx, op, op.Channel, op.ThreadID, slackapi.MsgOptionText(text, false))
+	if err != nil {
+		return bot.Result{}, err
+	}
+	res.Fallback, res.FallbackReason = true, fallbackReason
+	return res, nil
+}
+
+// missingCustomize: the call was refused because username/icon_url need
+// chat:write.customize (and not for another missing scope).
+func missingCustomize(err error) bool {
+	var se slackapi.SlackErrorResponse
+	if !errors.As(err, &se) || se.Err != "missing_scope" {
+		return false
+	}
+	return se.Needed == "" || strings.Contains(se.Needed, "chat:write.customize")
+}
+
+// notify shows a private message to one user in the channel; if they are not
+// in it, it sends a direct message instead.
+func (c *Conn) notify(ctx context.Context, op *bot.Op) (bot.Result, error) {
+	text := escapeDomain(op.Note.Text)
+	if op.Channel != "" {
+		ts, err := c.api.PostEphemeralContext(ctx, op.Channel, op.UserID, slackapi.MsgOptionText(text, false))
+		if err == nil {
+			return bot.Result{MessageID: ts}, nil
+		}
+		if !isSlackError(err, "user_not_in_channel", "channel_not_found", "not_in_channel", "is_archived") {
+			return bot.Result{}, fmt.Errorf("chat.postEphemeral in %s: %w", op.Channel, err)
+		}
+	}
+	ch, _, _, err := c.api.OpenConversationContext(ctx, &slackapi.OpenConversationParameters{Users: []string{op.UserID}})
+	if err != nil {
+		return bot.Result{}, fmt.Errorf("conversations.open with %s: %w", op.UserID, err)
+	}
+	_, ts, err := c.api.PostMessageContext(ctx, ch.ID, slackapi.MsgOptionText(text, false), jobMetadata(op.Key))
+	if err != nil {
+		return bot.Result{}, fmt.Errorf("chat.postMessage to %s: %w", op.UserID, err)
+	}
+	return bot.Result{MessageID: ts}, nil
+}
+
+// findPages bounds how far back Find reads: the post it looks for was made
+// after its job was written, so it is among the newest messages.
+const findPages = 10
+
+// Find looks for the message an operation with an unknown outcome may have
+// posted, by the job key in its metadata: in the thread when the operation
+// posts in one, else in the channel's history since the item began.
+func (c *Conn) Find(ctx context.Context, op *bot.Op) (bot.Result, bool, error) {
+	if !op.Kind.Creates() {
+		return bot.Result{}, false, fmt.Errorf("slack %s: find %s: only operations that create a message can be looked up", c.name, op.Kind)
+	}
+	match := func(msgs []slackapi.Message) (slackapi.Message, bool) {
+		for _, m := range msgs {
+			if m.Metadata.EventType == jobEvent && m.Metadata.EventPayload["job"] == op.Key {
+				return m, true
+			}
+		}
+		return slackapi.Message{}, false
+	}
+	var (
+		found  slackapi.Message
+		ok     bool
+		cursor string
+	)
+	for range findPages {
+		var msgs []slackapi.Message
+		var more bool
+		var err error
+		if op.ThreadID != "" {
+			msgs, more, cursor, err = c.api.GetConversationRepliesContext(ctx, &slackapi.GetConversationRepliesParameters{
+				ChannelID: op.Channel, Timestamp: op.ThreadID, Cursor: cursor, Limit: 200, IncludeAllMetadata: true,
+			})
+		} else {
+			params := &slackapi.GetConversationHistoryParameters{ChannelID: op.Channel, Cursor: cursor, Limit: 200, IncludeAllMetadata: true}
+			if !op.After.IsZero() {
+				// Clocks differ between Liaison and Slack: look a little earlier.
+				params.Oldest = timeTS(op.After.Add(-10 * time.Minute))
+			}
+			var h *slackapi.GetConversationHistoryResponse
+			if h, err = c.api.GetConversationHistoryContext(ctx, params); err == nil {
+				msgs, more, cursor = h.Messages, h.HasMore, h.ResponseMetaData.NextCursor
+			}
+		}
+		if err != nil {
+			return bot.Result{}, false, classify(fmt.Errorf("slack %s: find %s in %s: %w", c.name, op.Key, op.Channel, err))
+		}
+		if found, ok = match(msgs); ok || !more || cursor == "" {
+			break
+		}
+	}
+	if !ok {
+		return bot.Result{}, false, nil
+	}
+	res := c.result(ctx, op.Channel, found.Timestamp, op.ThreadID)
+	if op.Kind == bot.OpPublish && found.Username == "" {
+		res.Fallback, res.FallbackReason = true, fallbackReason
+	}
+	return res, true, nil
+}
+
+// classify tells the outbox what a failed call means.
+func classify(err error) error {
+	var rl *slackapi.RateLimitedError
+	if errors.As(err, &rl) {
+		return bot.RetryAfter(max(rl.RetryAfter, time.Second), err)
+	}
+	var se slackapi.SlackErrorResponse
+	if errors.As(err, &se) {
+		switch se.Err {
+		case "ratelimited", "rate_limited", "service_unavailable", "request_timeout", "team_added_to_org":
+			return bot.NotApplied(err) // refused before acting; try again later
+		case "internal_error", "fatal_error":
+			return err // Slack says part of the call may have happened
+		}
+		return bot.Permanent(err)
+	}
+	var sc slackapi.StatusCodeError
+	if errors.As(err, &sc) {
+		switch {
+		case sc.Code == http.StatusTooManyRequests:
+			return bot.NotApplied(err)
+		case sc.Code >= 500:
+			return err
+		}
+		return bot.Permanent(err)
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return bot.NotApplied(err) // the request never left
+	}
+	return err // unknown outcome, unless err already says (bot.Permanent…)
+}
+
+func isSlackError(err error, codes ...string) bool {
+	var se slackapi.SlackErrorResponse
+	if !errors.As(err, &se) {
+		return false
+	}
+	for _, c := range codes {
+		if se.Err == c {
+			return true
+		}
+	}
+	return false
+}
