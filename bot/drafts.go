@@ -231,26 +231,9 @@ func (s *Service) Reject(ctx context.Context, actor Actor, draftID int64, reason
 
 func (s *Service) review(ctx context.Context, actor Actor, draftID int64, text string, approve bool) error {
 	return s.inTx(ctx, func(tx Tx) error {
-		d, err := tx.Draft(ctx, draftID)
+		d, it, rt, err := s.reviewable(ctx, tx, actor, draftID, approve)
 		if err != nil {
 			return err
-		}
-		it, err := tx.Item(ctx, d.ItemID)
-		if err != nil {
-			return err
-		}
-		rt := s.Router.Route(it.Route)
-		if rt == nil {
-			return ErrNoRoute
-		}
-		if !IsApprover(rt, actor) {
-			return ErrNotApprover
-		}
-		if d.State == DraftPublished {
-			return ErrAlreadyPublished
-		}
-		if d.State != DraftPending && !(approve && d.State == DraftFailed) {
-			return &TransitionError{Entity: "draft", ID: d.ID, From: string(d.State), To: string(DraftApproved)}
 		}
 		reviewer, err := s.ensureProfile(ctx, tx, actor)
 		if err != nil {
@@ -578,29 +561,9 @@ func (s *Service) SeedProfile(ctx context.Context, in Profile) error {
 // edit or reject the draft now: adapters ask before opening a modal.
 func (s *Service) CheckReviewer(ctx context.Context, actor Actor, draftID int64, approving bool) error {
 	return s.Store.InTx(ctx, func(tx Tx) error {
-		d, err := tx.Draft(ctx, draftID)
-		if err != nil {
+		d, _, rt, err := s.reviewable(ctx, tx, actor, draftID, approving)
+		if err != nil || !approving {
 			return err
-		}
-		it, err := tx.Item(ctx, d.ItemID)
-		if err != nil {
-			return err
-		}
-		rt := s.Router.Route(it.Route)
-		if rt == nil {
-			return ErrNoRoute
-		}
-		if !IsApprover(rt, actor) {
-			return ErrNotApprover
-		}
-		if d.State == DraftPublished {
-			return ErrAlreadyPublished
-		}
-		if d.State != DraftPending && !(approving && d.State == DraftFailed) {
-			return &TransitionError{Entity: "draft", ID: d.ID, From: string(d.State), To: string(DraftApproved)}
-		}
-		if !approving {
-			return nil
 		}
 		p, err := tx.ProfileByIdentity(ctx, actor.Conn, actor.UserID)
 		if err == nil && p.ID == d.AuthorID && !rt.Policy.AllowSelfApproval {
@@ -608,4 +571,31 @@ func (s *Service) CheckReviewer(ctx context.Context, actor Actor, draftID int64,
 		}
 		return nil
 	})
+}
+
+// reviewable loads a draft an approver acts on and checks the actor's right
+// and the draft's state.
+func (s *Service) reviewable(ctx context.Context, tx Tx, actor Actor, draftID int64, approving bool) (*Draft, *Item, *Route, error) {
+	d, err := tx.Draft(ctx, draftID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	it, err := tx.Item(ctx, d.ItemID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rt := s.Router.Route(it.Route)
+	if rt == nil {
+		return nil, nil, nil, ErrNoRoute
+	}
+	if !IsApprover(rt, actor) {
+		return nil, nil, nil, ErrNotApprover
+	}
+	if d.State == DraftPublished {
+		return nil, nil, nil, ErrAlreadyPublished
+	}
+	if d.State != DraftPending && !(approving && d.State == DraftFailed) {
+		return nil, nil, nil, &TransitionError{Entity: "draft", ID: d.ID, From: string(d.State), To: string(DraftApproved)}
+	}
+	return d, it, rt, nil
 }

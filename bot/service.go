@@ -160,34 +160,48 @@ func (s *Service) Receive(ctx context.Context, in Incoming) (Intake, error) {
 			AuthorID: in.AuthorID, AuthorName: in.AuthorName,
 			Text: in.Text, Attachments: in.Attachments, Link: in.Link, CreatedAt: in.At,
 		}
-		inserted, err := tx.InsertMessage(ctx, m)
-		if err != nil {
+		// The message row is inserted once its item is known, so the common
+		// case writes each row once; a redelivery rolls everything back.
+		insert := func() error {
+			inserted, err := tx.InsertMessage(ctx, m)
+			if err == nil && !inserted {
+				return errDuplicate
+			}
 			return err
-		}
-		if !inserted {
-			outcome = IntakeDuplicate
-			return nil
 		}
 		if it, err := s.parentItem(ctx, tx, in, watched); err != nil {
 			return err
 		} else if it != nil {
 			outcome = IntakeFollowUp
+			m.ItemID = it.ID
+			if err := insert(); err != nil {
+				return err
+			}
 			return s.followUp(ctx, tx, it, m, in)
 		}
 		rt := s.Router.Match(src, in.Text)
 		if rt == nil {
 			outcome = IntakeUnrouted
+			if err := insert(); err != nil {
+				return err
+			}
 			return s.noRoute(ctx, tx, src, in.Channel)
 		}
 		outcome = IntakeNew
-		return s.openItem(ctx, tx, in, watched, rt, m)
+		return s.openItem(ctx, tx, in, watched, rt, m, insert)
 	})
+	if errors.Is(err, errDuplicate) {
+		outcome, err = IntakeDuplicate, nil
+	}
 	if err != nil {
 		return "", fmt.Errorf("receive %s/%s/%s: %w", in.Conn, in.Channel, in.ID, err)
 	}
 	s.Metrics.Intake(in.Conn, outcome)
 	return outcome, nil
 }
+
+// errDuplicate rolls back the intake of a message already stored.
+var errDuplicate = errors.New("duplicate message")
 
 func (s *Service) parentItem(ctx context.Context, tx Tx, in Incoming, watched string) (*Item, error) {
 	if in.ThreadID != "" && !in.NewThread {
@@ -210,7 +224,7 @@ func (s *Service) parentItem(ctx context.Context, tx Tx, in Incoming, watched st
 	return nil, nil
 }
 
-func (s *Service) openItem(ctx context.Context, tx Tx, in Incoming, watched string, rt *Route, m *Message) error {
+func (s *Service) openItem(ctx context.Context, tx Tx, in Incoming, watched string, rt *Route, m *Message, insert func() error) error {
 	now := s.Clock()
 	it := &Item{
 		Conn: in.Conn, Channel: watched, ThreadID: in.ID, RootChannel: in.Channel, RootMsgID: in.ID, Link: in.Link,
@@ -229,20 +243,14 @@ func (s *Service) openItem(ctx context.Context, tx Tx, in Incoming, watched stri
 		return err
 	}
 	m.ItemID = it.ID
-	if err := tx.UpdateMessage(ctx, m); err != nil {
+	if err := insert(); err != nil {
 		return err
 	}
-	if err := s.enqueue(ctx, tx, &OutboxJob{Kind: OpPostCard, ItemID: it.ID, Conn: it.CardConn, Channel: it.CardChannel}); err != nil {
-		return err
-	}
-	return s.audit(ctx, tx, "system", "item.open", subject("item", it.ID), nil, map[string]any{"route": rt.Name, "message": in.ID})
+	// No audit event: the message row records what came in, and when.
+	return s.enqueue(ctx, tx, &OutboxJob{Kind: OpPostCard, ItemID: it.ID, Conn: it.CardConn, Channel: it.CardChannel})
 }
 
 func (s *Service) followUp(ctx context.Context, tx Tx, it *Item, m *Message, in Incoming) error {
-	m.ItemID = it.ID
-	if err := tx.UpdateMessage(ctx, m); err != nil {
-		return err
-	}
 	if it.ThreadChannel == "" && in.ParentChannel != "" && in.Channel != in.ParentChannel {
 		// A thread was opened on the original message: answers go there.
 		it.ThreadChannel = in.Channel
@@ -266,10 +274,7 @@ func (s *Service) followUp(ctx context.Context, tx Tx, it *Item, m *Message, in 
 			return err
 		}
 	}
-	if err := s.enqueue(ctx, tx, &OutboxJob{Kind: OpPostNote, ItemID: it.ID, MessageID: m.ID, Conn: it.CardConn, Channel: it.CardChannel}); err != nil {
-		return err
-	}
-	return s.audit(ctx, tx, "system", "item.follow_up", subject("item", it.ID), nil, map[string]any{"message": m.Key.ID})
+	return s.enqueue(ctx, tx, &OutboxJob{Kind: OpPostNote, ItemID: it.ID, MessageID: m.ID, Conn: it.CardConn, Channel: it.CardChannel})
 }
 
 func (s *Service) noRoute(ctx context.Context, tx Tx, src *Source, channel string) error {

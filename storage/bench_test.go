@@ -2,8 +2,12 @@ package storage_test
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"testing"
+	"time"
 
+	"github.com/liaison-bot/liaison/bot"
 	"github.com/liaison-bot/liaison/storage/storagetest"
 )
 
@@ -33,6 +37,39 @@ func BenchmarkRawInsert(b *testing.B) {
 				id++
 				if _, err := db.Exec(ctx, `INSERT INTO bench_raw (id, body) VALUES (?, ?)`, id, "how do I reset my password?"); err != nil {
 					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkIntake is the store's share of the intake path: one public
+// message goes through bot.Service.Receive — deduped, stored, routed, its
+// item opened, its card job enqueued and an audit event appended — in one
+// committed transaction per op. Compare with BenchmarkRawInsert.
+func BenchmarkIntake(b *testing.B) {
+	for _, engine := range storagetest.Engines(b) {
+		b.Run(engine, func(b *testing.B) {
+			db := storagetest.Open(b, engine)
+			router := bot.NewRouter(
+				[]bot.Source{{Name: "help", Conn: "community", Channels: []string{"C0HELP"}}},
+				[]bot.Route{
+					{Name: "billing", Keywords: []string{"invoice"}, DestConn: "internal", DestChannel: "C0BILLING"},
+					{Name: "support", Default: true, DestConn: "internal", DestChannel: "C0SUPPORT"},
+				})
+			svc := bot.NewService(db, nil, router, bot.Settings{Company: "Acme"})
+			svc.Log = slog.New(slog.DiscardHandler)
+			ctx := context.Background()
+			at := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+			var n int
+			for b.Loop() {
+				n++
+				out, err := svc.Receive(ctx, bot.Incoming{
+					Conn: "community", Channel: "C0HELP", ID: fmt.Sprintf("1732525200.%06d", n),
+					AuthorID: "U0MEMBER", AuthorName: "Mia", Text: "how do I reset my password?", At: at,
+				})
+				if err != nil || out != bot.IntakeNew {
+					b.Fatalf("receive: %v %v", out, err)
 				}
 			}
 		})

@@ -146,6 +146,10 @@ func (j jsonList[T]) Scan(src any) error {
 // through Rebind here; unique violations come back as ECONFLICT.
 
 func (tx *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := tx.stmt(ctx, query); st != nil {
+		res, err := st.ExecContext(ctx, args...)
+		return res, conflict(err)
+	}
 	res, err := tx.tx.ExecContext(ctx, tx.tx.Rebind(query), args...)
 	return res, conflict(err)
 }
@@ -168,11 +172,29 @@ func (tx *tx) execOne(ctx context.Context, notFound error, query string, args ..
 }
 
 func (tx *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := tx.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return tx.tx.QueryRowContext(ctx, tx.tx.Rebind(query), args...)
 }
 
 func (tx *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := tx.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return tx.tx.QueryContext(ctx, tx.tx.Rebind(query), args...)
+}
+
+// stmt returns query prepared, for this transaction, or nil the first time
+// the query runs; it is then prepared once the transaction ends. Parsing
+// the same SQL again is a large part of a small write's CPU on SQLite, and
+// a round trip on Postgres.
+func (tx *tx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if st := tx.stmts.get(query); st != nil {
+		return tx.tx.StmtContext(ctx, st.Stmt)
+	}
+	tx.unprepared = append(tx.unprepared, query)
+	return nil
 }
 
 // insert runs an INSERT … RETURNING id. ok is false when ON CONFLICT DO

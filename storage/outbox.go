@@ -82,6 +82,7 @@ func (db *DB) ClaimJobs(ctx context.Context, owner string, now time.Time, lease 
 	if err != nil {
 		return nil, fmt.Errorf("claim jobs: %w", err)
 	}
+	defer db.prepareAfter(ctx, tx)
 	defer tx.tx.Rollback()
 	jobs, err := claimJobs(ctx, tx, owner, now, now.Add(lease), limit)
 	if err != nil {

@@ -24,9 +24,10 @@ import (
 
 // DB is a Liaison database, SQLite or Postgres.
 type DB struct {
-	db   *sqlx.DB
-	d    *dialect
-	name string // the database as errors show it, password redacted
+	db    *sqlx.DB
+	d     *dialect
+	name  string     // the database as errors show it, password redacted
+	stmts *stmtCache // prepared once, reused by every transaction
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -69,7 +70,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s database %s: %w", d.engine, name, err)
 	}
-	return &DB{db: db, d: d, name: name}, nil
+	return &DB{db: db, d: d, name: name, stmts: newStmtCache(db)}, nil
 }
 
 func isPostgres(dsn string) bool {
@@ -106,7 +107,10 @@ func (db *DB) Ping(ctx context.Context) error {
 }
 
 // Close closes the database.
-func (db *DB) Close() error { return db.db.Close() }
+func (db *DB) Close() error {
+	db.stmts.close()
+	return db.db.Close()
+}
 
 // InTx runs fn in one transaction, committed when fn returns nil and rolled
 // back otherwise (or if fn panics).
@@ -115,6 +119,7 @@ func (db *DB) InTx(ctx context.Context, fn func(bot.Tx) error) error {
 	if err != nil {
 		return err
 	}
+	defer db.prepareAfter(ctx, tx)
 	defer tx.tx.Rollback()
 	if err := fn(tx); err != nil {
 		return err
@@ -122,18 +127,28 @@ func (db *DB) InTx(ctx context.Context, fn func(bot.Tx) error) error {
 	return tx.commit()
 }
 
+// prepareAfter prepares, once tx has ended, the queries it ran unprepared.
+// A failure only means they run unprepared again next time.
+func (db *DB) prepareAfter(ctx context.Context, tx *tx) {
+	if len(tx.unprepared) > 0 {
+		_ = db.stmts.prepare(context.WithoutCancel(ctx), tx.unprepared)
+	}
+}
+
 func (db *DB) begin(ctx context.Context) (*tx, error) {
 	t, err := db.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("begin transaction: %w", err)
 	}
-	return &tx{tx: t, d: db.d}, nil
+	return &tx{tx: t, d: db.d, stmts: db.stmts}, nil
 }
 
 // tx implements bot.Tx; its methods live in the file of their aggregate.
 type tx struct {
-	tx *sqlx.Tx
-	d  *dialect
+	tx         *sqlx.Tx
+	d          *dialect
+	stmts      *stmtCache
+	unprepared []string // queries to prepare once the transaction ends
 }
 
 var _ bot.Tx = (*tx)(nil)

@@ -29,7 +29,7 @@ CREATE TABLE items (
     first_answered_at TEXT
 ) STRICT;
 CREATE INDEX items_thread ON items (conn, channel, thread_id);
-CREATE INDEX items_card_thread ON items (card_conn, card_thread);
+CREATE INDEX items_card_thread ON items (card_conn, card_thread) WHERE card_thread <> '';
 CREATE INDEX items_author ON items (conn, author_id, created_at);
 
 CREATE TABLE messages (
@@ -142,10 +142,12 @@ CREATE TABLE outbox (
     last_error   TEXT NOT NULL DEFAULT '',
     result       TEXT NOT NULL DEFAULT '',
     created_at   TEXT NOT NULL,
-    done_at      TEXT,
-    CONSTRAINT outbox_idem_key UNIQUE (idem_key)
+    done_at      TEXT
 ) STRICT;
-CREATE UNIQUE INDEX outbox_coalesce_key ON outbox (coalesce_key) WHERE state = 'pending';
+-- Partial unique indexes: most jobs have neither key, and an index entry is
+-- a page written per insert.
+CREATE UNIQUE INDEX outbox_idem_key ON outbox (idem_key) WHERE idem_key IS NOT NULL;
+CREATE UNIQUE INDEX outbox_coalesce_key ON outbox (coalesce_key) WHERE state = 'pending' AND coalesce_key IS NOT NULL;
 CREATE INDEX outbox_pending ON outbox (run_at, id) WHERE state = 'pending';
 CREATE INDEX outbox_running ON outbox (lease_until) WHERE state = 'running';
 CREATE INDEX outbox_order ON outbox (order_key, id) WHERE state IN ('pending', 'running');
