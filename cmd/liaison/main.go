@@ -1,0 +1,176 @@
+// Command liaison runs the Liaison bot: it relays a community's public
+// messages to the teams concerned and publishes their approved, attributed
+// replies.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/liaison-bot/liaison/config"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitRuntime = 1
+	exitUsage   = 2
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := Main(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+// usageError is a bad command line or a bad config: exit code 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// Main runs the CLI and returns the process exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	root := newRoot(getenv)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var cfgErrs config.Errors
+	var ue usageError
+	switch {
+	case errors.As(err, &cfgErrs):
+		fmt.Fprintf(stderr, "liaison: the config has %d problem(s):\n", len(cfgErrs))
+		for _, e := range cfgErrs {
+			fmt.Fprintf(stderr, "  %s\n", e)
+		}
+		return exitUsage
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "liaison: %v\n", ue.err)
+		return exitUsage
+	case isCobraUsage(err):
+		fmt.Fprintf(stderr, "liaison: %v (see liaison --help)\n", err)
+		return exitUsage
+	}
+	fmt.Fprintf(stderr, "liaison: %v\n", err)
+	return exitRuntime
+}
+
+func newRoot(getenv func(string) string) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "liaison",
+		Short: "Relay your community to your teams, and their approved answers back, under their own names",
+		Long: `Liaison relays what your community says in public Slack and Discord channels
+to the internal channel of the team concerned, lets staff draft an answer in
+the thread and a manager approve it, and posts it back in public under the
+staff member's own name, title and avatar.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	var cfgPath string
+	root.PersistentFlags().StringVar(&cfgPath, "config", "./liaison.yaml", "path to the YAML config")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	loadConfig := func() (*config.Config, error) {
+		c, err := config.Load(cfgPath, getenv)
+		if err != nil {
+			var errs config.Errors
+			if errors.As(err, &errs) {
+				return nil, errs
+			}
+			return nil, usageError{err}
+		}
+		return c, nil
+	}
+	root.AddCommand(
+		runCmd(loadConfig),
+		migrateCmd(loadConfig),
+		checkConfigCmd(loadConfig),
+		versionCmd(),
+	)
+	return root
+}
+
+// isCobraUsage recognises cobra's own command-line errors.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires ", "invalid argument"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print Liaison's version",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			fmt.Fprintf(c.OutOrStdout(), "liaison %s\n", version)
+			return nil
+		},
+	}
+}
+
+func checkConfigCmd(load func() (*config.Config, error)) *cobra.Command {
+	return &cobra.Command{
+		Use:   "check-config",
+		Short: "Validate the config and print a summary of connections, sources and routes",
+		Long: `Validate the config file: every problem is printed with its key path and
+the command exits 2; a valid config prints a summary and exits 0.
+Secrets come from the environment (${VAR}); they are never printed.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			cfg, err := load()
+			if err != nil {
+				return err
+			}
+			fmt.Fprint(c.OutOrStdout(), cfg.Summary())
+			return nil
+		},
+	}
+}
+
+func migrateCmd(load func() (*config.Config, error)) *cobra.Command {
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply the database migrations and exit",
+		Long: `Apply the embedded migrations to the database the config names (SQLite by
+default, Postgres when DATABASE_URL or database.url is a postgres:// URL).
+liaison run also migrates at start.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			cfg, err := load()
+			if err != nil {
+				return err
+			}
+			db, err := openStore(c.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			cur, latest, err := db.SchemaVersion(c.Context())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.OutOrStdout(), "%s database at schema version %d of %d\n", db.Engine(), cur, latest)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"regexp"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/liaison-bot/liaison/bot"
+	"github.com/liaison-bot/liaison/config"
+	"github.com/liaison-bot/liaison/handlers/web"
+	"github.com/liaison-bot/liaison/storage"
+)
+
+func runCmd(load func() (*config.Config, error)) *cobra.Command {
+	return &cobra.Command{
+		Use:   "run",
+		Short: "Run the bot: connect to every configured workspace and guild",
+		Long: `Run Liaison: migrate the database, connect every connection of the config,
+relay public messages to their routes' internal channels, and publish approved
+replies. Serves /healthz, /readyz and /metrics on http.addr. Stops cleanly on
+SIGINT or SIGTERM.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			cfg, err := load()
+			if err != nil {
+				return err
+			}
+			return run(c.Context(), cfg)
+		},
+	}
+}
+
+// openStore opens and migrates the database the config names.
+func openStore(ctx context.Context, cfg *config.Config) (*storage.DB, error) {
+	dsn := cfg.Database.SQLitePath
+	if cfg.Database.URL != "" {
+		dsn = string(cfg.Database.URL)
+	}
+	db, err := storage.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Settings, router and profiles from the config.
+func settingsOf(cfg *config.Config) bot.Settings {
+	s := bot.Settings{
+		Company: cfg.Company, ReplyPrefix: cfg.ReplyPrefix, MaxRelayChars: cfg.MaxRelayChars,
+		KeepDeletedText: cfg.KeepDeletedText,
+	}
+	if cfg.Admin != nil {
+		s.AdminConn, s.AdminChannel = cfg.Admin.Connection, cfg.Admin.Channel
+	}
+	return s
+}
+
+func routerOf(cfg *config.Config) *bot.Router {
+	var sources []bot.Source
+	for _, s := range cfg.Sources {
+		sources = append(sources, bot.Source{Name: s.Name, Conn: s.Connection, Channels: s.Channels})
+	}
+	var routes []bot.Route
+	for _, r := range cfg.Routes {
+		rt := bot.Route{
+			Name: r.Name, Sources: r.Sources, Keywords: r.Keywords, Tags: r.Tags,
+			DestConn: r.Destination.Connection, DestChannel: r.Destination.Channel, Default: r.Default,
+			Policy: bot.Policy{Mode: bot.ApprovalMode(r.Approval), Approvers: r.Approvers, AllowSelfApproval: r.AllowSelfApproval, SLA: r.SLA},
+		}
+		for _, re := range r.Regexes {
+			rt.Regexps = append(rt.Regexps, regexp.MustCompile(re)) // validated by config
+		}
+		routes = append(routes, rt)
+	}
+	return bot.NewRouter(sources, routes)
+}
+
+func seedProfiles(ctx context.Context, svc *bot.Service, cfg *config.Config) error {
+	for i, p := range cfg.Profiles {
+		bp := bot.Profile{Name: p.Name, Title: p.Title, AvatarURL: p.AvatarURL, Pronouns: p.Pronouns, Role: bot.Role(p.Role), Trusted: p.Trusted}
+		if !p.ConsentedAt.IsZero() {
+			t := p.ConsentedAt.UTC().Truncate(time.Microsecond)
+			bp.ConsentedAt = &t
+		}
+		for _, id := range p.Identities {
+			bp.Identities = append(bp.Identities, bot.Identity{Conn: id.Connection, UserID: id.UserID})
+		}
+		if err := svc.SeedProfile(ctx, bp); err != nil {
+			return fmt.Errorf("profiles[%d]: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// connection is a platform adapter: the bot's port to it, and its event loop.
+type connection interface {
+	bot.Platform
+	Run(ctx context.Context) error
+}
+
+func run(ctx context.Context, cfg *config.Config) error {
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	slog.SetDefault(log)
+	db, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	metrics := web.NewMetrics()
+	svc := bot.NewService(db, nil, routerOf(cfg), settingsOf(cfg))
+	svc.Log, svc.Metrics = log, metrics
+	if err := seedProfiles(ctx, svc, cfg); err != nil {
+		return err
+	}
+	srv := web.NewServer(cfg.HTTP.Addr, db, metrics)
+	conns, err := openConnections(ctx, cfg, svc, srv)
+	if err != nil {
+		return err
+	}
+
+	g, ctx := errgroup.WithContext(ctx)
+	for name, c := range conns {
+		svc.Platforms[name] = c
+	}
+	for name, c := range conns {
+		g.Go(func() error {
+			if err := c.Run(ctx); err != nil {
+				return fmt.Errorf("connection %s: %w", name, err)
+			}
+			return nil
+		})
+	}
+	host, _ := os.Hostname()
+	worker := svc.NewWorker(fmt.Sprintf("%s-%d", host, os.Getpid()))
+	g.Go(func() error { return worker.Run(ctx) })
+	g.Go(func() error { return srv.Run(ctx) })
+	log.Info("liaison running", "version", version, "engine", db.Engine(), "connections", len(conns))
+	return g.Wait()
+}
