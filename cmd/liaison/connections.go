@@ -75,4 +75,3 @@ func rewriteClient(base string) (*http.Client, error) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-

@@ -47,6 +47,7 @@ const (
 
 type envConfig struct {
 	pub, staff func(*slackfake.Options)
+	worker     func(*bot.Worker)
 	httpMode   bool // both connections in HTTP mode
 }
 
@@ -165,7 +166,10 @@ func newEnv(t *testing.T, db *storage.DB, edit ...func(*envConfig)) *env {
 		}()
 	}
 	w := e.svc.NewWorker("e2e")
-	w.Poll, w.BaseBackoff = 20*time.Millisecond, 50*time.Millisecond
+	w.Poll, w.BaseBackoff, w.CallTimeout = 20*time.Millisecond, 50*time.Millisecond, 10*time.Second
+	if cfg.worker != nil {
+		cfg.worker(w)
+	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
