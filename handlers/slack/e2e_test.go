@@ -316,11 +316,33 @@ func (e *env) cards() []slackfake.Message {
 	return out
 }
 
-// waitCard waits for the nth card (1-based) and returns it.
+// waitCard waits for the nth card (1-based) and for the item to know it
+// (so that its thread is the item's), and returns it.
 func (e *env) waitCard(n int) slackfake.Message {
 	e.t.Helper()
 	e.wait(e.staff, fmt.Sprintf("card %d", n), func() bool { return len(e.cards()) >= n })
-	return e.cards()[n-1]
+	card := e.cards()[n-1]
+	e.waitStore(fmt.Sprintf("card %d recorded", n), func() bool {
+		_, err := e.svc.ItemByCardThread(e.ctx, "internal", card.TS)
+		return err == nil
+	})
+	return card
+}
+
+// waitStore waits for a condition on the store, which no fake notifies:
+// the outbox records a result after its last call to Slack.
+func (e *env) waitStore(what string, cond func() bool) {
+	e.t.Helper()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	limit := time.After(waitLimit)
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-limit:
+			e.t.Fatalf("waiting for %s: timed out", what)
+		}
+	}
 }
 
 // card returns the current state of the card posted at ts.

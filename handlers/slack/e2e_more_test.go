@@ -1,0 +1,470 @@
+package slack
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/liaison-bot/liaison/bot"
+	"github.com/liaison-bot/liaison/handlers/slack/slackfake"
+	"github.com/liaison-bot/liaison/storage"
+	"github.com/liaison-bot/liaison/storage/storagetest"
+)
+
+// signedPost sends body to url as Slack would, signed with secret at ts,
+// with extra headers.
+func signedPost(t *testing.T, url string, body []byte, contentType string, ts time.Time, secret string, extra http.Header) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	check(t, err)
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("X-Slack-Request-Timestamp", strconv.FormatInt(ts.Unix(), 10))
+	req.Header.Set("X-Slack-Signature", slackfake.Signature(secret, ts, body))
+	for k, v := range extra {
+		req.Header[k] = v
+	}
+	res, err := http.DefaultClient.Do(req)
+	check(t, err)
+	res.Body.Close()
+	return res
+}
+
+// messageDelivery returns the delivery of the message event for ts.
+func messageDelivery(f *slackfake.Fake, ts string) (slackfake.Delivery, bool) {
+	for _, d := range f.Deliveries() {
+		var p struct {
+			Event struct {
+				Subtype string `json:"subtype"`
+				TS      string `json:"ts"`
+			} `json:"event"`
+		}
+		if d.Type == "events_api" && json.Unmarshal(d.Payload, &p) == nil && p.Event.TS == ts && p.Event.Subtype == "" {
+			return d, true
+		}
+	}
+	return slackfake.Delivery{}, false
+}
+
+// TestHTTPMode runs both connections in HTTP mode: signed deliveries work,
+// Slack's retries change nothing, and a request with a bad, stale or missing
+// signature gets 401 and stores nothing.
+func TestHTTPMode(t *testing.T) {
+	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db, func(c *envConfig) { c.httpMode = true })
+		check(t, e.pub.VerifyURL())
+
+		forged, err := os.ReadFile("testdata/event_message_forged.json")
+		check(t, err)
+		base := e.srv.URL + "/slack/community"
+		secret := e.pub.SigningSecret()
+		form := []byte(url.Values{"payload": {`{"type":"block_actions","user":{"id":"U0BOB"},"actions":[{"action_id":"liaison_ignore","value":"1"}]}`}}.Encode())
+		for _, tc := range []struct {
+			name, path, ctype string
+			body              []byte
+			ts                time.Time
+			secret            string
+		}{
+			{"WrongSecret", "/events", "application/json", forged, time.Now(), "not-" + secret},
+			{"Stale", "/events", "application/json", forged, time.Now().Add(-6 * time.Minute), secret},
+			{"FromTheFuture", "/events", "application/json", forged, time.Now().Add(6 * time.Minute), secret},
+			{"InteractivityWrongSecret", "/interactivity", "application/x-www-form-urlencoded", form, time.Now(), "not-" + secret},
+			{"CommandStale", "/commands", "application/x-www-form-urlencoded", []byte("command=%2Fliaison&text=help&user_id=U0BOB"), time.Now().Add(-time.Hour), secret},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				if res := signedPost(t, base+tc.path, tc.body, tc.ctype, tc.ts, tc.secret, nil); res.StatusCode != http.StatusUnauthorized {
+					t.Errorf("status %d, want 401", res.StatusCode)
+				}
+			})
+		}
+		t.Run("Unsigned", func(t *testing.T) {
+			res, err := http.Post(base+"/events", "application/json", bytes.NewReader(forged))
+			check(t, err)
+			res.Body.Close()
+			if res.StatusCode != http.StatusUnauthorized {
+				t.Errorf("status %d, want 401", res.StatusCode)
+			}
+		})
+		t.Run("TamperedBody", func(t *testing.T) {
+			ts := time.Now()
+			req, _ := http.NewRequest(http.MethodPost, base+"/events", bytes.NewReader(bytes.Replace(forged, []byte("never"), []byte("often"), 1)))
+			req.Header.Set("X-Slack-Request-Timestamp", strconv.FormatInt(ts.Unix(), 10))
+			req.Header.Set("X-Slack-Signature", slackfake.Signature(secret, ts, forged))
+			res, err := http.DefaultClient.Do(req)
+			check(t, err)
+			res.Body.Close()
+			if res.StatusCode != http.StatusUnauthorized {
+				t.Errorf("status %d, want 401", res.StatusCode)
+			}
+		})
+
+		// A real message, delivered signed over HTTP.
+		root := e.ts(e.pub.Post(member, helpChan, "Hello over HTTP"))
+		card := e.waitCard(1)
+		if !strings.Contains(shown(card), "Hello over HTTP") {
+			t.Fatalf("card = %s", shown(card))
+		}
+
+		t.Run("RetryChangesNothing", func(t *testing.T) {
+			d, ok := messageDelivery(e.pub, root)
+			if !ok {
+				t.Fatal("no delivery of the message")
+			}
+			// Slack's retry of a delivery it thinks failed: the same body, a
+			// retry header. The answer comes once the domain has it.
+			res := signedPost(t, base+"/events", d.Payload, "application/json", time.Now(), secret,
+				http.Header{"X-Slack-Retry-Num": {"1"}, "X-Slack-Retry-Reason": {"http_timeout"}})
+			if res.StatusCode != http.StatusOK {
+				t.Errorf("retry answered %d, want 200", res.StatusCode)
+			}
+		})
+
+		// Clicks and commands over HTTP.
+		check(t, e.staff.Click(bob, productCh, card.TS, actClaim))
+		e.wait(e.staff, "the claimed card", func() bool { return strings.Contains(shown(e.card(card.TS)), "assigned to Bob Stone") })
+		check(t, e.staff.SlashCommand(carol, productCh, "/liaison", "help"))
+		e.ephemeralShowing(e.staff, carol, "/liaison profile")
+		check(t, e.staff.Click(alice, productCh, card.TS, actReply))
+		e.submit(alice, e.openView(alice, cbReply), map[string]map[string]string{blockText: text("Hello to you!")})
+		e.wait(e.staff, "the draft card", func() bool { return slices.ContainsFunc(e.replies(card.TS), func(m slackfake.Message) bool { return strings.Contains(shown(m), "Hello to you!") }) })
+
+		if n := len(e.cards()); n != 1 {
+			t.Errorf("%d cards, want 1", n)
+		}
+		for _, m := range e.staff.Messages(productCh) {
+			if strings.Contains(shown(m), "forged") {
+				t.Errorf("the forged message reached the internal side: %s", shown(m))
+			}
+		}
+		if _, err := e.svc.Item(e.ctx, 2); !errors.Is(err, bot.ErrNotFound) {
+			t.Errorf("item 2: err = %v, want not found", err)
+		}
+	})
+}
+
+// TestRedeliveredEnvelope: an event acknowledged late is delivered again by
+// Socket Mode; the item is still opened once.
+func TestRedeliveredEnvelope(t *testing.T) {
+	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db, func(c *envConfig) {
+			c.pub = func(o *slackfake.Options) { o.AckTimeout = 300 * time.Millisecond }
+		})
+		// The adapter stores an event before acknowledging it; a slow
+		// users.info makes it late, so Slack sends the event again.
+		e.pub.DelayNext("users.info", time.Second)
+		root := e.ts(e.pub.Post(member, helpChan, "Is anyone there?"))
+		e.wait(e.pub, "a redelivery, acknowledged", func() bool {
+			d, ok := messageDelivery(e.pub, root)
+			return ok && d.Attempts >= 2 && d.Acked
+		})
+		// Events are taken in order: once the next message has its card,
+		// every copy of the first one has been handled.
+		e.ts(e.pub.Post(other, helpChan, "Same question here"))
+		e.waitCard(2)
+		cards := e.cards()
+		if len(cards) != 2 {
+			t.Fatalf("%d cards, want 2", len(cards))
+		}
+		if !strings.Contains(shown(cards[0]), "Is anyone there?") || !strings.Contains(shown(cards[1]), "Same question here") {
+			t.Errorf("cards: %q, %q", shown(cards[0]), shown(cards[1]))
+		}
+		if d, _ := messageDelivery(e.pub, root); d.Attempts < 2 {
+			t.Errorf("delivery = %+v, want a redelivery", d)
+		}
+	})
+}
+
+// TestRateLimitStorm: the internal channel takes few messages a second;
+// every card and note still arrives, once.
+func TestRateLimitStorm(t *testing.T) {
+	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db)
+		e.staff.SetRate(productCh, 4, 2)
+		const questions = 6
+		var roots []string
+		for i := range questions {
+			roots = append(roots, e.ts(e.pub.Post(member, helpChan, fmt.Sprintf("Question %d", i))))
+		}
+		for i := range 3 {
+			e.ts(e.pub.Reply(other, helpChan, roots[0], fmt.Sprintf("Me too %d", i)))
+		}
+		e.wait(e.staff, "every card", func() bool { return len(e.cards()) == questions })
+		first := e.cards()[0]
+		e.wait(e.staff, "every note", func() bool { return len(e.replies(first.TS)) == 3 })
+
+		limited := 0
+		for _, c := range e.staff.Calls() {
+			if c.Method == "chat.postMessage" && c.Status == http.StatusTooManyRequests {
+				limited++
+			}
+		}
+		if limited == 0 {
+			t.Error("no 429: the storm did not happen")
+		}
+		keys := map[string]bool{}
+		texts := map[string]bool{}
+		for _, m := range e.staff.Messages(productCh) {
+			if m.BotID != botID {
+				continue
+			}
+			if k := jobKey(m); k == "" || keys[k] {
+				t.Errorf("message %s has job key %q (twice or none)", m.TS, k)
+			} else {
+				keys[k] = true
+			}
+			head := strings.SplitN(shown(m), "\n", 2)[0]
+			if texts[head] {
+				t.Errorf("posted twice: %q", head)
+			}
+			texts[head] = true
+		}
+		for i, m := range e.replies(first.TS) {
+			if want := fmt.Sprintf("Me too %d", i); !strings.Contains(m.Text, want) {
+				t.Errorf("note %d = %q, want %q (in order)", i, m.Text, want)
+			}
+		}
+		t.Logf("%d rate-limited calls, %d messages", limited, len(keys))
+	})
+}
+
+// TestNoPingAnywhere: broadcasts and mentions in what members write, and in
+// what staff draft, ping nobody on either side; the public reply pings only
+// the member it answers.
+func TestNoPingAnywhere(t *testing.T) {
+	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db)
+		root := e.ts(e.pub.Post(member, helpChan, "<!channel> <!here> <!everyone> @channel @here @everyone <@"+other+"> <!subteam^S0TEAM|@team> <#C0HELP|help> <https://evil.example|click> anyone?"))
+		card := e.waitCard(1)
+		reply := e.ts(e.pub.Reply(member, helpChan, root, "<!here> still waiting <@"+other+">"))
+		note := e.waitNote(card.TS, "still waiting")
+		check(t, e.pub.Edit(helpChan, reply, "<!channel> still waiting, edited"))
+		e.wait(e.staff, "the edited note", func() bool { m, _ := e.staff.Message(productCh, note.TS); return strings.Contains(m.Text, "edited") })
+		e.ts(e.pub.PostFile(member, helpChan, "<!here> my log", "<!channel>.txt", "https://files.example/log.txt"))
+		e.waitCard(2)
+
+		// Alice drafts in the thread, as typed in Slack: her @here arrives as <!here>.
+		e.ts(e.staff.Reply(alice, productCh, card.TS, "!reply Hi <!here> <!channel> <@"+carol+">, fixed!"))
+		var draftCard slackfake.Message
+		e.wait(e.staff, "the draft card", func() bool {
+			for _, m := range e.replies(card.TS) {
+				if _, ok := buttons(m)[actApprove]; ok {
+					draftCard = m
+					return true
+				}
+			}
+			return false
+		})
+		check(t, e.staff.Click(bob, productCh, draftCard.TS, actApprove))
+		e.wait(e.pub, "the public reply", func() bool { return len(e.publicReplies(root)) == 1 })
+		e.waitNote(card.TS, "Answered publicly")
+
+		pub := e.publicReplies(root)[0]
+		if got := slackfake.Pings(pub); !slices.Equal(got, []string{member}) {
+			t.Errorf("the public reply pings %v, want only %s: %q", got, member, pub.Text)
+		}
+		for _, m := range e.staff.Messages(productCh) {
+			if m.BotID != botID {
+				continue
+			}
+			if got := slackfake.Pings(m); len(got) > 0 {
+				t.Errorf("internal post %s pings %v:\n%s", m.TS, got, shown(m))
+			}
+		}
+		for _, u := range []string{alice, bob, carol, lead} {
+			for _, m := range e.staff.Ephemerals(u) {
+				if got := slackfake.Pings(m); len(got) > 0 {
+					t.Errorf("ephemeral to %s pings %v", u, got)
+				}
+			}
+		}
+		s := shown(e.card(card.TS))
+		for _, want := range []string{"#help click (https://evil.example)", "@\u200bchannel", "@Otto Berg"} {
+			if !strings.Contains(s, want) {
+				t.Errorf("card does not show %q:\n%s", want, s)
+			}
+		}
+		if strings.Contains(s, "<https://evil.example") {
+			t.Errorf("the card carries the member's disguised link:\n%s", s)
+		}
+	})
+}
+
+// TestMissingCustomizeScope: without chat:write.customize the reply goes out
+// as the app with a signature line, and the internal thread says so; the
+// adapter learns it from auth.test, and from Slack's refusal when it did not.
+func TestMissingCustomizeScope(t *testing.T) {
+	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db, func(c *envConfig) {
+			c.pub = func(o *slackfake.Options) {
+				o.Scopes = slices.DeleteFunc(slackfake.DefaultScopes(), func(s string) bool { return s == "chat:write.customize" })
+			}
+		})
+		if e.community.Capabilities().CustomIdentity {
+			t.Fatal("auth.test's scopes lack chat:write.customize, yet the connection claims a custom identity")
+		}
+		const signature = "— Alice Martin, Product Manager at Acme"
+		ask := func(n int, question string, knowsScope bool) {
+			root := e.ts(e.pub.Post(member, helpChan, question))
+			card := e.waitCard(n)
+			check(t, e.staff.Click(alice, productCh, card.TS, actReply))
+			e.submit(alice, e.openView(alice, cbReply), map[string]map[string]string{blockText: text("Here is how.")})
+			var draftCard slackfake.Message
+			e.wait(e.staff, "the draft card", func() bool {
+				for _, m := range e.replies(card.TS) {
+					if _, ok := buttons(m)[actApprove]; ok {
+						draftCard = m
+						return true
+					}
+				}
+				return false
+			})
+			if knowsScope && (!strings.Contains(shown(draftCard), signature) || strings.Contains(shown(draftCard), "Alice Martin · Acme")) {
+				t.Errorf("the preview should show the signature line, not a custom name:\n%s", shown(draftCard))
+			}
+			check(t, e.staff.Click(bob, productCh, draftCard.TS, actApprove))
+			e.wait(e.pub, "the public reply", func() bool { return len(e.publicReplies(root)) == 1 })
+			pub := e.publicReplies(root)[0]
+			if pub.Username != "" || pub.IconURL != "" || pub.Text != "<@"+member+"> Here is how.\n"+signature {
+				t.Errorf("fallback post = %q as %q/%q", pub.Text, pub.Username, pub.IconURL)
+			}
+			if got := slackfake.Pings(pub); !slices.Equal(got, []string{member}) {
+				t.Errorf("pings %v", got)
+			}
+			e.waitNote(card.TS, "Posted by the bot with a signature line")
+		}
+		ask(1, "First question", true)
+
+		// As if auth.test had said nothing: Slack's refusal teaches it.
+		e.community.custom.Store(true)
+		ask(2, "Second question", false)
+		refused := slices.ContainsFunc(e.pub.Calls(), func(c slackfake.Call) bool {
+			return c.Method == "chat.postMessage" && c.Error == "missing_scope" && c.Params.Get("username") != ""
+		})
+		if !refused {
+			t.Error("no refused attempt with a username")
+		}
+		if e.community.Capabilities().CustomIdentity {
+			t.Error("the connection did not learn it lacks chat:write.customize")
+		}
+	})
+}
+
+// TestProfileCommand: /liaison help, profile (modal, validation, consent),
+// promote and demote.
+func TestProfileCommand(t *testing.T) {
+	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db)
+		carolActor := bot.Actor{Conn: "internal", UserID: carol}
+		slash := func(user, text string) { check(t, e.staff.SlashCommand(user, productCh, "/liaison", text)) }
+
+		slash(carol, "help")
+		e.ephemeralShowing(e.staff, carol, "`/liaison profile`")
+		slash(carol, "frobnicate")
+		e.ephemeralShowing(e.staff, carol, "I don't know `frobnicate`")
+
+		// The form is filled from the Slack profile.
+		slash(carol, "profile")
+		v := e.openView(carol, cbProfile)
+		for _, want := range []string{`"initial_value":"Carol King"`, `"initial_value":"Engineer"`, `"initial_value":"https://example.com/carol.png"`, "I agree that replies I write are published under this name"} {
+			if !strings.Contains(string(v.JSON), want) {
+				t.Errorf("profile modal lacks %s", want)
+			}
+		}
+		// A bad avatar keeps the modal open with the domain's message.
+		check(t, e.staff.SubmitView(carol, v.ID, map[string]map[string]string{
+			blockName: text("Carol King"), blockTitle: text("Engineer"), blockAvatar: text("ftp://example.com/c.png"),
+		}))
+		e.wait(e.staff, "the validation error", func() bool {
+			views := e.staff.Views(carol)
+			return len(views) == 1 && strings.Contains(views[0].Errors[blockName], "avatar")
+		})
+		// Saved without consent.
+		e.submit(carol, v, map[string]map[string]string{blockName: text("Carol King"), blockTitle: text("Engineer"), blockAvatar: text("https://example.com/carol.png")})
+		p, err := e.svc.MyProfile(e.ctx, carolActor)
+		check(t, err)
+		if p.Name != "Carol King" || p.Title != "Engineer" || p.Consented() {
+			t.Errorf("profile = %+v, want saved without consent", p)
+		}
+
+		// Her draft waits for her consent.
+		root := e.ts(e.pub.Post(member, helpChan, "Does the API paginate?"))
+		card := e.waitCard(1)
+		e.ts(e.staff.Reply(carol, productCh, card.TS, "!reply Yes, with cursors."))
+		e.ephemeralShowing(e.staff, carol, "Your draft is saved")
+		var draftCard slackfake.Message
+		e.wait(e.staff, "the waiting draft card", func() bool {
+			for _, m := range e.replies(card.TS) {
+				if strings.Contains(shown(m), "Yes, with cursors.") && strings.Contains(shown(m), "set up a public profile") {
+					draftCard = m
+					return true
+				}
+			}
+			return false
+		})
+
+		// She agrees; the draft card says so; Bob approves.
+		slash(carol, "profile")
+		v = e.openView(carol, cbProfile)
+		if !strings.Contains(string(v.JSON), `"initial_value":"Carol King"`) {
+			t.Error("the second profile modal is not filled from her profile")
+		}
+		e.submit(carol, v, map[string]map[string]string{
+			blockName: text("Carol King"), blockTitle: text("Engineer"), blockAvatar: text("https://example.com/carol.png"), blockConsent: text("yes"),
+		})
+		e.wait(e.staff, "the draft card to drop its warning", func() bool {
+			m, _ := e.staff.Message(productCh, draftCard.TS)
+			return !strings.Contains(shown(m), "set up a public profile") && strings.Contains(shown(m), "Carol King · Acme")
+		})
+		check(t, e.staff.Click(bob, productCh, draftCard.TS, actApprove))
+		e.wait(e.pub, "the public reply", func() bool { return len(e.publicReplies(root)) == 1 })
+		if pub := e.publicReplies(root)[0]; pub.Username != "Carol King · Acme" || pub.IconURL != "https://example.com/carol.png" {
+			t.Errorf("published as %q / %q", pub.Username, pub.IconURL)
+		}
+
+		// Promotion is for approvers, and needs a person.
+		slash(carol, "promote <@"+alice+"|alice>")
+		e.ephemeralShowing(e.staff, carol, bot.ErrNotApprover.Message)
+		slash(bob, "promote carol")
+		e.ephemeralShowing(e.staff, bob, "Please name the person")
+		slash(bob, "promote <@"+carol+"|carol>")
+		e.ephemeralShowing(e.staff, bob, "Carol King is now trusted")
+		if p, _ := e.svc.MyProfile(e.ctx, carolActor); !p.Trusted {
+			t.Error("Carol is not trusted after promote")
+		}
+		slash(lead, "demote <@"+carol+">")
+		e.ephemeralShowing(e.staff, lead, "Carol King is no longer trusted")
+		if p, _ := e.svc.MyProfile(e.ctx, carolActor); p.Trusted {
+			t.Error("Carol is still trusted after demote")
+		}
+	})
+}
+
+// TestReconcileUnknownOutcome: the card is posted but Slack's answer is
+// lost; the worker finds it by its job metadata instead of posting again.
+func TestReconcileUnknownOutcome(t *testing.T) {
+	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db, func(c *envConfig) { c.worker = func(w *bot.Worker) { w.CallTimeout = 500 * time.Millisecond } })
+		e.staff.DelayNext("chat.postMessage", 2*time.Second) // takes effect at once, answers too late
+		root := e.ts(e.pub.Post(member, helpChan, "Lost answer?"))
+		card := e.waitCard(1)
+		e.wait(e.staff, "the reconciling read", func() bool {
+			return slices.ContainsFunc(e.staff.Calls(), func(c slackfake.Call) bool {
+				return c.Method == "conversations.history" && c.Params.Get("include_all_metadata") == "1"
+			})
+		})
+		// The item knows its card: a follow-up lands in the card's thread.
+		e.ts(e.pub.Reply(member, helpChan, root, "follow-up after the lost answer"))
+		e.waitNote(card.TS, "follow-up after the lost answer")
+		if n := len(e.cards()); n != 1 {
+			t.Errorf("%d cards, want 1", n)
+		}
+	})
+}
