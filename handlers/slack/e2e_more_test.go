@@ -134,7 +134,9 @@ func TestHTTPMode(t *testing.T) {
 		e.ephemeralShowing(e.staff, carol, "/liaison profile")
 		check(t, e.staff.Click(alice, productCh, card.TS, actReply))
 		e.submit(alice, e.openView(alice, cbReply), map[string]map[string]string{blockText: text("Hello to you!")})
-		e.wait(e.staff, "the draft card", func() bool { return slices.ContainsFunc(e.replies(card.TS), func(m slackfake.Message) bool { return strings.Contains(shown(m), "Hello to you!") }) })
+		e.wait(e.staff, "the draft card", func() bool {
+			return slices.ContainsFunc(e.replies(card.TS), func(m slackfake.Message) bool { return strings.Contains(shown(m), "Hello to you!") })
+		})
 
 		if n := len(e.cards()); n != 1 {
 			t.Errorf("%d cards, want 1", n)
