@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -72,6 +73,39 @@ func BenchmarkIntake(b *testing.B) {
 					b.Fatalf("receive: %v %v", out, err)
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkIntakeParallel is BenchmarkIntake with messages arriving from
+// several goroutines at once, as they do from several channels and
+// platforms: SQLite commits them in groups, Postgres in parallel.
+func BenchmarkIntakeParallel(b *testing.B) {
+	for _, engine := range storagetest.Engines(b) {
+		b.Run(engine, func(b *testing.B) {
+			db := storagetest.Open(b, engine)
+			router := bot.NewRouter(
+				[]bot.Source{{Name: "help", Conn: "community", Channels: []string{"C0HELP"}}},
+				[]bot.Route{{Name: "support", Default: true, DestConn: "internal", DestChannel: "C0SUPPORT"}})
+			svc := bot.NewService(db, nil, router, bot.Settings{Company: "Acme"})
+			svc.Log = slog.New(slog.DiscardHandler)
+			ctx := context.Background()
+			at := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+			var seq atomic.Int64
+			b.SetParallelism(8) // 16 goroutines on 2 cores
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					n := seq.Add(1)
+					out, err := svc.Receive(ctx, bot.Incoming{
+						Conn: "community", Channel: "C0HELP", ID: fmt.Sprintf("1732525200.%06d", n),
+						AuthorID: "U0MEMBER", AuthorName: "Mia", Text: "how do I reset my password?", At: at,
+					})
+					if err != nil || out != bot.IntakeNew {
+						b.Errorf("receive: %v %v", out, err)
+						return
+					}
+				}
+			})
 		})
 	}
 }

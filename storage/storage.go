@@ -28,6 +28,7 @@ type DB struct {
 	d     *dialect
 	name  string     // the database as errors show it, password redacted
 	stmts *stmtCache // prepared once, reused by every transaction
+	group *committer // SQLite: commits concurrent transactions together
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -70,7 +71,11 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s database %s: %w", d.engine, name, err)
 	}
-	return &DB{db: db, d: d, name: name, stmts: newStmtCache(db)}, nil
+	store := &DB{db: db, d: d, name: name, stmts: newStmtCache(db)}
+	if d == &sqlite {
+		store.startGroupCommit()
+	}
+	return store, nil
 }
 
 func isPostgres(dsn string) bool {
@@ -108,6 +113,9 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes the database.
 func (db *DB) Close() error {
+	if db.group != nil {
+		db.group.stop()
+	}
 	db.stmts.close()
 	return db.db.Close()
 }
@@ -115,6 +123,13 @@ func (db *DB) Close() error {
 // InTx runs fn in one transaction, committed when fn returns nil and rolled
 // back otherwise (or if fn panics).
 func (db *DB) InTx(ctx context.Context, fn func(bot.Tx) error) error {
+	if db.group != nil {
+		return db.groupInTx(ctx, fn)
+	}
+	return db.inTx(ctx, fn)
+}
+
+func (db *DB) inTx(ctx context.Context, fn func(bot.Tx) error) error {
 	tx, err := db.begin(ctx)
 	if err != nil {
 		return err
