@@ -744,3 +744,31 @@ func itoa(n int64) string {
 	}
 	return string(b)
 }
+
+func TestRetentionPurge(t *testing.T) {
+	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db)
+		old := e.post(helpChan, "my email is mia@example.com, what is the pricing?")
+		e.receive(old, bot.IntakeNew)
+		e.clock.Advance(48 * time.Hour)
+		recent := e.post(helpChan, "and the pricing for schools?")
+		e.receive(recent, bot.IntakeNew)
+		n, err := e.svc.Purge(e.ctx, 24*time.Hour)
+		if err != nil || n != 1 {
+			t.Fatalf("purge: %d %v", n, err)
+		}
+		if err := db.InTx(e.ctx, func(tx bot.Tx) error {
+			m, err := tx.MessageByKey(e.ctx, bot.MessageKey{Conn: publicConn, Channel: helpChan, ID: old.ID})
+			if err != nil || m.Text != "" || m.ItemID == 0 {
+				t.Errorf("old message after purge: %+v %v", m, err)
+			}
+			m, err = tx.MessageByKey(e.ctx, bot.MessageKey{Conn: publicConn, Channel: helpChan, ID: recent.ID})
+			if err != nil || m.Text == "" {
+				t.Errorf("recent message purged: %+v %v", m, err)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -543,3 +543,17 @@ type notePayloadJSON struct {
 func notePayload(text, userID string) string {
 	return jsonOf(notePayloadJSON{Text: text, UserID: userID})
 }
+
+// Purge applies the retention period: the text of public messages older
+// than keep is dropped (the items, their status and the audit remain).
+func (s *Service) Purge(ctx context.Context, keep time.Duration) (int64, error) {
+	var n int64
+	err := s.Store.InTx(ctx, func(tx Tx) (err error) {
+		n, err = tx.PurgeMessageText(ctx, s.Clock().Add(-keep))
+		if err != nil || n == 0 {
+			return err
+		}
+		return s.audit(ctx, tx, "system", "retention.purge", "messages", nil, map[string]any{"messages": n, "older_than": keep.String()})
+	})
+	return n, err
+}

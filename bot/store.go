@@ -34,6 +34,9 @@ type Tx interface {
 	// UpdateMessage writes ItemID, Text, Attachments, MirrorID, EditedAt, DeletedAt.
 	UpdateMessage(ctx context.Context, m *Message) error
 	MessagesByItem(ctx context.Context, itemID int64) ([]*Message, error)
+	// PurgeMessageText empties the text and attachments of messages
+	// received before before; it reports how many it changed.
+	PurgeMessageText(ctx context.Context, before time.Time) (int64, error)
 
 	CreateItem(ctx context.Context, it *Item) error
 	Item(ctx context.Context, id int64) (*Item, error)

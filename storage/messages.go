@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"time"
+
 	"context"
 	"database/sql"
 	"errors"
@@ -108,4 +110,16 @@ func (tx *tx) MessagesByItem(ctx context.Context, itemID int64) ([]*bot.Message,
 		return nil, fmt.Errorf("list messages of item %d: %w", itemID, err)
 	}
 	return ms, nil
+}
+
+// PurgeMessageText empties the text and attachments of messages received
+// before before, and reports how many it emptied.
+func (tx *tx) PurgeMessageText(ctx context.Context, before time.Time) (int64, error) {
+	res, err := tx.exec(ctx, `
+		UPDATE messages SET text = '', attachments = '[]'
+		WHERE created_at < ? AND (text <> '' OR attachments <> '[]')`, at(before))
+	if err != nil {
+		return 0, fmt.Errorf("purge message text: %w", err)
+	}
+	return res.RowsAffected()
 }

@@ -145,6 +145,28 @@ func run(ctx context.Context, cfg *config.Config) error {
 	worker := svc.NewWorker(fmt.Sprintf("%s-%d", host, os.Getpid()))
 	g.Go(func() error { return worker.Run(ctx) })
 	g.Go(func() error { return srv.Run(ctx) })
+	if cfg.Retention > 0 {
+		g.Go(func() error { return purgeEvery(ctx, svc, cfg.Retention, time.Hour) })
+	}
 	log.Info("liaison running", "version", version, "engine", db.Engine(), "connections", len(conns))
 	return g.Wait()
+}
+
+// purgeEvery applies the retention period now and then every interval.
+func purgeEvery(ctx context.Context, svc *bot.Service, keep, interval time.Duration) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		n, err := svc.Purge(ctx, keep)
+		if err != nil && ctx.Err() == nil {
+			svc.Log.Error("retention purge", "err", err)
+		} else if n > 0 {
+			svc.Log.Info("retention purge", "messages", n)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
 }
