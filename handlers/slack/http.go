@@ -104,6 +104,9 @@ func (c *Conn) serveEvents(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	case <-t.C:
+	case <-ctx.Done():
+		unavailable(w) // stopping before the event was stored: Slack retries
+		return
 	case <-r.Context().Done():
 		return
 	}

@@ -67,8 +67,12 @@ func (c *Conn) message(ctx context.Context, msg *slackevents.MessageEvent) error
 	if thread == msg.TimeStamp {
 		thread = "" // a thread's parent is a top-level message
 	}
+	watched := c.watched(msg.Channel)
+	if !watched && thread == "" {
+		return nil // internal chatter outside any thread
+	}
 	text := c.plainText(ctx, msg.Text)
-	if c.watched(msg.Channel) {
+	if watched {
 		in := bot.Incoming{
 			Conn: c.name, Channel: msg.Channel, ID: msg.TimeStamp, ThreadID: thread,
 			AuthorID: msg.User, AuthorName: c.user(ctx, msg.User).shown(),

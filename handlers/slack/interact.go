@@ -312,11 +312,11 @@ func (c *Conn) slashCommand(ctx context.Context, cmd slackapi.SlashCommand) {
 func (c *Conn) answerCommand(ctx context.Context, p place, text string) {
 	if p.ResponseURL != "" {
 		msg := &slackapi.WebhookMessage{Text: escapeDomain(text), ResponseType: slackapi.ResponseTypeEphemeral}
-		if err := slackapi.PostWebhookCustomHTTPContext(ctx, p.ResponseURL, c.http, msg); err == nil {
+		err := slackapi.PostWebhookCustomHTTPContext(ctx, p.ResponseURL, c.http, msg)
+		if err == nil {
 			return
-		} else {
-			c.log.Warn("response_url failed", "user", p.User, "err", err)
 		}
+		c.log.Warn("response_url failed", "user", p.User, "err", err)
 	}
 	c.tell(ctx, place{Channel: p.Channel, User: p.User}, text)
 }
@@ -334,7 +334,8 @@ func (c *Conn) profileModal(ctx context.Context, cmd slackapi.SlashCommand, p pl
 	cancel()
 	input := func(block, label, hint, initial string, optional bool, max int) slackapi.Block {
 		el := slackapi.NewPlainTextInputBlockElement(nil, inputAction)
-		el.InitialValue, el.MaxLength = initial, max
+		// Slack refuses a form whose initial value is longer than allowed.
+		el.InitialValue, el.MaxLength = string([]rune(initial)[:min(len([]rune(initial)), max)]), max
 		b := slackapi.NewInputBlock(block, plain(label), nil, el)
 		if hint != "" {
 			b.Hint = plain(hint)

@@ -138,7 +138,7 @@ func (c *Conn) update(ctx context.Context, channel, ts string, opts ...slackapi.
 	if err != nil {
 		return bot.Result{}, fmt.Errorf("chat.update %s in %s: %w", ts, channel, err)
 	}
-	return bot.Result{MessageID: ts, ThreadID: ts, Link: builtLink(c.identity().TeamURL, channel, ts, "")}, nil
+	return bot.Result{MessageID: ts, Link: builtLink(c.identity().TeamURL, channel, ts, "")}, nil
 }
 
 // sendDraftCard posts or refreshes a draft card. If Slack refuses the blocks

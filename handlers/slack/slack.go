@@ -165,18 +165,23 @@ func (c *Conn) Run(ctx context.Context) error {
 		}
 		return err
 	}
+	// Work started after an ack runs under runCtx, so that it stops both
+	// when the caller cancels and when the socket gives up for good.
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	c.mu.Lock()
-	c.ctx = ctx
+	c.ctx = runCtx
 	c.mu.Unlock()
 	close(c.ready)
 
 	c.goWork(c.runIntake)
 	var err error
 	if c.opts.HTTPMode {
-		<-ctx.Done()
+		<-runCtx.Done()
 	} else {
-		err = c.runSocket(ctx)
+		err = c.runSocket(runCtx)
 	}
+	cancel()
 	c.mu.Lock()
 	c.stopping = true
 	c.mu.Unlock()

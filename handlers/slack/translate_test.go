@@ -1,0 +1,213 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	slackapi "github.com/slack-go/slack"
+
+	"github.com/liaison-bot/liaison/bot"
+)
+
+// testConn is a Conn that makes no call: its user cache is filled.
+func testConn(t *testing.T) *Conn {
+	t.Helper()
+	svc := bot.NewService(nil, nil, bot.NewRouter(nil, nil), bot.Settings{})
+	c, err := New(Options{Name: "test", BotToken: "xoxb-test", AppToken: "xapp-test", APIURL: "http://127.0.0.1:1/api/"}, svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.self = identity{UserID: "U0BOT", BotID: "B0BOT", TeamURL: "https://acme.slack.com/"}
+	c.users["U1"] = userInfo{Name: "mia", RealName: "Mia Lopez", Display: "Mia", at: time.Now()}
+	return c
+}
+
+func TestPlainText(t *testing.T) {
+	c := testConn(t)
+	for _, tc := range []struct{ wire, want string }{
+		{"plain", "plain"},
+		{"a &lt; b &amp;&amp; c &gt; d", "a < b && c > d"},
+		{"hi <@U1>", "hi @Mia"},
+		{"hi <@U2|otto>", "hi @otto"},
+		{"<!here> <!channel> <!everyone>", "@here @channel @everyone"},
+		{"<!subteam^S1|@team> <!subteam^S2>", "@team @S2"},
+		{"see <#C1|general> and <#C2>", "see #general and #C2"},
+		{"<https://example.com/a?b=1&amp;c=2|the docs>", "the docs (https://example.com/a?b=1&c=2)"},
+		{"<https://example.com>", "https://example.com"},
+		{"<mailto:a@b.c|a@b.c>", "a@b.c"},
+		{"<!date^1392734382^{date_num}|2014-02-18>", "2014-02-18"},
+		{"unclosed <tag", "unclosed <tag"},
+	} {
+		if got := c.plainText(context.Background(), tc.wire); got != tc.want {
+			t.Errorf("plainText(%q) = %q, want %q", tc.wire, got, tc.want)
+		}
+	}
+}
+
+func TestEscape(t *testing.T) {
+	// Untrusted text: the domain's sanitiser breaks mentions, escaping the rest.
+	if got := escapeDomain(bot.Sanitize("<@U1> <!here> & <https://x|y>")); strings.Contains(got, "<") {
+		t.Errorf("untrusted text kept markup: %q", got)
+	}
+	// A staff mention the domain wrote stays live.
+	if got := escapeDomain("Answered by <@U0ALICE> & co"); got != "Answered by <@U0ALICE> &amp; co" {
+		t.Errorf("escapeDomain = %q", got)
+	}
+	if got := link("https://a.test/x", "a|b <c>"); got != "<https://a.test/x|a¦b &lt;c&gt;>" {
+		t.Errorf("link = %q", got)
+	}
+	if got := link("javascript:alert(1)", "x"); got != "x javascript:alert(1)" {
+		t.Errorf("unsafe link = %q", got)
+	}
+}
+
+func TestChunks(t *testing.T) {
+	long := strings.Repeat("word &amp; ", 1000) // 11000 characters
+	parts := chunks(long, sectionLimit)
+	if strings.Join(parts, "") != long {
+		t.Fatal("chunks lost text")
+	}
+	for i, p := range parts {
+		if n := utf8.RuneCountInString(p); n > sectionLimit {
+			t.Errorf("part %d has %d characters", i, n)
+		}
+		if strings.Count(p, "&") != strings.Count(p, ";") {
+			t.Errorf("part %d splits an entity", i)
+		}
+	}
+	if got := clip("abc &amp; def", 7); got != "abc …" {
+		t.Errorf("clip = %q", got)
+	}
+	if got := clip("ab <@U1> cd", 6); got != "ab …" {
+		t.Errorf("clip = %q", got)
+	}
+}
+
+func TestPublicMessage(t *testing.T) {
+	p := &bot.PublicPost{Mention: "<@U1>", MentionUserID: "U1", Reply: "Yes <b> & @\u200bhere", Signature: "— Alice Martin, PM at Acme"}
+	text, blocks := publicMessage(p, true)
+	if text != "<@U1> Yes &lt;b&gt; &amp; @\u200bhere" || len(blocks) != 2 {
+		t.Errorf("custom: %q, %d blocks", text, len(blocks))
+	}
+	text, blocks = publicMessage(p, false)
+	if text != "<@U1> Yes &lt;b&gt; &amp; @\u200bhere\n— Alice Martin, PM at Acme" || blocks != nil {
+		t.Errorf("fallback: %q, %d blocks", text, len(blocks))
+	}
+	// A mention of anyone else than the member answered is not live.
+	p.Mention = "<!channel>"
+	if text, _ := publicMessage(p, true); !strings.HasPrefix(text, "&lt;!channel&gt;") {
+		t.Errorf("foreign mention: %q", text)
+	}
+}
+
+func TestClassify(t *testing.T) {
+	kind := func(err error) string {
+		var se *bot.SendError
+		if !errors.As(err, &se) {
+			return "unknown"
+		}
+		return map[bot.SendErrorKind]string{bot.UnknownOutcome: "unknown", bot.NotAppliedKind: "not_applied", bot.RetryAfterKind: "retry_after", bot.PermanentKind: "permanent"}[se.Kind]
+	}
+	slackErr := func(code string) error { return fmt.Errorf("call: %w", slackapi.SlackErrorResponse{Err: code}) }
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"RateLimited", &slackapi.RateLimitedError{RetryAfter: 3 * time.Second}, "retry_after"},
+		{"ChannelNotFound", slackErr("channel_not_found"), "permanent"},
+		{"NotInChannel", slackErr("not_in_channel"), "permanent"},
+		{"InvalidAuth", slackErr("invalid_auth"), "permanent"},
+		{"MissingScope", slackErr("missing_scope"), "permanent"},
+		{"InvalidBlocks", slackErr("invalid_blocks"), "permanent"},
+		{"RatelimitedBody", slackErr("ratelimited"), "not_applied"},
+		{"ServiceUnavailable", slackErr("service_unavailable"), "not_applied"},
+		{"InternalError", slackErr("internal_error"), "unknown"},
+		{"FatalError", slackErr("fatal_error"), "unknown"},
+		{"429NoHeader", slackapi.StatusCodeError{Code: 429}, "not_applied"},
+		{"502", slackapi.StatusCodeError{Code: 502}, "unknown"},
+		{"404", slackapi.StatusCodeError{Code: 404}, "permanent"},
+		{"Dial", &net.OpError{Op: "dial", Err: errors.New("connection refused")}, "not_applied"},
+		{"Timeout", context.DeadlineExceeded, "unknown"},
+		{"AlreadyPermanent", bot.Permanent(errors.New("no card")), "permanent"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := kind(classify(tc.err)); got != tc.want {
+				t.Errorf("classify(%v) is %s, want %s", tc.err, got, tc.want)
+			}
+		})
+	}
+	var se *bot.SendError
+	if errors.As(classify(&slackapi.RateLimitedError{RetryAfter: 3 * time.Second}), &se) && se.After != 3*time.Second {
+		t.Errorf("retry after %s, want 3s", se.After)
+	}
+}
+
+func TestIgnored(t *testing.T) {
+	c := testConn(t)
+	for _, tc := range []struct {
+		user, botID, subtype string
+		want                 bool
+	}{
+		{"U1", "", "", false},
+		{"U1", "", "file_share", false},
+		{"U0BOT", "", "", true},         // Liaison itself
+		{"U0BOT", "B0BOT", "", true},    // its posts
+		{"U9", "B9", "", true},          // another app
+		{"", "B9", "bot_message", true}, // a webhook
+		{"", "", "", true},              // no author
+		{"U1", "", "bot_message", true}, // posted as a bot
+		{"U2", "", "thread_broadcast", false},
+	} {
+		if got := c.ignored(tc.user, tc.botID, tc.subtype); got != tc.want {
+			t.Errorf("ignored(%q, %q, %q) = %v, want %v", tc.user, tc.botID, tc.subtype, got, tc.want)
+		}
+	}
+	for sub, want := range map[string]bool{"": true, "file_share": true, "thread_broadcast": true, "channel_join": false, "channel_topic": false, "bot_message": false, "pinned_item": false} {
+		if contentSubtypes[sub] != want {
+			t.Errorf("subtype %q taken as content: %v, want %v", sub, contentSubtypes[sub], want)
+		}
+	}
+}
+
+func TestHelpers(t *testing.T) {
+	ts := "1700000000.123456"
+	if got := timeTS(tsTime(ts)); got != ts {
+		t.Errorf("ts round trip: %q", got)
+	}
+	if got := builtLink("https://acme.slack.com/", "C1", "1700000000.123456", ""); got != "https://acme.slack.com/archives/C1/p1700000000123456" {
+		t.Errorf("link = %q", got)
+	}
+	if got := builtLink("https://acme.slack.com/", "C1", "1700000001.000001", "1700000000.123456"); got != "https://acme.slack.com/archives/C1/p1700000001000001?thread_ts=1700000000.123456&cid=C1" {
+		t.Errorf("reply link = %q", got)
+	}
+	for arg, want := range map[string]string{"<@U123|bob>": "U123", "<@W123>": "W123", "U123": "U123", "@bob": "", "<!here>": "", "": ""} {
+		if got := mentionedUser(arg); got != want {
+			t.Errorf("mentionedUser(%q) = %q, want %q", arg, got, want)
+		}
+	}
+}
+
+func TestNewValidates(t *testing.T) {
+	svc := bot.NewService(nil, nil, bot.NewRouter(nil, nil), bot.Settings{})
+	for name, o := range map[string]Options{
+		"NoName":        {BotToken: "xoxb-1", AppToken: "xapp-1"},
+		"UserToken":     {Name: "x", BotToken: "xoxp-1", AppToken: "xapp-1"},
+		"SocketNoApp":   {Name: "x", BotToken: "xoxb-1"},
+		"HTTPNoSecret":  {Name: "x", BotToken: "xoxb-1", HTTPMode: true},
+		"AppTokenAsBot": {Name: "x", BotToken: "xapp-1", AppToken: "xapp-1"},
+	} {
+		if _, err := New(o, svc); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	if _, err := New(Options{Name: "x", BotToken: "xoxb-1", SigningSecret: "s", HTTPMode: true}, svc); err != nil {
+		t.Errorf("HTTP mode: %v", err)
+	}
+}
