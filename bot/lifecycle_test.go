@@ -772,3 +772,64 @@ func TestRetentionPurge(t *testing.T) {
 		}
 	})
 }
+
+func TestAttentionRemindsThenEscalatesOnce(t *testing.T) {
+	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db, func(_ *bot.Settings, routes *[]bot.Route) { (*routes)[0].Policy.SLA = 4 * time.Hour })
+		it, card := e.askPricing()
+		d, err := e.svc.CreateDraft(e.ctx, alice, it.ID, "Draft waiting")
+		if err != nil {
+			t.Fatal(err)
+		}
+		count := func(sub string) int {
+			n := 0
+			for _, p := range e.staff.Posts(productCh) {
+				if strings.Contains(p.Text, sub) {
+					n++
+				}
+			}
+			return n
+		}
+		attend := func() {
+			t.Helper()
+			if err := e.svc.Attend(e.ctx); err != nil {
+				t.Fatal(err)
+			}
+			e.drain()
+		}
+		attend()
+		if count("waited") != 0 {
+			t.Fatal("reminded before the SLA")
+		}
+		e.clock.Advance(5 * time.Hour)
+		attend()
+		attend()
+		if n := count("waited 5 hours for a public answer"); n != 1 {
+			t.Fatalf("%d reminders, want 1", n)
+		}
+		e.clock.Advance(4 * time.Hour)
+		attend()
+		attend()
+		var toBob, inThread int
+		for _, p := range e.staff.Posts(productCh) {
+			if p.ToUser == "U0BOB" && strings.Contains(p.Text, "awaiting your approval (#"+itoa(d.ID)+")") {
+				toBob++
+			}
+			if p.ThreadID == card.ID && strings.Contains(p.Text, "Escalated to the approvers") {
+				inThread++
+			}
+		}
+		if toBob != 1 || inThread != 1 {
+			t.Fatalf("escalation: %d to Bob, %d in the thread; want 1 and 1", toBob, inThread)
+		}
+		// An answered item is left alone.
+		if err := e.svc.Approve(e.ctx, bob, d.ID); err != nil {
+			t.Fatal(err)
+		}
+		e.drain()
+		other, _ := e.svc.Item(e.ctx, it.ID)
+		if other.Status != bot.ItemAnswered {
+			t.Fatalf("status %s", other.Status)
+		}
+	})
+}

@@ -46,6 +46,9 @@ type Tx interface {
 	ItemByThread(ctx context.Context, conn, channel, threadID string) (*Item, error)
 	// ItemByCardThread finds the item discussed in an internal thread.
 	ItemByCardThread(ctx context.Context, conn, thread string) (*Item, error)
+	// UnansweredItems lists items waiting for a public answer (new, claimed,
+	// drafting, awaiting approval) opened before before, oldest first.
+	UnansweredItems(ctx context.Context, before time.Time, limit int) ([]*Item, error)
 	// ItemsByAuthor lists a member's items on a connection, newest first.
 	ItemsByAuthor(ctx context.Context, conn, authorID string, limit int) ([]*Item, error)
 

@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"time"
+
 	"context"
 	"database/sql"
 	"errors"
@@ -152,4 +154,20 @@ func lockItemOf(ctx context.Context, tx *tx, table, where string, args ...any) e
 		return fmt.Errorf("lock item: %w", err)
 	}
 	return nil
+}
+
+// UnansweredItems lists items still waiting for a public answer (new,
+// claimed, drafting, awaiting approval) that were opened before before,
+// oldest first.
+func (tx *tx) UnansweredItems(ctx context.Context, before time.Time, limit int) ([]*bot.Item, error) {
+	items, err := queryAll(ctx, tx, scanItem, `
+		SELECT `+itemColumns+` FROM items
+		WHERE status IN ('new', 'claimed', 'drafting', 'awaiting_approval') AND created_at < ?
+		ORDER BY created_at, id
+		LIMIT ?`,
+		at(before), limit)
+	if err != nil {
+		return nil, fmt.Errorf("list unanswered items: %w", err)
+	}
+	return items, nil
 }

@@ -145,24 +145,34 @@ func run(ctx context.Context, cfg *config.Config) error {
 	worker := svc.NewWorker(fmt.Sprintf("%s-%d", host, os.Getpid()))
 	g.Go(func() error { return worker.Run(ctx) })
 	g.Go(func() error { return srv.Run(ctx) })
+	g.Go(func() error {
+		return every(ctx, time.Minute, func() {
+			if err := svc.Attend(ctx); err != nil && ctx.Err() == nil {
+				log.Error("attention", "err", err)
+			}
+		})
+	})
 	if cfg.Retention > 0 {
-		g.Go(func() error { return purgeEvery(ctx, svc, cfg.Retention, time.Hour) })
+		g.Go(func() error {
+			return every(ctx, time.Hour, func() {
+				if n, err := svc.Purge(ctx, cfg.Retention); err != nil && ctx.Err() == nil {
+					log.Error("retention purge", "err", err)
+				} else if n > 0 {
+					log.Info("retention purge", "messages", n)
+				}
+			})
+		})
 	}
 	log.Info("liaison running", "version", version, "engine", db.Engine(), "connections", len(conns))
 	return g.Wait()
 }
 
-// purgeEvery applies the retention period now and then every interval.
-func purgeEvery(ctx context.Context, svc *bot.Service, keep, interval time.Duration) error {
+// every runs fn now and then every interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, fn func()) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		n, err := svc.Purge(ctx, keep)
-		if err != nil && ctx.Err() == nil {
-			svc.Log.Error("retention purge", "err", err)
-		} else if n > 0 {
-			svc.Log.Info("retention purge", "messages", n)
-		}
+		fn()
 		select {
 		case <-ctx.Done():
 			return nil

@@ -1,0 +1,114 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// attentionBatch bounds the items looked at per round.
+const attentionBatch = 200
+
+// Attend reminds and escalates items waiting too long for a public answer
+// (flow 8): past its route's SLA an item gets a reminder in its thread;
+// past twice the SLA the route's approvers are told privately, and a draft
+// still awaiting approval is named. Each happens once per item.
+func (s *Service) Attend(ctx context.Context) error {
+	minSLA := time.Duration(0)
+	for _, rt := range s.Router.Routes() {
+		if rt.Policy.SLA > 0 && (minSLA == 0 || rt.Policy.SLA < minSLA) {
+			minSLA = rt.Policy.SLA
+		}
+	}
+	if minSLA == 0 {
+		return nil
+	}
+	return s.inTx(ctx, func(tx Tx) error {
+		now := s.Clock()
+		items, err := tx.UnansweredItems(ctx, now.Add(-minSLA), attentionBatch)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			rt := s.Router.Route(it.Route)
+			if rt == nil || rt.Policy.SLA <= 0 || it.CardThread == "" {
+				continue
+			}
+			waited := now.Sub(it.CreatedAt)
+			if waited >= rt.Policy.SLA {
+				if err := s.remind(ctx, tx, it, rt, waited); err != nil {
+					return err
+				}
+			}
+			if waited >= 2*rt.Policy.SLA {
+				if err := s.escalate(ctx, tx, it, rt, waited); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+func (s *Service) remind(ctx context.Context, tx Tx, it *Item, rt *Route, waited time.Duration) error {
+	first, err := tx.FirstNotice(ctx, fmt.Sprintf("sla:remind:item:%d", it.ID), s.Clock())
+	if err != nil || !first {
+		return err
+	}
+	text := fmt.Sprintf("⏰ This has waited %s for a public answer (the %s route's target is %s). Claim it, or draft a reply with the Reply publicly button.",
+		roundDuration(waited), rt.Name, roundDuration(rt.Policy.SLA))
+	return s.enqueue(ctx, tx, &OutboxJob{Kind: OpPostNote, ItemID: it.ID, Conn: it.CardConn, Channel: it.CardChannel, Payload: notePayload(text, "")})
+}
+
+func (s *Service) escalate(ctx context.Context, tx Tx, it *Item, rt *Route, waited time.Duration) error {
+	first, err := tx.FirstNotice(ctx, fmt.Sprintf("sla:escalate:item:%d", it.ID), s.Clock())
+	if err != nil || !first {
+		return err
+	}
+	var pending []string
+	drafts, err := tx.DraftsByItem(ctx, it.ID)
+	if err != nil {
+		return err
+	}
+	for _, d := range drafts {
+		if d.State == DraftPending {
+			pending = append(pending, fmt.Sprintf("#%d", d.ID))
+		}
+	}
+	what := "still has no public answer"
+	if len(pending) > 0 {
+		what = "has a draft awaiting your approval (" + strings.Join(pending, ", ") + ")"
+	}
+	text := fmt.Sprintf("Escalation: an item from %s has waited %s and %s: %s",
+		Sanitize(it.AuthorName), roundDuration(waited), what, it.CardLink)
+	if err := s.enqueue(ctx, tx, &OutboxJob{Kind: OpPostNote, ItemID: it.ID, Conn: it.CardConn, Channel: it.CardChannel,
+		Payload: notePayload("Escalated to the approvers: "+what+".", "")}); err != nil {
+		return err
+	}
+	for _, id := range rt.Policy.Approvers {
+		// Only people with a profile: a group or role id has none, and is
+		// reached through the thread note.
+		if _, err := tx.ProfileByIdentity(ctx, it.CardConn, id); errors.Is(err, ErrNotFound) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		if err := s.enqueue(ctx, tx, &OutboxJob{Kind: OpNotify, ItemID: it.ID, Conn: it.CardConn, Channel: it.CardChannel, Payload: notePayload(text, id)}); err != nil {
+			return err
+		}
+	}
+	return s.audit(ctx, tx, "system", "item.escalate", subject("item", it.ID), nil, map[string]any{"waited": waited.String(), "pending_drafts": pending})
+}
+
+func roundDuration(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%d days", int(d.Hours()/24))
+	case d >= 2*time.Hour:
+		return fmt.Sprintf("%d hours", int(d.Hours()))
+	default:
+		return d.Round(time.Minute).String()
+	}
+}
