@@ -1,0 +1,329 @@
+// Package demo runs `liaison demo`: the whole of Liaison on one machine with
+// no account and no network. It starts a fake Slack workspace ("Acme HQ",
+// the team) and a fake Discord server ("Acme Community", the public), the
+// real adapters and SDKs connected to them over 127.0.0.1, the real store
+// (SQLite) and the outbox worker, all configured by a real config file
+// (demo.yaml, read by config.Parse).
+//
+// A web page shows both platforms side by side, live, drawn from what the
+// fakes recorded, and lets the visitor act as the community member, a
+// volunteer, a manager or a colleague without rights: every action goes
+// through the fakes as a platform event or interaction, never to the bot
+// directly. With Script set, a scripted story runs instead and checks each
+// step against the fakes' records.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"time"
+
+	dg "github.com/bwmarrin/discordgo"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/liaison-bot/liaison/bot"
+	"github.com/liaison-bot/liaison/config"
+	"github.com/liaison-bot/liaison/handlers/discord"
+	"github.com/liaison-bot/liaison/handlers/discord/discordfake"
+	"github.com/liaison-bot/liaison/handlers/slack"
+	"github.com/liaison-bot/liaison/handlers/slack/slackfake"
+	"github.com/liaison-bot/liaison/storage"
+)
+
+// DefaultAddr is where the page is served unless Options.Addr says otherwise.
+const DefaultAddr = "127.0.0.1:8080"
+
+// readyWithin bounds how long the adapters may take to connect to the fakes.
+const readyWithin = 30 * time.Second
+
+// Options configure a demo.
+type Options struct {
+	// Addr is the page's listen address; "" means DefaultAddr, or a free
+	// port on 127.0.0.1 in Script mode.
+	Addr string
+	// DBPath is the SQLite file; "" means a fresh file in a temporary
+	// directory, removed at the end. The fakes always start empty.
+	DBPath string
+	// Script runs the scripted story, prints its transcript to Out and
+	// returns; an error says which step failed and why.
+	Script bool
+	// Out receives the address of the page, or the script's transcript.
+	Out io.Writer
+	// Log receives Liaison's warnings and errors; nil discards them.
+	Log io.Writer
+	// Ready, if set, is called with the page's URL once everything is
+	// connected.
+	Ready func(url string)
+}
+
+// world is one running demo: the two fakes and the Liaison between them.
+type world struct {
+	slack   *slackfake.Fake
+	discord *discordfake.Fake
+	svc     *bot.Service
+	base    string // the page's URL, "http://127.0.0.1:8080"
+}
+
+// Run starts the demo and serves the page until ctx ends, or runs the
+// script. Everything it started has stopped when it returns.
+func Run(ctx context.Context, opts Options) error {
+	out := opts.Out
+	if out == nil {
+		out = io.Discard
+	}
+	logw := opts.Log
+	if logw == nil {
+		logw = io.Discard
+	}
+	log := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+	addr := opts.Addr
+	if addr == "" {
+		addr = DefaultAddr
+		if opts.Script {
+			addr = "127.0.0.1:0"
+		}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("demo: the page cannot listen on %s: %w (choose another with --addr)", addr, err)
+	}
+	defer ln.Close()
+	w := &world{base: pageURL(ln.Addr())}
+
+	// The fakes are closed last, once nothing talks to them any more.
+	sopts := slackOptions()
+	for i := range sopts.Users {
+		sopts.Users[i].AvatarURL = w.base + "/avatars/" + sopts.Users[i].Name + ".svg"
+	}
+	if w.slack, err = slackfake.New(sopts); err != nil {
+		return fmt.Errorf("demo: start the Slack fake: %w", err)
+	}
+	defer w.slack.Close()
+	if w.discord, err = discordfake.New(discordOptions()); err != nil {
+		return fmt.Errorf("demo: start the Discord fake: %w", err)
+	}
+	defer w.discord.Close()
+
+	dbPath := opts.DBPath
+	if dbPath == "" {
+		dir, err := os.MkdirTemp("", "liaison-demo-")
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		dbPath = filepath.Join(dir, "liaison.db")
+	}
+	cfg, err := config.Parse(demoConfig, w.env(dbPath, ln.Addr().String()))
+	if err != nil {
+		return fmt.Errorf("demo: the demo config: %w", err)
+	}
+	db, err := storage.Open(ctx, cfg.Database.SQLitePath)
+	if err != nil {
+		return fmt.Errorf("demo: open %s: %w", cfg.Database.SQLitePath, err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return fmt.Errorf("demo: migrate %s: %w", cfg.Database.SQLitePath, err)
+	}
+
+	w.svc = bot.NewService(db, nil, router(cfg), settings(cfg))
+	w.svc.Log = log
+	if err := seedProfiles(ctx, w.svc, cfg); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	conns, err := w.connections(cfg, log)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g, ctx := errgroup.WithContext(ctx)
+	for name, c := range conns {
+		w.svc.Platforms[name] = c
+		g.Go(func() error {
+			if err := c.Run(ctx); err != nil {
+				return fmt.Errorf("demo: connection %s: %w", name, err)
+			}
+			return nil
+		})
+	}
+	worker := w.svc.NewWorker("demo")
+	worker.Poll, worker.BaseBackoff = 200*time.Millisecond, 200*time.Millisecond
+	g.Go(func() error { return worker.Run(ctx) })
+	page := newPage(w)
+	srv := &http.Server{Handler: page, BaseContext: func(net.Listener) context.Context { return ctx }, ReadHeaderTimeout: 10 * time.Second}
+	g.Go(func() error { page.hub.run(ctx, w); return nil })
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("demo: serve the page: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		// Live pages hold their event streams open until ctx ends, which
+		// BaseContext passes on to them: Shutdown then has nothing to wait for.
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		return srv.Shutdown(sctx)
+	})
+
+	result := w.main(ctx, opts, out)
+	cancel()
+	if err := g.Wait(); err != nil && result == nil && !errors.Is(err, context.Canceled) {
+		result = err
+	}
+	return result
+}
+
+// main waits for the adapters, then runs the script or waits for ctx.
+func (w *world) main(ctx context.Context, opts Options, out io.Writer) error {
+	if err := w.waitReady(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting; an adapter's error, if any, is Run's
+		}
+		return err
+	}
+	if opts.Ready != nil {
+		opts.Ready(w.base)
+	}
+	if opts.Script {
+		return runScript(ctx, w, out)
+	}
+	fmt.Fprintf(out, "Liaison demo: open %s\n", w.base)
+	fmt.Fprintf(out, "  public Discord server \"Acme Community\" (#help, feedback forum) and internal Slack workspace \"Acme HQ\" (#product-feedback, #support), both local fakes\n")
+	fmt.Fprintf(out, "  press Ctrl-C to stop\n")
+	<-ctx.Done()
+	return nil
+}
+
+// waitReady waits until both adapters are connected to their fake.
+func (w *world) waitReady(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, readyWithin)
+	defer cancel()
+	if err := w.slack.WaitFor(ctx, func() bool { return w.slack.Connections() > 0 }); err != nil {
+		return fmt.Errorf("demo: the Slack adapter did not connect to the Slack fake: %w", err)
+	}
+	if err := w.discord.WaitFor(ctx, func() bool { return w.discord.Gateway().Connected }); err != nil {
+		return fmt.Errorf("demo: the Discord adapter did not connect to the Discord fake: %w", err)
+	}
+	return nil
+}
+
+// env is the demo config's environment: the fakes' tokens and addresses.
+func (w *world) env(dbPath, addr string) func(string) string {
+	vars := map[string]string{
+		"DEMO_DB": dbPath, "DEMO_ADDR": addr, "AVATARS": w.base + "/avatars/",
+		"DISCORD_TOKEN":   discordBotToken,
+		"SLACK_BOT_TOKEN": w.slack.BotToken(), "SLACK_APP_TOKEN": w.slack.AppToken(), "SLACK_API_URL": w.slack.APIURL(),
+	}
+	return func(k string) string { return vars[k] }
+}
+
+// connection is an adapter: the bot's port to a platform, and its event loop.
+type connection interface {
+	bot.Platform
+	Run(ctx context.Context) error
+}
+
+// connections builds the real adapters for the config's connections,
+// pointed at the fakes.
+func (w *world) connections(cfg *config.Config, log *slog.Logger) (map[string]connection, error) {
+	conns := map[string]connection{}
+	for _, c := range cfg.Connections {
+		var conn connection
+		var err error
+		switch c.Platform {
+		case config.Slack:
+			conn, err = slack.New(slack.Options{
+				Name: c.Name, BotToken: string(c.BotToken), AppToken: string(c.AppToken),
+				SigningSecret: string(c.SigningSecret), HTTPMode: c.Mode == config.ModeHTTP, APIURL: c.APIURL, Log: log,
+			}, w.svc)
+		case config.Discord:
+			conn, err = discord.New(discord.Options{
+				Name: c.Name, Token: string(c.Token), GuildID: c.GuildID, ApplicationID: c.ApplicationID, Log: log,
+				Configure: func(s *dg.Session) {
+					w.discord.Configure(s)
+					s.LogLevel = -1 // discordgo prints its reconnects otherwise
+				},
+			}, w.svc)
+		default:
+			err = fmt.Errorf("connection %s: platform %q is not in the demo", c.Name, c.Platform)
+		}
+		if err != nil {
+			return nil, err
+		}
+		conns[c.Name] = conn
+	}
+	return conns, nil
+}
+
+// The config's settings, routes and profiles, as `liaison run` reads them.
+
+func settings(cfg *config.Config) bot.Settings {
+	s := bot.Settings{Company: cfg.Company, ReplyPrefix: cfg.ReplyPrefix, MaxRelayChars: cfg.MaxRelayChars, KeepDeletedText: cfg.KeepDeletedText}
+	if cfg.Admin != nil {
+		s.AdminConn, s.AdminChannel = cfg.Admin.Connection, cfg.Admin.Channel
+	}
+	return s
+}
+
+func router(cfg *config.Config) *bot.Router {
+	var sources []bot.Source
+	for _, s := range cfg.Sources {
+		sources = append(sources, bot.Source{Name: s.Name, Conn: s.Connection, Channels: s.Channels})
+	}
+	var routes []bot.Route
+	for _, r := range cfg.Routes {
+		rt := bot.Route{
+			Name: r.Name, Sources: r.Sources, Keywords: r.Keywords, Tags: r.Tags,
+			DestConn: r.Destination.Connection, DestChannel: r.Destination.Channel, Default: r.Default,
+			Policy: bot.Policy{Mode: bot.ApprovalMode(r.Approval), Approvers: r.Approvers, AllowSelfApproval: r.AllowSelfApproval, SLA: r.SLA},
+		}
+		for _, re := range r.Regexes {
+			rt.Regexps = append(rt.Regexps, regexp.MustCompile(re)) // validated by config
+		}
+		routes = append(routes, rt)
+	}
+	return bot.NewRouter(sources, routes)
+}
+
+func seedProfiles(ctx context.Context, svc *bot.Service, cfg *config.Config) error {
+	for i, p := range cfg.Profiles {
+		bp := bot.Profile{Name: p.Name, Title: p.Title, AvatarURL: p.AvatarURL, Pronouns: p.Pronouns, Role: bot.Role(p.Role), Trusted: p.Trusted}
+		if !p.ConsentedAt.IsZero() {
+			t := p.ConsentedAt.UTC().Truncate(time.Microsecond)
+			bp.ConsentedAt = &t
+		}
+		for _, id := range p.Identities {
+			bp.Identities = append(bp.Identities, bot.Identity{Conn: id.Connection, UserID: id.UserID})
+		}
+		if err := svc.SeedProfile(ctx, bp); err != nil {
+			return fmt.Errorf("profiles[%d]: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// pageURL is the URL a browser on this machine opens for a listen address.
+func pageURL(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || tcp.IP.IsUnspecified() {
+		port := 0
+		if ok {
+			port = tcp.Port
+		}
+		return fmt.Sprintf("http://127.0.0.1:%d", port)
+	}
+	return "http://" + tcp.String()
+}
