@@ -470,3 +470,114 @@ func TestReconcileUnknownOutcome(t *testing.T) {
 		}
 	})
 }
+
+// waitDraftCard waits for the draft card in a card's thread that shows text.
+func (e *env) waitDraftCard(cardTS, text string) slackfake.Message {
+	e.t.Helper()
+	var found slackfake.Message
+	e.wait(e.staff, "the draft card showing "+text, func() bool {
+		for _, m := range e.replies(cardTS) {
+			if strings.Contains(shown(m), text) && strings.Contains(shown(m), "#") && len(buttons(m)) > 0 {
+				found = m
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+// TestReviewModals: reject with a reason, edit and approve, correct a
+// published reply, ignore an item — each through its button and modal.
+func TestReviewModals(t *testing.T) {
+	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db)
+		e.staff.SetRate(productCh, -1, 0) // the storm test covers rate limits
+		root := e.ts(e.pub.Post(member, helpChan, "Can I change my plan?"))
+		card := e.waitCard(1)
+
+		t.Run("Reject", func(t *testing.T) {
+			e.ts(e.staff.Reply(alice, productCh, card.TS, "!reply Yes, in Settings."))
+			dc := e.waitDraftCard(card.TS, "Yes, in Settings.")
+			check(t, e.staff.Click(bob, productCh, dc.TS, actReject))
+			v := e.openView(bob, cbReject)
+			check(t, e.staff.SubmitView(bob, v.ID, map[string]map[string]string{blockReason: text("  ")}))
+			e.wait(e.staff, "the missing reason", func() bool {
+				views := e.staff.Views(bob)
+				return len(views) == 1 && strings.Contains(views[0].Errors[blockReason], "reason")
+			})
+			e.submit(bob, v, map[string]map[string]string{blockReason: text("Link the <billing> page.")})
+			e.ephemeralShowing(e.staff, alice, "was not approved by Bob Stone: Link the &lt;billing&gt; page.")
+			e.wait(e.staff, "the rejected draft card", func() bool {
+				m, _ := e.staff.Message(productCh, dc.TS)
+				return strings.Contains(shown(m), "Not approved* by *Bob Stone*: Link the &lt;billing&gt; page.") && len(buttons(m)) == 0
+			})
+		})
+
+		e.ts(e.staff.Reply(alice, productCh, card.TS, "!reply Yes: Settings → Billing."))
+		dc := e.waitDraftCard(card.TS, "Yes: Settings → Billing.")
+		draftID := idOf(t, dc, actApprove)
+
+		t.Run("EditAndApprove", func(t *testing.T) {
+			check(t, e.staff.Click(lead, productCh, dc.TS, actEditApprove))
+			v := e.openView(lead, cbEditApprove)
+			if !strings.Contains(string(v.JSON), `"initial_value":"Yes: Settings → Billing."`) {
+				t.Errorf("the modal is not filled with the draft: %s", v.JSON)
+			}
+			e.submit(lead, v, map[string]map[string]string{blockText: text("Yes: Settings → Billing → Change plan.")})
+			e.wait(e.pub, "the public reply", func() bool { return len(e.publicReplies(root)) == 1 })
+			pub := e.publicReplies(root)[0]
+			if pub.Username != "Alice Martin · Acme" || !strings.Contains(pub.Text, "Change plan.") {
+				t.Errorf("published %q as %q", pub.Text, pub.Username)
+			}
+			e.waitNote(card.TS, "approved by Lea Park")
+			if d := e.draft(draftID); len(d.Versions) != 2 {
+				t.Errorf("draft has %d versions, want both kept", len(d.Versions))
+			}
+		})
+
+		t.Run("Correct", func(t *testing.T) {
+			e.wait(e.staff, "the Correct button", func() bool {
+				m, _ := e.staff.Message(productCh, dc.TS)
+				_, ok := buttons(m)[actCorrect]
+				return ok
+			})
+			check(t, e.staff.Click(alice, productCh, dc.TS, actCorrect))
+			v := e.openView(alice, cbCorrect)
+			if !strings.Contains(string(v.JSON), "Change plan.") {
+				t.Errorf("the modal is not filled with the published text: %s", v.JSON)
+			}
+			e.submit(alice, v, map[string]map[string]string{blockText: text("Yes: Settings → Plans.")})
+			corr := e.waitDraftCard(card.TS, "Correction of a public reply")
+			check(t, e.staff.Click(bob, productCh, corr.TS, actApprove))
+			e.wait(e.pub, "the corrected reply", func() bool {
+				r := e.publicReplies(root)
+				return len(r) == 1 && strings.Contains(r[0].Text, "Settings → Plans.") && r[0].Edited
+			})
+			e.waitNote(card.TS, "The public reply was corrected by Alice Martin")
+		})
+
+		t.Run("Ignore", func(t *testing.T) {
+			e.ts(e.pub.Post(other, helpChan, "buy cheap watches"))
+			spam := e.waitCard(2)
+			check(t, e.staff.Click(carol, productCh, spam.TS, actIgnore))
+			e.wait(e.staff, "the ignored card", func() bool { return strings.Contains(shown(e.card(spam.TS)), "Ignored") })
+		})
+	})
+}
+
+// TestSocketReconnects: a dropped socket and Slack's refresh request are
+// both survived, and events keep flowing.
+func TestSocketReconnects(t *testing.T) {
+	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db)
+		e.pub.DropSocket()
+		e.wait(e.pub, "a new community socket", func() bool { return e.pub.Connects() == 2 && e.pub.Connections() == 1 })
+		e.ts(e.pub.Post(member, helpChan, "After the drop"))
+		card := e.waitCard(1)
+		e.staff.Disconnect()
+		e.wait(e.staff, "a new internal socket", func() bool { return e.staff.Connects() == 2 })
+		check(t, e.staff.Click(bob, productCh, card.TS, actClaim))
+		e.wait(e.staff, "the claimed card", func() bool { return strings.Contains(shown(e.card(card.TS)), "assigned to Bob Stone") })
+	})
+}
