@@ -106,6 +106,14 @@ func TestHTTPMode(t *testing.T) {
 			}
 		})
 
+		t.Run("OtherWorkspace", func(t *testing.T) {
+			// Signed by the app, but from a workspace this connection does not serve.
+			body := bytes.ReplaceAll(forged, []byte(`"T0COMMUNITY"`), []byte(`"T0ELSEWHERE"`))
+			if res := signedPost(t, base+"/events", body, "application/json", time.Now(), secret, nil); res.StatusCode != http.StatusOK {
+				t.Errorf("status %d, want 200 (and nothing done)", res.StatusCode)
+			}
+		})
+
 		// A real message, delivered signed over HTTP.
 		root := e.ts(e.pub.Post(member, helpChan, "Hello over HTTP"))
 		card := e.waitCard(1)

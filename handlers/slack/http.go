@@ -84,7 +84,7 @@ func (c *Conn) serveEvents(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not an Events API payload", http.StatusBadRequest)
 		return
 	}
-	if ev.Type != slackevents.CallbackEvent {
+	if ev.Type != slackevents.CallbackEvent || c.foreign(ev.TeamID) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
@@ -132,6 +132,10 @@ func (c *Conn) serveInteractivity(w http.ResponseWriter, r *http.Request) {
 		unavailable(w)
 		return
 	}
+	if c.foreign(cb.Team.ID) {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
 	if cb.Type == slackapi.InteractionTypeViewSubmission {
 		if resp := c.viewSubmission(ctx, cb); resp != nil {
 			w.Header().Set("Content-Type", "application/json")
@@ -158,6 +162,10 @@ func (c *Conn) serveCommands(w http.ResponseWriter, r *http.Request) {
 	cmd, err := slackapi.SlashCommandParse(r)
 	if err != nil {
 		http.Error(w, "not a slash command", http.StatusBadRequest)
+		return
+	}
+	if c.foreign(cmd.TeamID) {
+		w.WriteHeader(http.StatusOK)
 		return
 	}
 	if !c.goWork(func(ctx context.Context) { c.slashCommand(ctx, cmd) }) {

@@ -249,6 +249,18 @@ func (c *Conn) identity() identity {
 	return c.self
 }
 
+// foreign reports a payload from another workspace than this connection's.
+// One Slack app installed in two workspaces sends both workspaces' payloads
+// over the same sockets and URLs: each connection needs an app of its own.
+func (c *Conn) foreign(team string) bool {
+	own := c.identity().TeamID
+	if team == "" || own == "" || team == own {
+		return false
+	}
+	c.log.Error("payload from another workspace dropped: give each connection its own Slack app", "team", team, "own_team", own)
+	return true
+}
+
 // running returns Run's context once the connection knows who it is, or
 // false before that and once it is stopping.
 func (c *Conn) running() (context.Context, bool) {

@@ -65,11 +65,14 @@ func (c *Conn) socketEvent(ctx context.Context, client *socketmode.Client, ev so
 			ack(nil)
 			return
 		}
+		if c.foreign(api.TeamID) {
+			return // unacknowledged: Slack may deliver it again on the right socket
+		}
 		c.take(ctx, api, func() { ack(nil) })
 
 	case socketmode.EventTypeInteractive:
 		cb, ok := ev.Data.(slackapi.InteractionCallback)
-		if !ok {
+		if !ok || c.foreign(cb.Team.ID) {
 			ack(nil)
 			return
 		}
@@ -88,7 +91,7 @@ func (c *Conn) socketEvent(ctx context.Context, client *socketmode.Client, ev so
 
 	case socketmode.EventTypeSlashCommand:
 		ack(nil)
-		if cmd, ok := ev.Data.(slackapi.SlashCommand); ok {
+		if cmd, ok := ev.Data.(slackapi.SlashCommand); ok && !c.foreign(cmd.TeamID) {
 			c.goWork(func(ctx context.Context) { c.slashCommand(ctx, cmd) })
 		}
 
