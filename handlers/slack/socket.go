@@ -52,12 +52,12 @@ func (c *Conn) socketEvent(ctx context.Context, client *socketmode.Client, ev so
 		c.log.Debug("socket mode connecting")
 	case socketmode.EventTypeConnected:
 		c.log.Info("socket mode connected")
-	case socketmode.EventTypeConnectionError:
-		c.log.Warn("socket mode connection failed", "err", ev.Data)
+	case socketmode.EventTypeConnectionError, socketmode.EventTypeIncomingError, socketmode.EventTypeErrorBadMessage, socketmode.EventTypeErrorWriteFailed:
+		if ctx.Err() == nil { // closing the socket on the way out is no error
+			c.log.Warn("socket mode", "event", ev.Type, "err", ev.Data)
+		}
 	case socketmode.EventTypeInvalidAuth:
 		c.log.Error("socket mode: Slack refused the app-level token")
-	case socketmode.EventTypeIncomingError, socketmode.EventTypeErrorBadMessage, socketmode.EventTypeErrorWriteFailed:
-		c.log.Warn("socket mode error", "type", ev.Type, "err", ev.Data)
 
 	case socketmode.EventTypeEventsAPI:
 		api, ok := ev.Data.(slackevents.EventsAPIEvent)
