@@ -833,3 +833,35 @@ func TestAttentionRemindsThenEscalatesOnce(t *testing.T) {
 		}
 	})
 }
+
+func TestCardShowsMemberHistory(t *testing.T) {
+	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db)
+		first := e.post(helpChan, "login broken")
+		e.receive(first, bot.IntakeNew)
+		e.drain()
+		e.clock.Advance(time.Hour)
+		e.receive(e.post(helpChan, "still broken"), bot.IntakeNew)
+		e.drain()
+		var cards []mock.Post
+		for _, p := range e.staff.Posts(supportCh) {
+			if p.Card != nil {
+				cards = append(cards, p)
+			}
+		}
+		if len(cards) != 2 {
+			t.Fatalf("%d cards", len(cards))
+		}
+		if h := cards[1].Card.History; len(h) != 1 || h[0].ItemID != cards[0].Card.ItemID || h[0].Snippet != "login broken" {
+			t.Fatalf("second card history = %+v", h)
+		}
+		// Refresh the first card: it must not list the later item.
+		if err := e.svc.Claim(e.ctx, alice, cards[0].Card.ItemID); err != nil {
+			t.Fatal(err)
+		}
+		e.drain()
+		if got, _ := e.staff.Get(cards[0].ID); len(got.Card.History) != 0 {
+			t.Fatalf("first card lists later items: %+v", got.Card.History)
+		}
+	})
+}

@@ -127,6 +127,10 @@ type DraftCard struct {
 	AuthorName string
 	Version    int
 	Preview    PublicPost
+	MemberName string // the member answered, for the preview
+	// CustomIdentity: the public side shows Preview.Username and AvatarURL;
+	// otherwise the post carries Preview.Signature.
+	CustomIdentity bool
 	// Consent: false while the author has no consented profile.
 	Consent       bool
 	NeedsApproval bool

@@ -58,13 +58,13 @@ func (s *Service) card(ctx context.Context, tx Tx, it *Item) (*Card, error) {
 		}
 		c.PublicLink = d.PublicLink
 	}
-	earlier, err := tx.ItemsByAuthor(ctx, it.Conn, it.AuthorID, historyLimit+1)
+	earlier, err := tx.ItemsByAuthor(ctx, it.Conn, it.AuthorID, historyLimit+20)
 	if err != nil {
 		return nil, err
 	}
 	for _, e := range earlier {
-		if e.ID == it.ID || len(c.History) == historyLimit {
-			continue
+		if e.ID >= it.ID || len(c.History) == historyLimit {
+			continue // only what came before this item
 		}
 		h := HistoryEntry{ItemID: e.ID, Status: e.Status, At: e.CreatedAt}
 		if m, err := tx.MessageByKey(ctx, MessageKey{Conn: e.Conn, Channel: rootChannel(e), ID: e.RootMsgID}); err == nil {
@@ -109,6 +109,7 @@ func (s *Service) draftCard(ctx context.Context, tx Tx, it *Item, d *Draft) (*Dr
 	}
 	dc := &DraftCard{
 		DraftID: d.ID, ItemID: it.ID, Kind: d.Kind, State: d.State, AuthorName: staffName(author),
+		MemberName: Sanitize(it.AuthorName), CustomIdentity: s.customIdentity(it.Conn),
 		Version: len(d.Versions), Consent: author.Consented(), Reason: Sanitize(d.RejectReason), PublicLink: d.PublicLink,
 	}
 	if rt := s.Router.Route(it.Route); rt != nil {
@@ -128,6 +129,12 @@ func (s *Service) draftCard(ctx context.Context, tx Tx, it *Item, d *Draft) (*Dr
 		dc.Preview.Username, dc.Preview.Signature = "(no public profile yet)", "— (no public profile yet)"
 	}
 	return dc, nil
+}
+
+// customIdentity: whether the public connection posts under a person's name.
+func (s *Service) customIdentity(conn string) bool {
+	p, ok := s.Platforms[conn]
+	return ok && p.Capabilities().CustomIdentity
 }
 
 // buildOp renders a job into a platform operation from the current state.
