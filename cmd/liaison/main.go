@@ -101,6 +101,7 @@ staff member's own name, title and avatar.`,
 		migrateCmd(loadConfig),
 		checkConfigCmd(loadConfig),
 		versionCmd(),
+		demoCmd(),
 	)
 	return root
 }

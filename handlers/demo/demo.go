@@ -246,12 +246,12 @@ func (w *world) connections(cfg *config.Config, log *slog.Logger) (map[string]co
 		switch c.Platform {
 		case config.Slack:
 			conn, err = slack.New(slack.Options{
-				Name: c.Name, BotToken: string(c.BotToken), AppToken: string(c.AppToken),
-				SigningSecret: string(c.SigningSecret), HTTPMode: c.Mode == config.ModeHTTP, APIURL: c.APIURL, Log: log,
+				Name: c.Name, BotToken: c.BotToken.Reveal(), AppToken: c.AppToken.Reveal(),
+				SigningSecret: c.SigningSecret.Reveal(), HTTPMode: c.Mode == config.ModeHTTP, APIURL: c.APIURL, Log: log,
 			}, w.svc)
 		case config.Discord:
 			conn, err = discord.New(discord.Options{
-				Name: c.Name, Token: string(c.Token), GuildID: c.GuildID, ApplicationID: c.ApplicationID, Log: log,
+				Name: c.Name, Token: c.Token.Reveal(), GuildID: c.GuildID, ApplicationID: c.ApplicationID, Log: log,
 				Configure: func(s *dg.Session) {
 					w.discord.Configure(s)
 					s.LogLevel = -1 // discordgo prints its reconnects otherwise

@@ -52,6 +52,7 @@ type DMessage struct {
 	Badge     string     `json:"badge,omitempty"` // "APP" for the bot and webhooks
 	Webhook   bool       `json:"webhook,omitempty"`
 	HTML      string     `json:"html"`
+	Content   string     `json:"content,omitempty"` // a member's own text, to edit it
 	Embeds    []DEmbed   `json:"embeds,omitempty"`
 	ReplyTo   *DRef      `json:"reply_to,omitempty"`
 	Pings     []string   `json:"pings,omitempty"` // whom Discord notifies
@@ -239,6 +240,9 @@ func (w *world) discordMessage(m discordfake.Message) DMessage {
 		dm.Badge, dm.Avatar = "APP", "/avatars/liaison.svg"
 	default:
 		dm.Avatar = "/avatars/" + m.Author.Username + ".svg"
+		if !m.Deleted {
+			dm.Content = m.Content
+		}
 	}
 	if !m.Deleted {
 		dm.HTML = discordHTML(m.Content)

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/liaison-bot/liaison/handlers/discord/discordfake"
 )
 
 //go:embed web
@@ -144,18 +146,21 @@ type action struct {
 }
 
 // act performs an action through the fakes, as the platform's client would
-// for that person. It answers 204, or 400 with {"error": …}.
+// for that person. It answers {"id": …} (what a Discord post created), or
+// 400 with {"error": …}.
 func (p *page) act(w http.ResponseWriter, r *http.Request) {
 	var a action
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&a); err != nil {
 		actError(w, fmt.Errorf("bad request: %w", err))
 		return
 	}
-	if err := p.w.perform(a); err != nil {
+	id, err := p.w.perform(a)
+	if err != nil {
 		actError(w, err)
 		return
 	}
-	w.WriteHeader(http.StatusNoContent)
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]string{"id": id})
 }
 
 func actError(w http.ResponseWriter, err error) {
@@ -166,10 +171,12 @@ func actError(w http.ResponseWriter, err error) {
 
 var errNoText = errors.New("write something first")
 
-func (w *world) perform(a action) error {
+// perform does a for the person it names and returns the id of the
+// Discord message or forum post it created, if any.
+func (w *world) perform(a action) (string, error) {
 	who, ok := person(a.As)
 	if !ok {
-		return fmt.Errorf("pick who you are first")
+		return "", fmt.Errorf("pick who you are first")
 	}
 	text := strings.TrimSpace(a.Text)
 	needText := func() error {
@@ -181,12 +188,17 @@ func (w *world) perform(a action) error {
 	if who.Platform == "discord" {
 		return w.performDiscord(who, a, text, needText)
 	}
+	return "", w.performSlack(who, a, text, needText)
+}
+
+// performSlack acts as a staff member in the team's workspace.
+func (w *world) performSlack(who Person, a action, text string, needText func() error) error {
 	switch a.Do {
 	case "post":
 		if err := needText(); err != nil {
 			return err
 		}
-		if cmd, rest, ok := strings.Cut(text+" ", " "); strings.HasPrefix(text, "/") && ok {
+		if cmd, rest, _ := strings.Cut(text, " "); strings.HasPrefix(cmd, "/") {
 			if cmd != "/liaison" {
 				return fmt.Errorf("the only command here is /liaison")
 			}
@@ -211,7 +223,7 @@ func (w *world) perform(a action) error {
 }
 
 // performDiscord acts as the community member on the public server.
-func (w *world) performDiscord(who Person, a action, text string, needText func() error) error {
+func (w *world) performDiscord(who Person, a action, text string, needText func() error) (string, error) {
 	own := func() error {
 		m, ok := w.discord.MessageByID(a.Message)
 		if !ok || m.Deleted || m.Author.ID != who.ID {
@@ -219,42 +231,53 @@ func (w *world) performDiscord(who Person, a action, text string, needText func(
 		}
 		return nil
 	}
-	var err error
 	switch a.Do {
 	case "post": // in #help; a reply when Message is set
 		if a.Channel != helpChannel {
-			return fmt.Errorf("post in #help, or open a post in the forum")
+			return "", fmt.Errorf("post in #help, or open a post in the forum")
 		}
-		if err = needText(); err == nil && a.Message != "" {
-			_, err = w.discord.Reply(who.ID, a.Channel, a.Message, text)
-		} else if err == nil {
-			_, err = w.discord.Post(who.ID, a.Channel, text)
+		if err := needText(); err != nil {
+			return "", err
 		}
+		var m discordfake.Message
+		var err error
+		if a.Message != "" {
+			m, err = w.discord.Reply(who.ID, a.Channel, a.Message, text)
+		} else {
+			m, err = w.discord.Post(who.ID, a.Channel, text)
+		}
+		return m.ID, err
 	case "open_post":
 		if strings.TrimSpace(a.Title) == "" {
-			return fmt.Errorf("give the post a title")
+			return "", fmt.Errorf("give the post a title")
 		}
-		if err = needText(); err == nil {
-			_, _, err = w.discord.OpenForumPost(who.ID, forumChannel, strings.TrimSpace(a.Title), text)
+		if err := needText(); err != nil {
+			return "", err
 		}
+		post, _, err := w.discord.OpenForumPost(who.ID, forumChannel, strings.TrimSpace(a.Title), text)
+		return post.ID, err
 	case "reply_post":
-		if err = needText(); err == nil {
-			_, err = w.discord.PostInThread(who.ID, a.Thread, text)
+		if err := needText(); err != nil {
+			return "", err
 		}
+		m, err := w.discord.PostInThread(who.ID, a.Thread, text)
+		return m.ID, err
 	case "edit":
-		if err = needText(); err == nil {
-			if err = own(); err == nil {
-				_, err = w.discord.Edit(a.Channel, a.Message, text)
-			}
+		if err := needText(); err != nil {
+			return "", err
 		}
+		if err := own(); err != nil {
+			return "", err
+		}
+		_, err := w.discord.Edit(a.Channel, a.Message, text)
+		return "", err
 	case "delete":
-		if err = own(); err == nil {
-			err = w.discord.Delete(a.Channel, a.Message)
+		if err := own(); err != nil {
+			return "", err
 		}
-	default:
-		return fmt.Errorf("%s cannot %q on Discord", who.Name, a.Do)
+		return "", w.discord.Delete(a.Channel, a.Message)
 	}
-	return err
+	return "", fmt.Errorf("%s cannot %q on Discord", who.Name, a.Do)
 }
 
 // avatar draws a round avatar with a person's initial.
