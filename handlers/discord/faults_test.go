@@ -1,0 +1,155 @@
+package discord_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/liaison-bot/liaison/handlers/discord/discordfake"
+)
+
+// TestResumeNoDuplicateCard: the gateway drops; a message posted while it is
+// down is replayed when discordgo resumes; every message gets exactly one
+// card, and the events delivered before the drop change nothing.
+func TestResumeNoDuplicateCard(t *testing.T) {
+	w := newWorld(t, worldOpts{})
+	if _, err := w.pub.Post(maria, general, "Is the API down?"); err != nil {
+		t.Fatal(err)
+	}
+	w.card(1, nil)
+
+	w.pub.DropGateway()
+	if _, err := w.pub.Post(sam, general, "Posted while Liaison was disconnected"); err != nil {
+		t.Fatal(err)
+	}
+	w.waitFor(w.pub, "the resume", func() bool { g := w.pub.Gateway(); return g.Connected && g.Resumes >= 1 })
+	w.card(2, nil)
+	if _, err := w.pub.Post(maria, general, "And after the resume?"); err != nil {
+		t.Fatal(err)
+	}
+	w.card(3, nil)
+
+	if g := w.pub.Gateway(); g.Identifies != 1 {
+		t.Errorf("%d identifies, want 1 (the session resumed)", g.Identifies)
+	}
+	titles := map[string]int{}
+	for _, c := range w.cards() {
+		titles[c.Embeds[0].Title]++
+	}
+	if len(w.cards()) != 3 || len(titles) != 3 {
+		t.Errorf("cards %v, want one per message", titles)
+	}
+}
+
+// TestRedeliveredEventsOneCard: a second session of the same connection (a
+// replica, or a process restarting while the old one still runs) receives
+// every event again; the domain's message keys make the second delivery
+// change nothing.
+func TestRedeliveredEventsOneCard(t *testing.T) {
+	w := newWorld(t, worldOpts{})
+	second := w.newConn("community", w.pub, pubToken, pubGuild)
+	ctx, cancel := context.WithCancel(w.ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = second.Run(ctx)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	w.waitFor(w.pub, "two sessions", func() bool { return w.pub.Gateway().Identifies == 2 })
+
+	if _, err := w.pub.Post(maria, general, "Hello twice?"); err != nil {
+		t.Fatal(err)
+	}
+	w.card(1, nil)
+	if _, err := w.pub.Post(sam, general, "Sentinel"); err != nil {
+		t.Fatal(err)
+	}
+	w.card(2, nil)
+	if n := len(w.cards()); n != 2 {
+		t.Errorf("%d cards for two messages delivered twice each", n)
+	}
+}
+
+// TestWebhook429PublishesOnce: the webhook execution is rate limited once;
+// the outbox waits what Discord asked and the reply appears exactly once.
+func TestWebhook429PublishesOnce(t *testing.T) {
+	w := newWorld(t, worldOpts{})
+	const wait = 400 * time.Millisecond
+	w.pub.Inject(discordfake.Fault{Method: "POST", PathPrefix: "/webhooks/", Status: http.StatusTooManyRequests, RetryAfter: wait})
+	post, _, _ := w.publishedReply()
+
+	if n := len(webhookPosts(w.pub, post.ID)); n != 1 {
+		t.Errorf("%d public replies, want exactly one", n)
+	}
+	var limited, ok *discordfake.Call
+	for _, c := range w.pub.Calls() {
+		if c.Method == "POST" && strings.HasPrefix(c.Route, "POST /webhooks/") {
+			c := c
+			if c.Status == http.StatusTooManyRequests && limited == nil {
+				limited = &c
+			} else if c.Status == http.StatusOK {
+				ok = &c
+			}
+		}
+	}
+	if limited == nil || ok == nil {
+		t.Fatalf("want a 429 then a 200 on the webhook; got %v, %v", limited, ok)
+	}
+	if gap := ok.At.Sub(limited.At); gap < wait*3/4 {
+		t.Errorf("retried %v after the 429, want about %v", gap, wait)
+	}
+}
+
+// TestMissingManageWebhooksFallsBack: without Manage Webhooks in the forum,
+// the reply goes out as a bot reply with the signature line, pinging only
+// the member, and the internal thread says why.
+func TestMissingManageWebhooksFallsBack(t *testing.T) {
+	w := newWorld(t, worldOpts{pubPerms: map[string]int64{help: discordfake.PermAll &^ discordfake.PermManageWebhooks}})
+	post, first, err := w.pub.OpenForumPost(maria, help, "Can't log in", question)
+	if err != nil {
+		t.Fatal(err)
+	}
+	card := w.card(1, nil)
+	w.setUpProfile(alice, "Alice Martin", "Product Manager", aliceAvatar)
+	// Drafting with the reply prefix in the card's thread.
+	w.waitFor(w.inner, "the card's thread", func() bool { _, ok := w.inner.Channel(card.ID); return ok })
+	if _, err := w.inner.PostInThread(alice, card.ID, "!reply "+answerText); err != nil {
+		t.Fatal(err)
+	}
+	dc := w.draftCard(card.ID, 1, nil)
+	w.click(w.inner, mona, card.ID, dc.ID, "liaison:approve:1")
+
+	var reply discordfake.Message
+	w.waitFor(w.pub, "the fallback reply", func() bool {
+		for _, m := range w.pub.Messages(post.ID) {
+			if m.Author.ID == pubBot {
+				reply = m
+				return true
+			}
+		}
+		return false
+	})
+	want := "<@" + maria + "> Thanks for reporting it, Maria! A fix for the login bug is rolling out now. @\u200beveryone\n— Alice Martin, Product Manager at Acme"
+	if reply.Content != want {
+		t.Errorf("fallback reply = %q, want %q", reply.Content, want)
+	}
+	if reply.MessageReference == nil || reply.MessageReference.MessageID != first.ID {
+		t.Errorf("fallback reply references %+v, want the post %s", reply.MessageReference, first.ID)
+	}
+	if got := w.pub.Pings(reply); !slices.Equal(got, []string{"<@" + maria + ">"}) {
+		t.Errorf("fallback reply pings %v, want only the member", got)
+	}
+	if n := len(webhookPosts(w.pub, post.ID)); n != 0 {
+		t.Errorf("%d webhook posts without Manage Webhooks", n)
+	}
+	note := w.note(card.ID, "Posted by the bot with a signature line")
+	if !strings.Contains(note.Content, "Liaison lacks Manage Webhooks in #help") {
+		t.Errorf("note = %q, want the reason", note.Content)
+	}
+	link := fmt.Sprintf("https://discord.com/channels/%s/%s/%s", pubGuild, post.ID, reply.ID)
+	w.card(1, func(m discordfake.Message) bool { return field(m, "Public reply") == link })
+}
