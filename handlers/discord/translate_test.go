@@ -98,9 +98,13 @@ func TestIncoming(t *testing.T) {
 				return in.NewThread && in.ThreadID == fxPost && in.ParentChannel == fxForum && in.Channel == fxPost
 			}},
 		{"forum follow-up", func(m *dg.Message) { m.ChannelID, m.MessageReference = fxPost, nil },
-			func(in bot.Incoming) bool { return !in.NewThread && in.ThreadID == fxPost && in.ParentChannel == fxForum }},
+			func(in bot.Incoming) bool {
+				return !in.NewThread && in.ThreadID == fxPost && in.ParentChannel == fxForum
+			}},
 		{"thread of a text channel", func(m *dg.Message) { m.ChannelID, m.MessageReference = fxThread, nil },
-			func(in bot.Incoming) bool { return !in.NewThread && in.ThreadID == fxThread && in.ParentChannel == fxText }},
+			func(in bot.Incoming) bool {
+				return !in.NewThread && in.ThreadID == fxThread && in.ParentChannel == fxText
+			}},
 		{"no nick: display name", func(m *dg.Message) { m.Member = nil }, func(in bot.Incoming) bool { return in.AuthorName == "Mason" }},
 	}
 	for _, tt := range tests {
