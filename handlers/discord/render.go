@@ -229,14 +229,15 @@ func draftTitle(d *bot.DraftCard) string {
 	return fmt.Sprintf("Draft #%d · public reply (v%d)", d.DraftID, d.Version)
 }
 
-// draftEmbed previews the public post as it will appear: the name and
-// avatar the webhook will carry, the text with its mention, and the
-// signature line used where a custom identity is impossible.
+// draftEmbed previews the public post exactly as it will appear: under the
+// signer's name and avatar where the public side can show them, otherwise
+// with the signature line that says who wrote it.
 func draftEmbed(d *bot.DraftCard) *dg.MessageEmbed {
 	p := d.Preview
 	var fs fields
 	fs.add("State", draftStateLabel[d.State], true)
 	fs.add("Author", d.AuthorName, true)
+	fs.add("Answering", d.MemberName, true)
 	if d.NeedsApproval {
 		fs.add("Review", "an approver must approve", true)
 	} else {
@@ -254,17 +255,20 @@ func draftEmbed(d *bot.DraftCard) *dg.MessageEmbed {
 		fs.add("⚠️ Waiting for the author", "The author has no consented public profile yet: they set it up with /liaison profile, then the draft moves on.", false)
 	}
 	e := &dg.MessageEmbed{
-		Title:       clip(draftTitle(d), maxTitle),
-		Description: clip(orDash(p.Body), maxDescription),
-		Color:       draftStateColor[d.State],
-		Fields:      fs,
+		Title:  clip(draftTitle(d), maxTitle),
+		Color:  draftStateColor[d.State],
+		Fields: fs,
 	}
-	if p.Username != "" {
+	body := p.Body
+	switch {
+	case d.Kind == bot.DraftRetraction:
+	case d.CustomIdentity && p.Username != "":
 		e.Author = &dg.MessageEmbedAuthor{Name: clip(p.Username, maxAuthorName), IconURL: httpURL(p.AvatarURL)}
+	case p.Signature != "":
+		body = p.Text(false)
+		e.Footer = &dg.MessageEmbedFooter{Text: "Posted by the bot with the signature line: the public side cannot show the signer's name and avatar."}
 	}
-	if p.Signature != "" {
-		e.Footer = &dg.MessageEmbedFooter{Text: clip(p.Signature, maxFooter)}
-	}
+	e.Description = clip(orDash(body), maxDescription)
 	return e
 }
 
