@@ -63,7 +63,7 @@ func isHTTP(u string) bool {
 }
 
 var (
-	slackTokenRe  = regexp.MustCompile(`<([^<>\n]+)>`)
+	slackTokenRe  = regexp.MustCompile(`<[^<>\n]+>|https?://[^\s<>]+`)
 	slackEntities = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
 )
 
@@ -71,11 +71,17 @@ var (
 // &lt; &gt; &amp; entities) as HTML.
 func slackHTML(s string) string {
 	var ph placeholders
+	s = codeSpans(s, &ph, func(code string) string { return html.EscapeString(slackEntities.Replace(code)) })
 	s = slackTokenRe.ReplaceAllStringFunc(s, func(m string) string {
-		return ph.put(slackToken(m[1 : len(m)-1]))
+		if m[0] == '<' {
+			return ph.put(slackToken(m[1 : len(m)-1]))
+		}
+		// A bare URL, which Slack's clients show as a link.
+		url, rest := trimURL(m)
+		return ph.put(anchor(slackEntities.Replace(url), slackEntities.Replace(url))) + rest
 	})
 	s = html.EscapeString(slackEntities.Replace(s))
-	return ph.fill(format(s, &ph, slackStyles))
+	return ph.fill(format(s, slackStyles))
 }
 
 // slackToken renders what is inside <…>: a mention, a channel, a broadcast,
@@ -114,10 +120,11 @@ var (
 // discordHTML renders Discord message markdown as HTML.
 func discordHTML(s string) string {
 	var ph placeholders
+	s = codeSpans(s, &ph, html.EscapeString)
 	s = discordTokenRe.ReplaceAllStringFunc(s, func(m string) string {
 		return ph.put(discordToken(m))
 	})
-	return ph.fill(format(html.EscapeString(s), &ph, discordStyles))
+	return ph.fill(format(html.EscapeString(s), discordStyles))
 }
 
 func discordToken(m string) string {
@@ -141,7 +148,14 @@ func discordToken(m string) string {
 		p := maskedLinkRe.FindStringSubmatch(m)
 		return anchor(p[2], p[1])
 	}
-	return anchor(m, m)
+	url, rest := trimURL(m)
+	return anchor(url, url) + html.EscapeString(rest)
+}
+
+// trimURL keeps the punctuation that ends a sentence out of a bare URL.
+func trimURL(s string) (url, rest string) {
+	url = strings.TrimRight(s, ".,;:!?)'\"")
+	return url, s[len(url):]
 }
 
 // style is one inline markup rule, applied to HTML-escaped text.
@@ -170,15 +184,19 @@ var (
 	quoteRe = regexp.MustCompile(`(?m)^&gt; ?(.*)$`)
 )
 
-// format applies code spans, inline styles, quotes and line breaks to
-// escaped text; code is set aside first so nothing inside it is styled.
-func format(s string, ph *placeholders, styles []style) string {
+// codeSpans sets code blocks and spans aside first: nothing inside them
+// is a mention, a link or a style. esc escapes their raw text.
+func codeSpans(s string, ph *placeholders, esc func(string) string) string {
 	s = preRe.ReplaceAllStringFunc(s, func(m string) string {
-		return ph.put("<pre>" + preRe.FindStringSubmatch(m)[1] + "</pre>")
+		return ph.put("<pre>" + esc(preRe.FindStringSubmatch(m)[1]) + "</pre>")
 	})
-	s = codeRe.ReplaceAllStringFunc(s, func(m string) string {
-		return ph.put("<code>" + m[1:len(m)-1] + "</code>")
+	return codeRe.ReplaceAllStringFunc(s, func(m string) string {
+		return ph.put("<code>" + esc(m[1:len(m)-1]) + "</code>")
 	})
+}
+
+// format applies inline styles, quotes and line breaks to escaped text.
+func format(s string, styles []style) string {
 	for _, st := range styles {
 		s = st.re.ReplaceAllString(s, st.repl)
 	}

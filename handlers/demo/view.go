@@ -288,7 +288,7 @@ func discordEmbed(e discordfake.Embed) DEmbed {
 func (w *world) slackView() SlackView {
 	v := SlackView{Workspace: "Acme HQ", Ephemerals: map[string][]SMessage{}, Modals: map[string]*Modal{}}
 	for _, id := range []string{productChannel, supportChannel} {
-		sc := SChannel{ID: id, Name: slackChannels[id]}
+		sc := SChannel{ID: id, Name: slackChannels[id], Messages: []SMessage{}}
 		byTS := map[string]int{}
 		for _, m := range w.slack.Messages(id) {
 			sm := w.slackMessage(m)
