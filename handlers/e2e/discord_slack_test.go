@@ -1,0 +1,365 @@
+// Package e2e holds end-to-end tests across adapters: the real Discord and
+// Slack adapters, with the real discordgo and slack-go clients, against the
+// Discord and Slack fakes on 127.0.0.1, around a real bot.Service on a real
+// store and its outbox worker.
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	dg "github.com/bwmarrin/discordgo"
+
+	"github.com/liaison-bot/liaison/bot"
+	"github.com/liaison-bot/liaison/handlers/discord"
+	"github.com/liaison-bot/liaison/handlers/discord/discordfake"
+	"github.com/liaison-bot/liaison/handlers/slack"
+	"github.com/liaison-bot/liaison/handlers/slack/slackfake"
+	"github.com/liaison-bot/liaison/storage"
+	"github.com/liaison-bot/liaison/storage/storagetest"
+)
+
+const (
+	// The public Discord guild.
+	guild    = "2100000000000000001"
+	help     = "2100000000000000011" // watched forum
+	maria    = "2100000000000000101" // member who asks
+	sam      = "2100000000000000102" // another member
+	pubBot   = "2100000000000000900"
+	pubToken = "community-bot-token"
+
+	// The internal Slack workspace.
+	productCh = "C0PRODUCT"
+	alice     = "U0ALICE" // volunteer
+	bob       = "U0BOB"   // approver
+	slackBot  = "B0BOT"
+
+	// Slack action ids, the adapter's wire protocol.
+	actClaim   = "liaison_claim"
+	actApprove = "liaison_approve"
+
+	aliceAvatar = "https://example.com/alice.png"
+	waitLimit   = 15 * time.Second
+)
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+// TestDiscordForumToSlack is issue 4's story 1: a member's forum post on the
+// public Discord becomes a card in the internal Slack; a follow-up joins it;
+// a volunteer drafts in the card's thread; an approver approves; the reply
+// appears once in the forum thread under the volunteer's name and avatar,
+// pinging only the member; the Slack card links to it; the member's
+// @everyone pings nobody on either side.
+func TestDiscordForumToSlack(t *testing.T) {
+	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
+		w := start(t, db)
+
+		post, _, err := w.discord.OpenForumPost(maria, help, "Export broken", "Hi @everyone, the CSV export fails since Monday. <@"+sam+"> too? @here")
+		if err != nil {
+			t.Fatal(err)
+		}
+		card := w.slackCard()
+		s := shown(card)
+		for _, want := range []string{"Maria", "the CSV export fails since Monday",
+			"https://discord.com/channels/" + guild + "/" + post.ID + "/" + post.ID} {
+			if !strings.Contains(s, want) {
+				t.Errorf("the Slack card does not show %q:\n%s", want, s)
+			}
+		}
+
+		// A follow-up in the post joins the item, in the card's thread.
+		if _, err := w.discord.PostInThread(maria, post.ID, "Same with JSON. @everyone"); err != nil {
+			t.Fatal(err)
+		}
+		w.slackNote(card.TS, "Same with JSON.")
+		if n := len(w.slackCards()); n != 1 {
+			t.Errorf("%d Slack cards, want the follow-up in the first one's thread", n)
+		}
+
+		// Alice drafts in the thread; Bob approves.
+		if _, err := w.slack.Reply(alice, productCh, card.TS, "!reply Sorry about that, Maria: a fix ships today. @everyone"); err != nil {
+			t.Fatal(err)
+		}
+		var draft slackfake.Message
+		w.waitSlack("the draft card", func() bool {
+			for _, m := range w.slack.Thread(productCh, card.TS) {
+				if m.BotID == slackBot && strings.Contains(string(m.Blocks), actApprove) {
+					draft = m
+					return true
+				}
+			}
+			return false
+		})
+		if err := w.slack.Click(bob, productCh, draft.TS, actApprove); err != nil {
+			t.Fatal(err)
+		}
+
+		// The reply appears once in the forum thread, under Alice's name and face.
+		var reply discordfake.Message
+		w.waitDiscord("the public reply", func() bool {
+			for _, m := range w.discord.Messages(post.ID) {
+				if m.WebhookID != "" {
+					reply = m
+					return true
+				}
+			}
+			return false
+		})
+		if reply.Author.Username != "Alice Martin · Acme" || reply.AvatarURL != aliceAvatar {
+			t.Errorf("public reply by %q (avatar %q), want Alice Martin · Acme with her avatar", reply.Author.Username, reply.AvatarURL)
+		}
+		if !strings.HasPrefix(reply.Content, "<@"+maria+"> Sorry about that, Maria") || strings.Contains(reply.Content, "@everyone") {
+			t.Errorf("public reply = %q", reply.Content)
+		}
+		if got := w.discord.Pings(reply); !slices.Equal(got, []string{"<@" + maria + ">"}) {
+			t.Errorf("the public reply pings %v, want only the member", got)
+		}
+
+		// The Slack card links to it.
+		link := "https://discord.com/channels/" + guild + "/" + post.ID + "/" + reply.ID
+		w.waitSlack("the answered card", func() bool {
+			m, _ := w.slack.Message(productCh, card.TS)
+			return strings.Contains(shown(m), link)
+		})
+		w.slackNote(card.TS, "Answered publicly by Alice Martin")
+
+		// A later follow-up still arrives; Liaison's own post never does.
+		if _, err := w.discord.PostInThread(maria, post.ID, "Works now, thanks!"); err != nil {
+			t.Fatal(err)
+		}
+		w.slackNote(card.TS, "Works now, thanks!")
+		var webhookPosts int
+		for _, m := range w.discord.Messages(post.ID) {
+			if m.WebhookID != "" {
+				webhookPosts++
+			}
+		}
+		if webhookPosts != 1 {
+			t.Errorf("%d public replies, want exactly one", webhookPosts)
+		}
+		for _, m := range w.slack.Thread(productCh, card.TS) {
+			if strings.Contains(shown(m), "Sorry about that") && m.BotID == slackBot && !strings.Contains(string(m.Blocks), "liaison_") {
+				t.Errorf("Liaison relayed its own public reply back: %s", shown(m))
+			}
+		}
+
+		// Nobody was pinged by Liaison on either side but the member, once.
+		for _, m := range append(w.slack.Messages(productCh), w.slack.Thread(productCh, card.TS)...) {
+			if m.BotID == slackBot {
+				if p := slackfake.Pings(m); len(p) > 0 {
+					t.Errorf("Slack message %s pings %v: %s", m.TS, p, shown(m))
+				}
+			}
+		}
+		for _, m := range w.discord.Messages(post.ID) {
+			if m.Author.ID != maria && m.ID != reply.ID {
+				if p := w.discord.Pings(m); len(p) > 0 {
+					t.Errorf("Discord message %s pings %v", m.ID, p)
+				}
+			}
+		}
+	})
+}
+
+type world struct {
+	t       *testing.T
+	ctx     context.Context
+	discord *discordfake.Fake
+	slack   *slackfake.Fake
+	svc     *bot.Service
+}
+
+// start runs the public Discord connection and the internal Slack one.
+func start(t *testing.T, db *storage.DB) *world {
+	t.Helper()
+	df, err := discordfake.New(discordfake.Options{
+		BotToken: pubToken, BotUserID: pubBot,
+		Guilds: []discordfake.Guild{{
+			ID: guild, Name: "Acme Community",
+			Channels: []discordfake.Channel{{ID: help, Name: "help", Type: discordfake.ChannelForum}},
+			Members: []discordfake.Member{
+				{User: discordfake.User{ID: maria, Username: "maria", GlobalName: "Maria"}},
+				{User: discordfake.User{ID: sam, Username: "sam", GlobalName: "Sam"}},
+			},
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(df.Close)
+	sf, err := slackfake.New(slackfake.Options{
+		TeamID: "T0ACME", TeamName: "Acme", TeamDomain: "acme",
+		Users: []slackfake.User{
+			{ID: alice, Name: "alice", RealName: "Alice Martin", Title: "Product Manager", AvatarURL: aliceAvatar},
+			{ID: bob, Name: "bob", RealName: "Bob Stone", Title: "Head of Product"},
+		},
+		Channels:     []slackfake.Channel{{ID: productCh, Name: "product", Members: []string{"U0BOT", alice, bob}}},
+		PingInterval: time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sf.Close)
+
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	svc := bot.NewService(db, nil,
+		bot.NewRouter(
+			[]bot.Source{{Name: "community #help", Conn: "community", Channels: []string{help}}},
+			[]bot.Route{{Name: "product", Default: true, DestConn: "internal", DestChannel: productCh,
+				Policy: bot.Policy{Mode: bot.ApprovalRequired, Approvers: []string{bob}}}}),
+		bot.Settings{Company: "Acme"})
+	svc.Log = log
+	pub, err := discord.New(discord.Options{
+		Name: "community", Token: pubToken, GuildID: guild, Log: log,
+		Configure: func(s *dg.Session) { df.Configure(s); s.LogLevel = -1 },
+	}, svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	internal, err := slack.New(slack.Options{
+		Name: "internal", BotToken: sf.BotToken(), AppToken: sf.AppToken(), APIURL: sf.APIURL(), Log: log,
+	}, svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Platforms["community"], svc.Platforms["internal"] = pub, internal
+	w := &world{t: t, ctx: context.Background(), discord: df, slack: sf, svc: svc}
+
+	for _, p := range []struct {
+		user string
+		in   bot.ProfileInput
+	}{
+		{alice, bot.ProfileInput{Name: "Alice Martin", Title: "Product Manager", AvatarURL: aliceAvatar, Consent: true}},
+		// Without a public name, notes would name Bob by a Slack mention,
+		// which pings him.
+		{bob, bot.ProfileInput{Name: "Bob Stone", Title: "Head of Product", Consent: true}},
+	} {
+		if _, err := svc.SaveProfile(w.ctx, bot.Actor{Conn: "internal", UserID: p.user}, p.in); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, run := range []func(context.Context) error{pub.Run, internal.Run} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := run(ctx); err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		}()
+	}
+	worker := svc.NewWorker("e2e")
+	worker.Poll, worker.BaseBackoff = 20*time.Millisecond, 50*time.Millisecond
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_ = worker.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+	})
+	w.waitDiscord("the Discord gateway", func() bool { return df.Gateway().Connected })
+	w.waitSlack("the Slack socket", func() bool { return sf.Connections() == 1 })
+	return w
+}
+
+func (w *world) waitDiscord(what string, cond func() bool) {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(w.ctx, waitLimit)
+	defer cancel()
+	if err := w.discord.WaitFor(ctx, cond); err != nil {
+		w.t.Fatalf("waiting for %s: %v", what, err)
+	}
+}
+
+func (w *world) waitSlack(what string, cond func() bool) {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(w.ctx, waitLimit)
+	defer cancel()
+	if err := w.slack.WaitFor(ctx, cond); err != nil {
+		w.t.Fatalf("waiting for %s: %v", what, err)
+	}
+}
+
+// slackCards are the item cards in the product channel (they carry Claim).
+func (w *world) slackCards() []slackfake.Message {
+	var out []slackfake.Message
+	for _, m := range w.slack.Messages(productCh) {
+		if m.BotID == slackBot && !m.Deleted && (m.ThreadTS == "" || m.ThreadTS == m.TS) && strings.Contains(string(m.Blocks), actClaim) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// slackCard waits for the first card. (Its thread is known to the item by
+// the time a note appears in it: the outbox records the card before it runs
+// the item's next job.)
+func (w *world) slackCard() slackfake.Message {
+	w.t.Helper()
+	var card slackfake.Message
+	w.waitSlack("the Slack card", func() bool {
+		cs := w.slackCards()
+		if len(cs) > 0 {
+			card = cs[0]
+		}
+		return len(cs) > 0
+	})
+	return card
+}
+
+// slackNote waits for a bot message in the card's thread showing want.
+func (w *world) slackNote(cardTS, want string) {
+	w.t.Helper()
+	w.waitSlack(fmt.Sprintf("a note %q", want), func() bool {
+		for _, m := range w.slack.Thread(productCh, cardTS) {
+			if m.TS != cardTS && m.BotID == slackBot && !m.Deleted && strings.Contains(shown(m), want) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// shown is what a Slack message shows: its text and the texts of its blocks.
+func shown(m slackfake.Message) string {
+	var b strings.Builder
+	b.WriteString(m.Text)
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		case map[string]any:
+			for k, e := range x {
+				if s, ok := e.(string); ok && k == "text" {
+					b.WriteString("\n" + s)
+				} else {
+					walk(e)
+				}
+			}
+		}
+	}
+	var v any
+	if json.Unmarshal(m.Blocks, &v) == nil {
+		walk(v)
+	}
+	return b.String()
+}
