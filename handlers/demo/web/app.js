@@ -369,6 +369,8 @@ document.addEventListener('click', async (e) => {
     ui.replyTo = ''; render();
   } else if (d.edit) {
     ui.editing = d.edit; render();
+    const box = document.querySelector(`[data-key="edit:${CSS.escape(d.edit)}"]`);
+    if (box) { box.focus(); box.setSelectionRange(box.value.length, box.value.length); }
   } else if (d.cancelEdit !== undefined) {
     ui.editing = ''; render();
   } else if (d.delete) {
@@ -435,4 +437,6 @@ document.addEventListener('keydown', (e) => {
   if (t.form && t.form.dataset.form !== 'd-new-post') { e.preventDefault(); t.form.requestSubmit(); }
 });
 
+// A first visit opens the guide.
+if (!ui.me) $('.howto').open = true;
 connect();
