@@ -44,14 +44,16 @@ type Conn struct {
 	s    *dg.Session
 	log  *slog.Logger
 
-	mu       sync.Mutex
-	botID    string
-	appID    string
-	guilds   []string               // guilds READY listed
-	channels map[string]chanInfo    // channel and thread metadata, from events or REST
-	webhooks map[string]*dg.Webhook // Liaison's webhook per (non-thread) channel
-	running  bool                   // Run is accepting work from event handlers
-	wg       sync.WaitGroup         // Run's goroutines: the intake loop and interaction handlers
+	mu        sync.Mutex
+	botID     string
+	appID     string
+	guilds    []string               // guilds READY listed
+	channels  map[string]chanInfo    // channel and thread metadata, from events or REST
+	webhooks  map[string]*dg.Webhook // Liaison's webhook per (non-thread) channel
+	running   bool                   // Run is accepting work from event handlers
+	wg        sync.WaitGroup         // Run's goroutines: the intake loop and interaction handlers
+	readies   int                    // READY events seen: a second one is a new session
+	lastEvent time.Time              // when the gateway last delivered a message event
 }
 
 var _ bot.Platform = (*Conn)(nil)
@@ -106,13 +108,25 @@ func New(opts Options, svc *bot.Service) (*Conn, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Conn{
+	c := &Conn{
 		name: opts.Name, opts: opts, svc: svc, s: s,
 		log:      log.With("conn", opts.Name, "platform", bot.KindDiscord),
 		appID:    opts.ApplicationID,
 		channels: map[string]chanInfo{},
 		webhooks: map[string]*dg.Webhook{},
-	}, nil
+	}
+	// discordgo's reconnect loop, if it was running when Run closed the
+	// session, opens it again; close it once more, off the gateway's
+	// goroutine (Open holds the session's lock while it emits Connect).
+	s.AddHandler(func(s *dg.Session, _ *dg.Connect) {
+		c.mu.Lock()
+		stopped := !c.running
+		c.mu.Unlock()
+		if stopped {
+			go func() { _ = s.Close() }()
+		}
+	})
+	return c, nil
 }
 
 // Kind is bot.KindDiscord.
@@ -163,16 +177,19 @@ func (c *Conn) Run(ctx context.Context) error {
 			r()
 		}
 	}()
-	stop := func() {
+	// stop refuses new work, closes the gateway and waits for the work
+	// under way, which ends with ctx.
+	stop := func() error {
 		cancel()
 		c.mu.Lock()
 		c.running = false
 		c.mu.Unlock()
+		err := c.s.Close()
 		c.wg.Wait()
+		return err
 	}
 	if err := c.s.Open(); err != nil {
-		_ = c.s.Close()
-		stop()
+		_ = stop()
 		return fmt.Errorf("discord %s: open gateway: %w", c.name, err)
 	}
 	c.log.Info("discord gateway open")
@@ -181,9 +198,7 @@ func (c *Conn) Run(ctx context.Context) error {
 		c.log.Error("register /liaison", "err", err)
 	}
 	<-ctx.Done()
-	err := c.s.Close()
-	stop()
-	if err != nil && !errors.Is(err, dg.ErrWSNotFound) {
+	if err := stop(); err != nil {
 		c.log.Warn("close gateway", "err", err)
 	}
 	return nil
@@ -206,21 +221,29 @@ func (c *Conn) spawn(ctx context.Context, fn func(context.Context)) {
 
 func (c *Conn) addHandlers(ctx context.Context, enqueue func(func(context.Context))) []func() {
 	return []func(){
-		c.s.AddHandler(func(_ *dg.Session, r *dg.Ready) { c.onReady(r) }),
+		c.s.AddHandler(func(_ *dg.Session, r *dg.Ready) {
+			c.onReady(r)
+			if since, ok := c.backfillSince(); ok {
+				enqueue(func(ctx context.Context) { c.backfill(ctx, since) })
+			}
+		}),
 		c.s.AddHandler(func(_ *dg.Session, g *dg.GuildCreate) { c.onGuild(g.Guild) }),
 		c.s.AddHandler(func(_ *dg.Session, e *dg.ChannelCreate) { c.remember(e.Channel) }),
 		c.s.AddHandler(func(_ *dg.Session, e *dg.ChannelUpdate) { c.remember(e.Channel) }),
 		c.s.AddHandler(func(_ *dg.Session, e *dg.ThreadCreate) { c.remember(e.Channel) }),
 		c.s.AddHandler(func(_ *dg.Session, e *dg.ThreadUpdate) { c.remember(e.Channel) }),
 		c.s.AddHandler(func(_ *dg.Session, e *dg.MessageCreate) {
+			c.touch()
 			m := e.Message
 			enqueue(func(ctx context.Context) { c.onMessage(ctx, m) })
 		}),
 		c.s.AddHandler(func(_ *dg.Session, e *dg.MessageUpdate) {
+			c.touch()
 			m := e.Message
 			enqueue(func(ctx context.Context) { c.onEdit(ctx, m) })
 		}),
 		c.s.AddHandler(func(_ *dg.Session, e *dg.MessageDelete) {
+			c.touch()
 			m := e.Message
 			enqueue(func(ctx context.Context) { c.onDelete(ctx, m) })
 		}),

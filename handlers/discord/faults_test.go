@@ -153,3 +153,46 @@ func TestMissingManageWebhooksFallsBack(t *testing.T) {
 	link := fmt.Sprintf("https://discord.com/channels/%s/%s/%s", pubGuild, post.ID, reply.ID)
 	w.card(1, func(m discordfake.Message) bool { return field(m, "Public reply") == link })
 }
+
+// TestFailedResumeBackfills: the session breaks and Discord refuses to
+// resume it; what was posted meanwhile is never replayed, so after the new
+// READY the adapter lists the watched channel and the active forum posts
+// and takes in what it missed, once.
+func TestFailedResumeBackfills(t *testing.T) {
+	w := newWorld(t, worldOpts{})
+	if _, err := w.pub.Post(maria, general, "Before the outage"); err != nil {
+		t.Fatal(err)
+	}
+	w.card(1, nil)
+
+	w.pub.DropGateway()
+	w.pub.InvalidateSession()
+	if _, err := w.pub.Post(sam, general, "During the outage"); err != nil {
+		t.Fatal(err)
+	}
+	post, _, err := w.pub.OpenForumPost(maria, help, "Missed post", "A forum post nobody saw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.pub.PostInThread(sam, post.ID, "And its follow-up"); err != nil {
+		t.Fatal(err)
+	}
+	w.waitFor(w.pub, "a new session", func() bool { g := w.pub.Gateway(); return g.Connected && g.Identifies == 2 })
+	w.card(2, func(m discordfake.Message) bool { return strings.Contains(m.Embeds[0].Description, "During the outage") })
+	c3 := w.card(3, func(m discordfake.Message) bool { return strings.Contains(m.Embeds[0].Description, "A forum post nobody saw") })
+	w.note(c3.ID, "And its follow-up")
+	if _, err := w.pub.Post(maria, general, "After the outage"); err != nil {
+		t.Fatal(err)
+	}
+	w.card(4, nil)
+	if n := len(w.cards()); n != 4 {
+		t.Errorf("%d cards, want one per message", n)
+	}
+	listed := false
+	for _, c := range w.pub.Calls() {
+		listed = listed || (c.Method == "GET" && c.Path == "/api/v9/channels/"+general+"/messages" && strings.Contains(c.Query, "after="))
+	}
+	if !listed {
+		t.Error("the adapter did not list the watched channel after the new session")
+	}
+}
