@@ -62,6 +62,10 @@ type Options struct {
 	// Ready, if set, is called with the page's URL once everything is
 	// connected.
 	Ready func(url string)
+
+	// Tests break the demo on purpose with these.
+	fakes      func(*slackfake.Options, *discordfake.Options)
+	stepWithin time.Duration
 }
 
 // world is one running demo: the two fakes and the Liaison between them.
@@ -100,15 +104,18 @@ func Run(ctx context.Context, opts Options) error {
 	w := &world{base: pageURL(ln.Addr())}
 
 	// The fakes are closed last, once nothing talks to them any more.
-	sopts := slackOptions()
+	sopts, dopts := slackOptions(), discordOptions()
 	for i := range sopts.Users {
 		sopts.Users[i].AvatarURL = w.base + "/avatars/" + sopts.Users[i].Name + ".svg"
+	}
+	if opts.fakes != nil {
+		opts.fakes(&sopts, &dopts)
 	}
 	if w.slack, err = slackfake.New(sopts); err != nil {
 		return fmt.Errorf("demo: start the Slack fake: %w", err)
 	}
 	defer w.slack.Close()
-	if w.discord, err = discordfake.New(discordOptions()); err != nil {
+	if w.discord, err = discordfake.New(dopts); err != nil {
 		return fmt.Errorf("demo: start the Discord fake: %w", err)
 	}
 	defer w.discord.Close()
@@ -178,7 +185,7 @@ func Run(ctx context.Context, opts Options) error {
 		return srv.Shutdown(sctx)
 	})
 
-	result := w.main(ctx, opts, out)
+	result := w.run(ctx, opts, out)
 	cancel()
 	if err := g.Wait(); err != nil && result == nil && !errors.Is(err, context.Canceled) {
 		result = err
@@ -186,8 +193,8 @@ func Run(ctx context.Context, opts Options) error {
 	return result
 }
 
-// main waits for the adapters, then runs the script or waits for ctx.
-func (w *world) main(ctx context.Context, opts Options, out io.Writer) error {
+// run waits for the adapters, then runs the script or waits for ctx.
+func (w *world) run(ctx context.Context, opts Options, out io.Writer) error {
 	if err := w.waitReady(ctx); err != nil {
 		if ctx.Err() != nil {
 			return nil // stopped while starting; an adapter's error, if any, is Run's
@@ -198,7 +205,11 @@ func (w *world) main(ctx context.Context, opts Options, out io.Writer) error {
 		opts.Ready(w.base)
 	}
 	if opts.Script {
-		return runScript(ctx, w, out)
+		within := opts.stepWithin
+		if within <= 0 {
+			within = stepWithin
+		}
+		return runScript(ctx, w, out, within)
 	}
 	fmt.Fprintf(out, "Liaison demo: open %s\n", w.base)
 	fmt.Fprintf(out, "  public Discord server \"Acme Community\" (#help, feedback forum) and internal Slack workspace \"Acme HQ\" (#product-feedback, #support), both local fakes\n")

@@ -14,8 +14,8 @@ import (
 	"github.com/liaison-bot/liaison/handlers/slack/slackfake"
 )
 
-// stepWithin bounds each wait of the script: the fakes report every change,
-// so a wait ends as soon as what it waits for happened.
+// stepWithin bounds each wait of the script by default: the fakes report
+// every change, so a wait ends as soon as what it waits for happened.
 const stepWithin = 20 * time.Second
 
 // The story's texts.
@@ -29,10 +29,11 @@ const (
 
 // script runs the story and writes its transcript.
 type script struct {
-	ctx  context.Context
-	w    *world
-	out  io.Writer
-	seen map[string][]string // what the transcript last showed of each message
+	ctx    context.Context
+	w      *world
+	out    io.Writer
+	within time.Duration       // bounds each wait
+	seen   map[string][]string // what the transcript last showed of each message
 
 	post       discordfake.Channel // Mia's forum post
 	card       slackfake.Message   // its card in #product-feedback
@@ -41,8 +42,8 @@ type script struct {
 	correction slackfake.Message   // the correction's draft card
 }
 
-func runScript(ctx context.Context, w *world, out io.Writer) error {
-	s := &script{ctx: ctx, w: w, out: out, seen: map[string][]string{}}
+func runScript(ctx context.Context, w *world, out io.Writer, within time.Duration) error {
+	s := &script{ctx: ctx, w: w, out: out, within: within, seen: map[string][]string{}}
 	steps := []struct {
 		title string
 		run   func() error
@@ -83,11 +84,11 @@ func (s *script) waitDiscord(what string, cond func() bool) error {
 }
 
 func (s *script) wait(what string, waitFor func(context.Context, func() bool) error, cond func() bool) error {
-	ctx, cancel := context.WithTimeout(s.ctx, stepWithin)
+	ctx, cancel := context.WithTimeout(s.ctx, s.within)
 	defer cancel()
 	if err := waitFor(ctx, cond); err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("%s did not happen within %s", what, stepWithin)
+			return fmt.Errorf("%s did not happen within %s", what, s.within)
 		}
 		return fmt.Errorf("waiting for %s: %w", what, err)
 	}
@@ -196,7 +197,7 @@ func (s *script) approves() error {
 	if err := s.w.slack.Click(bobID, productChannel, s.draft.TS, "liaison_approve"); err != nil {
 		return err
 	}
-	if err := s.waitDiscord("a reply in Mia's forum post", func() bool {
+	if err := s.waitDiscord("a reply in Mia's forum post, through a webhook", func() bool {
 		if ps := s.publicReplies(); len(ps) > 0 {
 			s.reply = ps[0]
 			return true
