@@ -46,7 +46,7 @@ func TestScriptFails(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "step 5 (Bob, the manager, approves the draft)") {
 		t.Fatalf("Run = %v, want the failure of step 5", err)
 	}
-	if want := "FAILED at step 5 (Bob, the manager, approves the draft): a reply in Mia's forum post, through a webhook, did not happen within 3s"; !strings.Contains(out.String(), want) {
+	if want := "FAILED at step 5 (Bob, the manager, approves the draft): a webhook reply in Mia's forum post did not happen within 3s"; !strings.Contains(out.String(), want) {
 		t.Errorf("the transcript does not say %q", want)
 	}
 }

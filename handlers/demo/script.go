@@ -197,7 +197,7 @@ func (s *script) approves() error {
 	if err := s.w.slack.Click(bobID, productChannel, s.draft.TS, "liaison_approve"); err != nil {
 		return err
 	}
-	if err := s.waitDiscord("a reply in Mia's forum post, through a webhook", func() bool {
+	if err := s.waitDiscord("a webhook reply in Mia's forum post", func() bool {
 		if ps := s.publicReplies(); len(ps) > 0 {
 			s.reply = ps[0]
 			return true
