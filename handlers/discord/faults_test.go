@@ -178,8 +178,12 @@ func TestFailedResumeBackfills(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.waitFor(w.pub, "a new session", func() bool { g := w.pub.Gateway(); return g.Connected && g.Identifies == 2 })
-	w.card(2, func(m discordfake.Message) bool { return strings.Contains(m.Embeds[0].Description, "During the outage") })
-	c3 := w.card(3, func(m discordfake.Message) bool { return strings.Contains(m.Embeds[0].Description, "A forum post nobody saw") })
+	w.card(2, func(m discordfake.Message) bool {
+		return strings.Contains(m.Embeds[0].Description, "During the outage")
+	})
+	c3 := w.card(3, func(m discordfake.Message) bool {
+		return strings.Contains(m.Embeds[0].Description, "A forum post nobody saw")
+	})
 	w.note(c3.ID, "And its follow-up")
 	if _, err := w.pub.Post(maria, general, "After the outage"); err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -80,12 +81,16 @@ type world struct {
 	svc        *bot.Service
 	pubConn    *discord.Conn
 	innerConn  *discord.Conn
+	wrap       func(conn string, rt http.RoundTripper) http.RoundTripper
 }
 
 type worldOpts struct {
 	engine   string
 	pubPerms map[string]int64
 	policy   bot.ApprovalMode
+	// wrap, if set, wraps the HTTP transport of a connection ("community"
+	// or "internal") to the fake.
+	wrap func(conn string, rt http.RoundTripper) http.RoundTripper
 }
 
 // testLog sends warnings and errors to the test log.
@@ -123,7 +128,7 @@ func newWorldOn(t *testing.T, db *storage.DB, o worldOpts) *world {
 	)
 	svc := bot.NewService(db, map[string]bot.Platform{}, router, bot.Settings{Company: "Acme"})
 	svc.Log = testLog(t)
-	w := &world{t: t, pub: pub, inner: inner, svc: svc}
+	w := &world{t: t, pub: pub, inner: inner, svc: svc, wrap: o.wrap}
 	w.pubConn = w.newConn("community", pub, pubToken, pubGuild)
 	w.innerConn = w.newConn("internal", inner, innerToken, innerGuild)
 	svc.Platforms["community"] = w.pubConn
@@ -164,6 +169,9 @@ func (w *world) newConn(name string, f *discordfake.Fake, token, guild string) *
 		Configure: func(s *dg.Session) {
 			f.Configure(s)
 			s.LogLevel = -1 // discordgo logs expected reconnects on stdout otherwise
+			if w.wrap != nil {
+				s.Client = &http.Client{Transport: w.wrap(name, f.Transport()), Timeout: 20 * time.Second}
+			}
 		},
 	}, w.svc)
 	if err != nil {

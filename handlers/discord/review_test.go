@@ -1,0 +1,246 @@
+package discord_test
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/liaison-bot/liaison/bot"
+	"github.com/liaison-bot/liaison/handlers/discord/discordfake"
+)
+
+// dms returns what the internal bot said to a user in private.
+func (w *world) dms(user string) []discordfake.Message {
+	ch, err := w.inner.DMChannel(user)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return w.inner.Messages(ch.ID)
+}
+
+func (w *world) dmSaying(user, substr string) {
+	w.t.Helper()
+	w.waitFor(w.inner, "a DM saying "+substr, func() bool {
+		return slices.ContainsFunc(w.dms(user), func(m discordfake.Message) bool { return strings.Contains(m.Content, substr) })
+	})
+}
+
+// TestReviewModalsAndNotices: a draft waits for its author's consent (the
+// author is told in a DM); Claim and Tag; Edit & approve publishes the
+// approver's text under the author's name; Reject sends the reason to the
+// author, and when the author takes no DMs it is said in the channel,
+// pinging only them.
+func TestReviewModalsAndNotices(t *testing.T) {
+	w := newWorld(t, worldOpts{})
+	post, _, err := w.pub.OpenForumPost(maria, help, "Export", "How do I export my data?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	card := w.card(1, nil)
+
+	// Claim and Tag.
+	if got := w.click(w.inner, nick, feedback, card.ID, "liaison:claim:1"); got != "Item #1 is yours." {
+		t.Errorf("Claim answered %q", got)
+	}
+	if got := w.click(w.inner, nick, feedback, card.ID, "liaison:tag:1"); got != "modal:liaison:tag:1" {
+		t.Fatalf("Tag answered %q", got)
+	}
+	w.submit(w.inner, nick, feedback, "liaison:tag:1", map[string]string{"tags": "Export, billing"})
+	w.card(1, func(m discordfake.Message) bool {
+		return field(m, "Tags") == "export, billing" && strings.HasPrefix(field(m, "Assignee"), "<@"+nick)
+	})
+
+	// Alice drafts before she has a profile: told in a DM, the draft waits.
+	w.click(w.inner, alice, feedback, card.ID, "liaison:reply:1")
+	w.submit(w.inner, alice, feedback, "liaison:reply:1", map[string]string{"text": "Settings, then Export."})
+	w.dmSaying(alice, "/liaison profile")
+	dc := w.draftCard(card.ID, 1, func(m discordfake.Message) bool { return field(m, "⚠️ Waiting for the author") != "" })
+	if got := w.click(w.inner, mona, card.ID, dc.ID, "liaison:approve:1"); got != bot.ErrNoConsent.Message {
+		t.Errorf("Approve before consent answered %q", got)
+	}
+	w.setUpProfile(alice, "Alice Martin", "Product Manager", aliceAvatar)
+	dc = w.draftCard(card.ID, 1, func(m discordfake.Message) bool { return field(m, "⚠️ Waiting for the author") == "" })
+
+	// Mona edits and approves: her text, Alice's name.
+	if got := w.click(w.inner, mona, card.ID, dc.ID, "liaison:edit:1"); got != "modal:liaison:edit:1" {
+		t.Fatalf("Edit & approve answered %q", got)
+	}
+	if rs := w.inner.InteractionResponses(lastInteraction(w.inner)); len(rs) == 0 || !strings.Contains(string(rs[0].Body), "Settings, then Export.") {
+		t.Errorf("the edit modal is not filled with the draft's text")
+	}
+	w.submit(w.inner, mona, card.ID, "liaison:edit:1", map[string]string{"text": "Go to Settings → Export and pick CSV."})
+	var reply discordfake.Message
+	w.waitFor(w.pub, "the edited reply", func() bool {
+		ps := webhookPosts(w.pub, post.ID)
+		if len(ps) > 0 {
+			reply = ps[0]
+		}
+		return len(ps) > 0
+	})
+	if reply.Author.Username != "Alice Martin · Acme" || !strings.Contains(reply.Content, "Go to Settings → Export and pick CSV.") {
+		t.Errorf("edited reply by %q: %q", reply.Author.Username, reply.Content)
+	}
+
+	// A second draft is rejected; Alice takes no DMs, so she is told in the
+	// channel, and only she is pinged.
+	w.click(w.inner, alice, feedback, card.ID, "liaison:reply:1")
+	w.submit(w.inner, alice, feedback, "liaison:reply:1", map[string]string{"text": "Also: JSON soon!"})
+	second := w.draftCard(card.ID, 2, nil)
+	if got := w.click(w.inner, nick, card.ID, second.ID, "liaison:reject:2"); got != bot.ErrNotApprover.Message {
+		t.Errorf("Reject by a non-approver answered %q (no modal may open)", got)
+	}
+	dm, _ := w.inner.DMChannel(alice)
+	w.inner.Inject(discordfake.Fault{Method: "POST", PathPrefix: "/channels/" + dm.ID + "/messages", Status: http.StatusForbidden, Code: 50007, Message: "Cannot send messages to this user"})
+	if got := w.click(w.inner, mona, card.ID, second.ID, "liaison:reject:2"); got != "modal:liaison:reject:2" {
+		t.Fatalf("Reject answered %q", got)
+	}
+	w.submit(w.inner, mona, card.ID, "liaison:reject:2", map[string]string{"reason": "Not promised yet @everyone"})
+	w.draftCard(card.ID, 2, func(m discordfake.Message) bool {
+		return strings.Contains(field(m, "State"), "Rejected") && strings.Contains(field(m, "Reason"), "Not promised yet") && len(customIDs(m)) == 0
+	})
+	var notice discordfake.Message
+	w.waitFor(w.inner, "the notice in the channel", func() bool {
+		for _, m := range w.inner.Messages(feedback) {
+			if strings.Contains(m.Content, "was not approved") {
+				notice = m
+				return true
+			}
+		}
+		return false
+	})
+	if got := w.inner.Pings(notice); !slices.Equal(got, []string{"<@" + alice + ">"}) {
+		t.Errorf("the notice pings %v, want only the author: %q", got, notice.Content)
+	}
+	if n := len(webhookPosts(w.pub, post.ID)); n != 1 {
+		t.Errorf("%d public replies, want the approved one only", n)
+	}
+}
+
+func lastInteraction(f *discordfake.Fake) string {
+	var id string
+	for _, c := range f.Calls() {
+		if strings.HasSuffix(c.Path, "/callback") {
+			id = strings.Split(strings.TrimPrefix(c.Path, "/api/v9/interactions/"), "/")[0]
+		}
+	}
+	return id
+}
+
+// TestCommands: /liaison help, and promote/demote, which only approvers may do.
+func TestCommands(t *testing.T) {
+	w := newWorld(t, worldOpts{policy: bot.ApprovalTrustedAuto})
+	run := func(user, sub string, opts ...discordfake.CommandOption) string {
+		id, err := w.inner.RunCommand(user, feedback, "liaison", []discordfake.CommandOption{{Name: sub, Type: 1, Options: opts}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w.answer(w.inner, id)
+	}
+	if got := run(nick, "help"); !strings.Contains(got, "/liaison profile") {
+		t.Errorf("help = %q", got)
+	}
+	target := discordfake.CommandOption{Name: "user", Value: alice}
+	if got := run(nick, "promote", target); got != bot.ErrNotApprover.Message {
+		t.Errorf("promote by a non-approver answered %q", got)
+	}
+	if got := run(mona, "promote", target); !strings.Contains(got, "now publishes without review") {
+		t.Errorf("promote answered %q", got)
+	}
+	if p, err := w.svc.MyProfile(w.ctx, bot.Actor{Conn: "internal", UserID: alice}); err != nil || !p.Trusted {
+		t.Errorf("alice after promote: %+v, %v", p, err)
+	}
+
+	// Trusted on a trusted-auto route, Alice's draft goes out without review.
+	post, _, err := w.pub.OpenForumPost(maria, help, "Question", "Is there a dark mode?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	card := w.card(1, nil)
+	w.setUpProfile(alice, "Alice Martin", "Product Manager", aliceAvatar)
+	w.click(w.inner, alice, feedback, card.ID, "liaison:reply:1")
+	w.submit(w.inner, alice, feedback, "liaison:reply:1", map[string]string{"text": "Yes: Settings → Appearance."})
+	w.waitFor(w.pub, "the reply", func() bool { return len(webhookPosts(w.pub, post.ID)) == 1 })
+
+	if got := run(mona, "demote", target); !strings.Contains(got, "reviewed again") {
+		t.Errorf("demote answered %q", got)
+	}
+	if p, _ := w.svc.MyProfile(w.ctx, bot.Actor{Conn: "internal", UserID: alice}); p.Trusted {
+		t.Error("alice is still trusted after demote")
+	}
+}
+
+// lossy loses the answer of the first request that lose matches, after the
+// fake has carried it out: the call's outcome is unknown to the adapter.
+type lossy struct {
+	base http.RoundTripper
+	lose func(*http.Request) bool
+	mu   sync.Mutex
+	lost int
+}
+
+func (l *lossy) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := l.base.RoundTrip(r)
+	if err != nil || !l.lose(r) {
+		return resp, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.lost > 0 {
+		return resp, err
+	}
+	l.lost++
+	resp.Body.Close()
+	return nil, errors.New("connection reset by peer (test)")
+}
+
+// TestLostAnswersReconciled: the card post and the webhook execution both
+// reach Discord but their answers are lost; the outbox reconciles through
+// Find (the card by its nonce, the reply by its webhook and text) and
+// neither is posted twice. The card's thread, never started, is started by
+// the reconciliation.
+func TestLostAnswersReconciled(t *testing.T) {
+	lose := map[string]func(*http.Request) bool{
+		"community": func(r *http.Request) bool { // the webhook execution
+			return r.Method == "POST" && strings.HasPrefix(r.URL.Path, "/api/v9/webhooks/")
+		},
+		"internal": func(r *http.Request) bool { // the card
+			return r.Method == "POST" && r.URL.Path == "/api/v9/channels/"+feedback+"/messages"
+		},
+	}
+	w := newWorld(t, worldOpts{wrap: func(conn string, rt http.RoundTripper) http.RoundTripper {
+		return &lossy{base: rt, lose: lose[conn]}
+	}})
+
+	post, _, err := w.pub.OpenForumPost(maria, help, "Lost", "Is anyone there?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	card := w.card(1, nil)
+	w.waitFor(w.inner, "the card's thread, started by the reconciliation", func() bool { _, ok := w.inner.Channel(card.ID); return ok })
+	w.setUpProfile(alice, "Alice Martin", "Product Manager", aliceAvatar)
+	w.click(w.inner, alice, feedback, card.ID, "liaison:reply:1")
+	w.submit(w.inner, alice, feedback, "liaison:reply:1", map[string]string{"text": "We are here!"})
+	w.click(w.inner, mona, card.ID, w.draftCard(card.ID, 1, nil).ID, "liaison:approve:1")
+	w.note(card.ID, "Answered publicly by Alice Martin")
+
+	if n := len(w.cards()); n != 1 {
+		t.Errorf("%d cards, want one", n)
+	}
+	if n := len(webhookPosts(w.pub, post.ID)); n != 1 {
+		t.Errorf("%d public replies, want one", n)
+	}
+	reply := webhookPosts(w.pub, post.ID)[0]
+	link := "https://discord.com/channels/" + pubGuild + "/" + post.ID + "/" + reply.ID
+	w.card(1, func(m discordfake.Message) bool { return field(m, "Public reply") == link })
+	for name, f := range map[string]*discordfake.Fake{"internal": w.inner, "public": w.pub} {
+		listed := slices.ContainsFunc(f.Calls(), func(c discordfake.Call) bool {
+			return c.Method == "GET" && strings.HasSuffix(c.Path, "/messages") && strings.Contains(c.Query, "limit=100")
+		})
+		if !listed {
+			t.Errorf("no reconciliation listing on the %s side", name)
+		}
+	}
+}
