@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/liaison-bot/liaison/bot"
 	"github.com/liaison-bot/liaison/handlers/discord/discordfake"
 )
 
@@ -74,13 +75,19 @@ func TestRedeliveredEventsOneCard(t *testing.T) {
 	}
 }
 
-// TestWebhook429PublishesOnce: the webhook execution is rate limited once;
-// the outbox waits what Discord asked and the reply appears exactly once.
+// TestWebhook429PublishesOnce: the webhook execution is rate limited once
+// (and the card's post, globally); the outbox waits what Discord asked and
+// each appears exactly once.
 func TestWebhook429PublishesOnce(t *testing.T) {
 	w := newWorld(t, worldOpts{})
 	const wait = 400 * time.Millisecond
 	w.pub.Inject(discordfake.Fault{Method: "POST", PathPrefix: "/webhooks/", Status: http.StatusTooManyRequests, RetryAfter: wait})
+	// The card's post meets a global rate limit first.
+	w.inner.Inject(discordfake.Fault{Method: "POST", PathPrefix: "/channels/" + feedback + "/messages", Status: http.StatusTooManyRequests, RetryAfter: 200 * time.Millisecond, Global: true})
 	post, _, _ := w.publishedReply()
+	if n := len(w.cards()); n != 1 {
+		t.Errorf("%d cards after a global 429, want one", n)
+	}
 
 	if n := len(webhookPosts(w.pub, post.ID)); n != 1 {
 		t.Errorf("%d public replies, want exactly one", n)
@@ -198,5 +205,38 @@ func TestFailedResumeBackfills(t *testing.T) {
 	}
 	if !listed {
 		t.Error("the adapter did not list the watched channel after the new session")
+	}
+}
+
+// TestDeletedWebhookRecreated: an admin deletes Liaison's webhook; the next
+// publication meets 10015 Unknown Webhook, forgets it, and goes out once
+// through a new one.
+func TestDeletedWebhookRecreated(t *testing.T) {
+	w := newWorld(t, worldOpts{})
+	w.publishedReply()
+	hooks := w.pub.Webhooks(help)
+	if len(hooks) != 1 {
+		t.Fatalf("%d webhooks in the forum, want Liaison's", len(hooks))
+	}
+	restCall(t, w.pub, "DELETE", "/webhooks/"+hooks[0].ID, nil)
+
+	post, _, err := w.pub.OpenForumPost(sam, help, "Another", "Is the API rate limited?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.card(2, nil)
+	d, err := w.svc.CreateDraft(w.ctx, bot.Actor{Conn: "internal", UserID: alice}, 2, "Yes, 50 requests per second.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.svc.Approve(w.ctx, bot.Actor{Conn: "internal", UserID: mona, Groups: []string{approvers}}, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	w.waitFor(w.pub, "the reply through a new webhook", func() bool { return len(webhookPosts(w.pub, post.ID)) == 1 })
+	if hs := w.pub.Webhooks(help); len(hs) != 1 || hs[0].ID == hooks[0].ID {
+		t.Errorf("webhooks after the deletion: %+v, want one new one", hs)
+	}
+	if n := len(webhookPosts(w.pub, post.ID)); n != 1 {
+		t.Errorf("%d replies, want one", n)
 	}
 }
