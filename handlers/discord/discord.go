@@ -30,8 +30,8 @@ type Options struct {
 	Token         string // bot token without "Bot "
 	GuildID       string
 	ApplicationID string // optional; learnt from READY otherwise
-	HTTPClient    *http.Client
-	Configure     func(*dg.Session) // applied to the session before Open (tests point it at a fake)
+	HTTPClient    *http.Client      // optional: REST and GET /gateway go through it
+	Configure     func(*dg.Session) // optional: applied to the session last (tests point it at a fake)
 	Log           *slog.Logger
 }
 
@@ -135,8 +135,6 @@ func (c *Conn) Kind() string { return bot.KindDiscord }
 // Capabilities: webhooks carry a person's name and avatar.
 func (c *Conn) Capabilities() bot.Capabilities { return bot.Capabilities{CustomIdentity: true} }
 
-// Session is the underlying discordgo session, for wiring and tests.
-func (c *Conn) Session() *dg.Session { return c.s }
 
 // Run opens the gateway, registers /liaison in the guild(s), handles events
 // until ctx ends, then closes the gateway and waits for its own goroutines.

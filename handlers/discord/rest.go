@@ -140,6 +140,10 @@ const maxScanPages = 10
 // in practice. It returns nil, nil only when the listing reached since
 // without a match.
 func (c *Conn) scan(ctx context.Context, channelID string, since time.Time, match func(*listedMessage) bool) (*listedMessage, error) {
+	if since.IsZero() {
+		// An op with no item (an admin notice): a lost call is recent.
+		since = time.Now().Add(-time.Hour)
+	}
 	// A minute of margin for clock skew between Liaison and Discord.
 	floor, _ := strconv.ParseUint(snowflakeAt(since.Add(-time.Minute)), 10, 64)
 	ep := dg.EndpointChannelMessages(channelID)
