@@ -29,7 +29,7 @@ type Options struct {
 	Name          string // the connection's name in the config (bot.Op.Conn, bot.Actor.Conn, bot.Incoming.Conn)
 	Token         string // bot token without "Bot "
 	GuildID       string
-	ApplicationID string // optional; learnt from READY otherwise
+	ApplicationID string            // optional; learnt from READY otherwise
 	HTTPClient    *http.Client      // optional: REST and GET /gateway go through it
 	Configure     func(*dg.Session) // optional: applied to the session last (tests point it at a fake)
 	Log           *slog.Logger
@@ -134,7 +134,6 @@ func (c *Conn) Kind() string { return bot.KindDiscord }
 
 // Capabilities: webhooks carry a person's name and avatar.
 func (c *Conn) Capabilities() bot.Capabilities { return bot.Capabilities{CustomIdentity: true} }
-
 
 // Run opens the gateway, registers /liaison in the guild(s), handles events
 // until ctx ends, then closes the gateway and waits for its own goroutines.
