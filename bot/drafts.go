@@ -518,6 +518,16 @@ func displayName(p *Profile, fallback string) string {
 	return "an approver"
 }
 
+// SeedProfiles seeds every profile the config declares.
+func (s *Service) SeedProfiles(ctx context.Context, profiles []Profile) error {
+	for i, p := range profiles {
+		if err := s.SeedProfile(ctx, p); err != nil {
+			return fmt.Errorf("profiles[%d]: %w", i, err)
+		}
+	}
+	return nil
+}
+
 // SeedProfile creates or updates a profile the admin declared in the
 // config, found by its identities. Consent from the config is written
 // consent on file; consent given in the app is kept.

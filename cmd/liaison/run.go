@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"regexp"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -53,55 +52,6 @@ func openStore(ctx context.Context, cfg *config.Config) (*storage.DB, error) {
 	return db, nil
 }
 
-// Settings, router and profiles from the config.
-func settingsOf(cfg *config.Config) bot.Settings {
-	s := bot.Settings{
-		Company: cfg.Company, ReplyPrefix: cfg.ReplyPrefix, MaxRelayChars: cfg.MaxRelayChars,
-		KeepDeletedText: cfg.KeepDeletedText,
-	}
-	if cfg.Admin != nil {
-		s.AdminConn, s.AdminChannel = cfg.Admin.Connection, cfg.Admin.Channel
-	}
-	return s
-}
-
-func routerOf(cfg *config.Config) *bot.Router {
-	var sources []bot.Source
-	for _, s := range cfg.Sources {
-		sources = append(sources, bot.Source{Name: s.Name, Conn: s.Connection, Channels: s.Channels})
-	}
-	var routes []bot.Route
-	for _, r := range cfg.Routes {
-		rt := bot.Route{
-			Name: r.Name, Sources: r.Sources, Keywords: r.Keywords, Tags: r.Tags,
-			DestConn: r.Destination.Connection, DestChannel: r.Destination.Channel, Default: r.Default,
-			Policy: bot.Policy{Mode: bot.ApprovalMode(r.Approval), Approvers: r.Approvers, AllowSelfApproval: r.AllowSelfApproval, SLA: r.SLA},
-		}
-		for _, re := range r.Regexes {
-			rt.Regexps = append(rt.Regexps, regexp.MustCompile(re)) // validated by config
-		}
-		routes = append(routes, rt)
-	}
-	return bot.NewRouter(sources, routes)
-}
-
-func seedProfiles(ctx context.Context, svc *bot.Service, cfg *config.Config) error {
-	for i, p := range cfg.Profiles {
-		bp := bot.Profile{Name: p.Name, Title: p.Title, AvatarURL: p.AvatarURL, Pronouns: p.Pronouns, Role: bot.Role(p.Role), Trusted: p.Trusted}
-		if !p.ConsentedAt.IsZero() {
-			t := p.ConsentedAt.UTC().Truncate(time.Microsecond)
-			bp.ConsentedAt = &t
-		}
-		for _, id := range p.Identities {
-			bp.Identities = append(bp.Identities, bot.Identity{Conn: id.Connection, UserID: id.UserID})
-		}
-		if err := svc.SeedProfile(ctx, bp); err != nil {
-			return fmt.Errorf("profiles[%d]: %w", i, err)
-		}
-	}
-	return nil
-}
-
 // connection is a platform adapter: the bot's port to it, and its event loop.
 type connection interface {
 	bot.Platform
@@ -118,9 +68,9 @@ func run(ctx context.Context, cfg *config.Config) error {
 	defer db.Close()
 
 	metrics := web.NewMetrics()
-	svc := bot.NewService(db, nil, routerOf(cfg), settingsOf(cfg))
+	svc := bot.NewService(db, nil, cfg.Router(), cfg.Settings())
 	svc.Log, svc.Metrics = log, metrics
-	if err := seedProfiles(ctx, svc, cfg); err != nil {
+	if err := svc.SeedProfiles(ctx, cfg.StaffProfiles()); err != nil {
 		return err
 	}
 	srv := web.NewServer(cfg.HTTP.Addr, db, metrics)

@@ -23,7 +23,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"time"
 
 	dg "github.com/bwmarrin/discordgo"
@@ -142,9 +141,9 @@ func Run(ctx context.Context, opts Options) error {
 		return fmt.Errorf("demo: migrate %s: %w", cfg.Database.SQLitePath, err)
 	}
 
-	w.svc = bot.NewService(db, nil, router(cfg), settings(cfg))
+	w.svc = bot.NewService(db, nil, cfg.Router(), cfg.Settings())
 	w.svc.Log = log
-	if err := seedProfiles(ctx, w.svc, cfg); err != nil {
+	if err := w.svc.SeedProfiles(ctx, cfg.StaffProfiles()); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	conns, err := w.connections(cfg, log)
@@ -280,51 +279,6 @@ func (w *world) connections(cfg *config.Config, log *slog.Logger) (map[string]co
 }
 
 // The config's settings, routes and profiles, as `liaison run` reads them.
-
-func settings(cfg *config.Config) bot.Settings {
-	s := bot.Settings{Company: cfg.Company, ReplyPrefix: cfg.ReplyPrefix, MaxRelayChars: cfg.MaxRelayChars, KeepDeletedText: cfg.KeepDeletedText}
-	if cfg.Admin != nil {
-		s.AdminConn, s.AdminChannel = cfg.Admin.Connection, cfg.Admin.Channel
-	}
-	return s
-}
-
-func router(cfg *config.Config) *bot.Router {
-	var sources []bot.Source
-	for _, s := range cfg.Sources {
-		sources = append(sources, bot.Source{Name: s.Name, Conn: s.Connection, Channels: s.Channels})
-	}
-	var routes []bot.Route
-	for _, r := range cfg.Routes {
-		rt := bot.Route{
-			Name: r.Name, Sources: r.Sources, Keywords: r.Keywords, Tags: r.Tags,
-			DestConn: r.Destination.Connection, DestChannel: r.Destination.Channel, Default: r.Default,
-			Policy: bot.Policy{Mode: bot.ApprovalMode(r.Approval), Approvers: r.Approvers, AllowSelfApproval: r.AllowSelfApproval, SLA: r.SLA},
-		}
-		for _, re := range r.Regexes {
-			rt.Regexps = append(rt.Regexps, regexp.MustCompile(re)) // validated by config
-		}
-		routes = append(routes, rt)
-	}
-	return bot.NewRouter(sources, routes)
-}
-
-func seedProfiles(ctx context.Context, svc *bot.Service, cfg *config.Config) error {
-	for i, p := range cfg.Profiles {
-		bp := bot.Profile{Name: p.Name, Title: p.Title, AvatarURL: p.AvatarURL, Pronouns: p.Pronouns, Role: bot.Role(p.Role), Trusted: p.Trusted}
-		if !p.ConsentedAt.IsZero() {
-			t := p.ConsentedAt.UTC().Truncate(time.Microsecond)
-			bp.ConsentedAt = &t
-		}
-		for _, id := range p.Identities {
-			bp.Identities = append(bp.Identities, bot.Identity{Conn: id.Connection, UserID: id.UserID})
-		}
-		if err := svc.SeedProfile(ctx, bp); err != nil {
-			return fmt.Errorf("profiles[%d]: %w", i, err)
-		}
-	}
-	return nil
-}
 
 // pageURL is the URL a browser on this machine opens for a listen address.
 func pageURL(a net.Addr) string {

@@ -1,0 +1,61 @@
+package config
+
+import (
+	"regexp"
+	"time"
+
+	"github.com/liaison-bot/liaison/bot"
+)
+
+// The configuration as the domain takes it.
+
+// Settings returns the deployment-wide settings.
+func (c *Config) Settings() bot.Settings {
+	s := bot.Settings{
+		Company: c.Company, ReplyPrefix: c.ReplyPrefix, MaxRelayChars: c.MaxRelayChars,
+		KeepDeletedText: c.KeepDeletedText,
+	}
+	if c.Admin != nil {
+		s.AdminConn, s.AdminChannel = c.Admin.Connection, c.Admin.Channel
+	}
+	return s
+}
+
+// Router returns the sources and routes, in order. The config must have
+// been validated (its regular expressions compile).
+func (c *Config) Router() *bot.Router {
+	var sources []bot.Source
+	for _, s := range c.Sources {
+		sources = append(sources, bot.Source{Name: s.Name, Conn: s.Connection, Channels: s.Channels})
+	}
+	var routes []bot.Route
+	for _, r := range c.Routes {
+		rt := bot.Route{
+			Name: r.Name, Sources: r.Sources, Keywords: r.Keywords, Tags: r.Tags,
+			DestConn: r.Destination.Connection, DestChannel: r.Destination.Channel, Default: r.Default,
+			Policy: bot.Policy{Mode: bot.ApprovalMode(r.Approval), Approvers: r.Approvers, AllowSelfApproval: r.AllowSelfApproval, SLA: r.SLA},
+		}
+		for _, re := range r.Regexes {
+			rt.Regexps = append(rt.Regexps, regexp.MustCompile(re))
+		}
+		routes = append(routes, rt)
+	}
+	return bot.NewRouter(sources, routes)
+}
+
+// StaffProfiles returns the profiles the admin declared.
+func (c *Config) StaffProfiles() []bot.Profile {
+	var out []bot.Profile
+	for _, p := range c.Profiles {
+		bp := bot.Profile{Name: p.Name, Title: p.Title, AvatarURL: p.AvatarURL, Pronouns: p.Pronouns, Role: bot.Role(p.Role), Trusted: p.Trusted}
+		if !p.ConsentedAt.IsZero() {
+			t := p.ConsentedAt.UTC().Truncate(time.Microsecond)
+			bp.ConsentedAt = &t
+		}
+		for _, id := range p.Identities {
+			bp.Identities = append(bp.Identities, bot.Identity{Conn: id.Connection, UserID: id.UserID})
+		}
+		out = append(out, bp)
+	}
+	return out
+}
