@@ -21,44 +21,42 @@ func (s *Service) CreateDraft(ctx context.Context, actor Actor, itemID int64, te
 // Correct proposes a new text for a published reply; once approved Liaison
 // edits the public post.
 func (s *Service) Correct(ctx context.Context, actor Actor, publishedDraftID int64, text string) (*Draft, error) {
-	var itemID int64
-	if err := s.Store.InTx(ctx, func(tx Tx) error {
-		d, err := tx.Draft(ctx, publishedDraftID)
-		if err != nil {
-			return err
-		}
-		if d.State != DraftPublished || d.Kind == DraftRetraction {
-			return Errorf(EINVALID, "Only a published reply can be corrected.")
-		}
-		itemID = d.ItemID
-		return nil
-	}); err != nil {
+	itemID, err := s.publishedItem(ctx, publishedDraftID, "corrected")
+	if err != nil {
 		return nil, err
 	}
 	return s.newDraft(ctx, actor, itemID, DraftCorrection, publishedDraftID, text)
 }
 
-// Retract proposes to remove a published reply; once approved Liaison deletes
-// the public post.
+// Retract proposes to remove a published reply; once approved Liaison
+// deletes the public post.
 func (s *Service) Retract(ctx context.Context, actor Actor, publishedDraftID int64, reason string) (*Draft, error) {
-	var itemID int64
-	if err := s.Store.InTx(ctx, func(tx Tx) error {
-		d, err := tx.Draft(ctx, publishedDraftID)
-		if err != nil {
-			return err
-		}
-		if d.State != DraftPublished || d.Kind == DraftRetraction {
-			return Errorf(EINVALID, "Only a published reply can be retracted.")
-		}
-		itemID = d.ItemID
-		return nil
-	}); err != nil {
+	itemID, err := s.publishedItem(ctx, publishedDraftID, "retracted")
+	if err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(reason) == "" {
 		reason = "retraction"
 	}
 	return s.newDraft(ctx, actor, itemID, DraftRetraction, publishedDraftID, reason)
+}
+
+// publishedItem returns the item of a published reply, which a correction
+// or retraction targets.
+func (s *Service) publishedItem(ctx context.Context, draftID int64, what string) (int64, error) {
+	var itemID int64
+	err := s.Store.InTx(ctx, func(tx Tx) error {
+		d, err := tx.Draft(ctx, draftID)
+		if err != nil {
+			return err
+		}
+		if d.State != DraftPublished || d.Kind == DraftRetraction {
+			return Errorf(EINVALID, "Only a published reply can be %s.", what)
+		}
+		itemID = d.ItemID
+		return nil
+	})
+	return itemID, err
 }
 
 func (s *Service) newDraft(ctx context.Context, actor Actor, itemID int64, kind DraftKind, target int64, text string) (*Draft, error) {
@@ -333,15 +331,8 @@ func (s *Service) Withdraw(ctx context.Context, actor Actor, draftID int64) erro
 		if err := d.SetState(DraftWithdrawn); err != nil {
 			return err
 		}
-		d.UpdatedAt = s.Clock()
-		if err := tx.UpdateDraft(ctx, d); err != nil {
-			return err
-		}
-		it, err := tx.Item(ctx, d.ItemID)
+		it, err := s.saveDraft(ctx, tx, d)
 		if err != nil {
-			return err
-		}
-		if err := s.updateDraftCard(ctx, tx, it, d); err != nil {
 			return err
 		}
 		if err := s.audit(ctx, tx, actor.String(), "draft.withdraw", subject("draft", d.ID), map[string]any{"state": before}, map[string]any{"state": d.State}); err != nil {
@@ -349,6 +340,19 @@ func (s *Service) Withdraw(ctx context.Context, actor Actor, draftID int64) erro
 		}
 		return s.syncItemStatus(ctx, tx, it)
 	})
+}
+
+// saveDraft writes d, enqueues the refresh of its card and returns its item.
+func (s *Service) saveDraft(ctx context.Context, tx Tx, d *Draft) (*Item, error) {
+	d.UpdatedAt = s.Clock()
+	if err := tx.UpdateDraft(ctx, d); err != nil {
+		return nil, err
+	}
+	it, err := tx.Item(ctx, d.ItemID)
+	if err != nil {
+		return nil, err
+	}
+	return it, s.updateDraftCard(ctx, tx, it, d)
 }
 
 func (s *Service) updateDraftCard(ctx context.Context, tx Tx, it *Item, d *Draft) error {

@@ -218,15 +218,8 @@ func (w *Worker) dead(ctx context.Context, j *OutboxJob, reason string) error {
 		if d.SetState(DraftFailed) != nil {
 			return nil // no longer approved: nothing to report
 		}
-		d.UpdatedAt = s.Clock()
-		if err := tx.UpdateDraft(ctx, d); err != nil {
-			return err
-		}
-		it, err := tx.Item(ctx, d.ItemID)
+		it, err := s.saveDraft(ctx, tx, d)
 		if err != nil {
-			return err
-		}
-		if err := s.updateDraftCard(ctx, tx, it, d); err != nil {
 			return err
 		}
 		msg := fmt.Sprintf("Draft #%d could not be published: %s. An approver can approve it again to retry.", d.ID, Sanitize(reason))
