@@ -75,11 +75,30 @@ func (c *Conn) incoming(ctx context.Context, m *dg.Message) bot.Incoming {
 		// A forum post's first message has the post's (thread's) ID and
 		// opens a new item; the thread of a text channel continues the item
 		// of the message it was started from.
-		if parent, err := c.channel(ctx, ci.ParentID); err == nil {
-			in.NewThread = parent.Type == dg.ChannelTypeGuildForum && m.ID == ci.ID
+		in.NewThread = c.forumStarter(ctx, ci, m)
+		if in.NewThread {
+			in.Text = withTitle(ci.Name, in.Text)
 		}
 	}
 	return in
+}
+
+// forumStarter reports whether m opens the forum post ci.
+func (c *Conn) forumStarter(ctx context.Context, ci chanInfo, m *dg.Message) bool {
+	if !ci.isThread() || m.ID != ci.ID {
+		return false
+	}
+	parent, err := c.channel(ctx, ci.ParentID)
+	return err == nil && parent.Type == dg.ChannelTypeGuildForum
+}
+
+// withTitle puts a forum post's title above its text: it is often the
+// question itself.
+func withTitle(title, text string) string {
+	if title == "" {
+		return text
+	}
+	return strings.TrimSpace(title + "\n" + text)
 }
 
 func (c *Conn) guildOf(m *dg.Message) string {
@@ -141,7 +160,11 @@ func (c *Conn) onEdit(ctx context.Context, m *dg.Message) {
 	}
 	key := bot.MessageKey{Conn: c.name, Channel: m.ChannelID, ID: m.ID}
 	at := *m.EditedTimestamp
-	if err := retry(ctx, func() error { return c.svc.Edit(ctx, key, messageText(m), at) }); err != nil {
+	text := messageText(m)
+	if ci, err := c.channel(ctx, m.ChannelID); err == nil && c.forumStarter(ctx, ci, m) {
+		text = withTitle(ci.Name, text) // as it was taken in
+	}
+	if err := retry(ctx, func() error { return c.svc.Edit(ctx, key, text, at) }); err != nil {
 		c.log.Error("edit", "channel", m.ChannelID, "message", m.ID, "err", err)
 	}
 }

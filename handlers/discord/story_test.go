@@ -33,7 +33,7 @@ func TestForumPostToDiscordCards(t *testing.T) {
 		}
 		card := w.card(1, nil)
 		e := card.Embeds[0]
-		if !strings.Contains(e.Description, "can't log in") || strings.Contains(e.Description, "@everyone") || strings.Contains(e.Description, "<@2100") {
+		if !strings.HasPrefix(e.Description, "Can't log in\nHi ") || !strings.Contains(e.Description, "can't log in") || strings.Contains(e.Description, "@everyone") || strings.Contains(e.Description, "<@2100") {
 			t.Errorf("card text is not the sanitised question: %q", e.Description)
 		}
 		if e.Author == nil || e.Author.Name != "Maria" {

@@ -95,7 +95,8 @@ func TestIncoming(t *testing.T) {
 			func(in bot.Incoming) bool { return in.ReplyTo == "" }},
 		{"forum post opens a thread", func(m *dg.Message) { m.ChannelID, m.ID, m.MessageReference = fxPost, fxPost, nil },
 			func(in bot.Incoming) bool {
-				return in.NewThread && in.ThreadID == fxPost && in.ParentChannel == fxForum && in.Channel == fxPost
+				return in.NewThread && in.ThreadID == fxPost && in.ParentChannel == fxForum && in.Channel == fxPost &&
+					strings.HasPrefix(in.Text, "Login broken\nSame problem here")
 			}},
 		{"forum follow-up", func(m *dg.Message) { m.ChannelID, m.MessageReference = fxPost, nil },
 			func(in bot.Incoming) bool {
