@@ -60,6 +60,19 @@ func (s *Service) publishedItem(ctx context.Context, draftID int64, what string)
 }
 
 func (s *Service) newDraft(ctx context.Context, actor Actor, itemID int64, kind DraftKind, target int64, text string) (*Draft, error) {
+	var d *Draft
+	err := s.inTx(ctx, func(tx Tx) (err error) {
+		d, err = s.draftTx(ctx, tx, actor, itemID, kind, target, text)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// draftTx creates a draft in tx; see CreateDraft.
+func (s *Service) draftTx(ctx context.Context, tx Tx, actor Actor, itemID int64, kind DraftKind, target int64, text string) (*Draft, error) {
 	text = strings.TrimSpace(text)
 	if text == "" {
 		return nil, ErrEmptyText
@@ -67,57 +80,50 @@ func (s *Service) newDraft(ctx context.Context, actor Actor, itemID int64, kind 
 	if n := utf8.RuneCountInString(text); n > maxDraftChars {
 		return nil, Errorf(EINVALID, "The reply is %d characters long; the limit is %d.", n, maxDraftChars)
 	}
-	var d *Draft
-	err := s.inTx(ctx, func(tx Tx) error {
-		it, err := tx.Item(ctx, itemID)
-		if err != nil {
-			return err
-		}
-		if actor.Conn != it.CardConn {
-			return Errorf(EUNAUTHORIZED, "Sorry, this item is handled from another workspace.")
-		}
-		if it.Status == ItemIgnored || it.Status == ItemClosed {
-			return &TransitionError{Entity: "item", ID: it.ID, From: string(it.Status), To: string(ItemAwaitingApproval)}
-		}
-		author, err := s.ensureProfile(ctx, tx, actor)
-		if err != nil {
-			return err
-		}
-		if target != 0 {
-			if err := s.checkNoOpenCorrection(ctx, tx, target); err != nil {
-				return err
-			}
-		}
-		now := s.Clock()
-		d = &Draft{
-			ItemID: it.ID, Kind: kind, Target: target, AuthorID: author.ID, State: DraftPending,
-			Versions:   []DraftVersion{{N: 1, Text: text, EditorID: author.ID, At: now}},
-			PublicConn: it.Conn, PublicChannel: it.Channel, CreatedAt: now, UpdatedAt: now,
-		}
-		if err := tx.CreateDraft(ctx, d); err != nil {
-			return err
-		}
-		if it.Assignee == 0 {
-			it.Assignee = author.ID
-		}
-		if err := s.enqueue(ctx, tx, &OutboxJob{Kind: OpPostDraftCard, ItemID: it.ID, DraftID: d.ID, Conn: it.CardConn, Channel: it.CardChannel}); err != nil {
-			return err
-		}
-		if err := s.audit(ctx, tx, actor.String(), "draft.create", subject("draft", d.ID), nil, map[string]any{"item": it.ID, "kind": kind, "text": text}); err != nil {
-			return err
-		}
-		if !author.Consented() {
-			msg := "Your draft is saved, but Liaison publishes replies only under a real name you agreed to. Set up your public profile with /liaison profile (name, title, avatar and consent); the draft waits for it."
-			if err := s.enqueue(ctx, tx, &OutboxJob{Kind: OpNotify, ItemID: it.ID, Conn: actor.Conn, Channel: it.CardChannel, Payload: notePayload(msg, actor.UserID)}); err != nil {
-				return err
-			}
-		}
-		return s.afterDraftChange(ctx, tx, it, d, author)
-	})
+	it, err := tx.Item(ctx, itemID)
 	if err != nil {
 		return nil, err
 	}
-	return d, nil
+	if actor.Conn != it.CardConn {
+		return nil, Errorf(EUNAUTHORIZED, "Sorry, this item is handled from another workspace.")
+	}
+	if it.Status == ItemIgnored || it.Status == ItemClosed {
+		return nil, &TransitionError{Entity: "item", ID: it.ID, From: string(it.Status), To: string(ItemAwaitingApproval)}
+	}
+	author, err := s.ensureProfile(ctx, tx, actor)
+	if err != nil {
+		return nil, err
+	}
+	if target != 0 {
+		if err := s.checkNoOpenCorrection(ctx, tx, target); err != nil {
+			return nil, err
+		}
+	}
+	now := s.Clock()
+	d := &Draft{
+		ItemID: it.ID, Kind: kind, Target: target, AuthorID: author.ID, State: DraftPending,
+		Versions:   []DraftVersion{{N: 1, Text: text, EditorID: author.ID, At: now}},
+		PublicConn: it.Conn, PublicChannel: it.Channel, CreatedAt: now, UpdatedAt: now,
+	}
+	if err := tx.CreateDraft(ctx, d); err != nil {
+		return nil, err
+	}
+	if it.Assignee == 0 {
+		it.Assignee = author.ID
+	}
+	if err := s.enqueue(ctx, tx, &OutboxJob{Kind: OpPostDraftCard, ItemID: it.ID, DraftID: d.ID, Conn: it.CardConn, Channel: it.CardChannel}); err != nil {
+		return nil, err
+	}
+	if err := s.audit(ctx, tx, actor.String(), "draft.create", subject("draft", d.ID), nil, map[string]any{"item": it.ID, "kind": kind, "text": text}); err != nil {
+		return nil, err
+	}
+	if !author.Consented() {
+		msg := "Your draft is saved, but Liaison publishes replies only under a real name you agreed to. Set up your public profile with /liaison profile (name, title, avatar and consent); the draft waits for it."
+		if err := s.notify(ctx, tx, it, actor.UserID, msg); err != nil {
+			return nil, err
+		}
+	}
+	return d, s.afterDraftChange(ctx, tx, it, d, author)
 }
 
 func (s *Service) checkNoOpenCorrection(ctx context.Context, tx Tx, target int64) error {
@@ -304,7 +310,7 @@ func (s *Service) reject(ctx context.Context, tx Tx, it *Item, d *Draft, reviewe
 	}
 	if id := identityOn(author, it.CardConn); id != "" {
 		msg := fmt.Sprintf("Your draft #%d was not approved by %s: %s", d.ID, displayName(reviewer, actor.Name), Sanitize(reason))
-		if err := s.enqueue(ctx, tx, &OutboxJob{Kind: OpNotify, ItemID: it.ID, Conn: it.CardConn, Channel: it.CardChannel, Payload: notePayload(msg, id)}); err != nil {
+		if err := s.notify(ctx, tx, it, id, msg); err != nil {
 			return err
 		}
 	}
@@ -353,6 +359,11 @@ func (s *Service) saveDraft(ctx context.Context, tx Tx, d *Draft) (*Item, error)
 		return nil, err
 	}
 	return it, s.updateDraftCard(ctx, tx, it, d)
+}
+
+// notify tells one staff member something privately, about item it.
+func (s *Service) notify(ctx context.Context, tx Tx, it *Item, userID, text string) error {
+	return s.enqueue(ctx, tx, &OutboxJob{Kind: OpNotify, ItemID: it.ID, Conn: it.CardConn, Channel: it.CardChannel, Payload: notePayload(text, userID)})
 }
 
 func (s *Service) updateDraftCard(ctx context.Context, tx Tx, it *Item, d *Draft) error {

@@ -237,12 +237,16 @@ func TestLifecycle(t *testing.T) {
 		if err := e.svc.Claim(e.ctx, alice, it.ID); err != nil {
 			t.Fatal(err)
 		}
-		if d, err := e.svc.InternalMessage(e.ctx, alice, it.CardThread, "let's say it's per seat"); err != nil || d != nil {
+		if d, err := e.svc.InternalMessage(e.ctx, alice, it.CardThread, "m1", "let's say it's per seat"); err != nil || d != nil {
 			t.Fatalf("plain internal message made a draft: %v %v", d, err)
 		}
-		d, err := e.svc.InternalMessage(e.ctx, alice, it.CardThread, "!reply It is $5 per seat; nonprofits get 50% off. @everyone")
+		reply := "!reply It is $5 per seat; nonprofits get 50% off. @everyone"
+		d, err := e.svc.InternalMessage(e.ctx, alice, it.CardThread, "m2", reply)
 		if err != nil || d == nil {
 			t.Fatalf("draft: %v", err)
+		}
+		if again, err := e.svc.InternalMessage(e.ctx, alice, it.CardThread, "m2", reply); err != nil || again != nil {
+			t.Fatalf("a redelivered !reply made another draft: %v %v", again, err)
 		}
 		e.drain()
 		if got := e.item(it.ID); got.Status != bot.ItemAwaitingApproval {
@@ -862,6 +866,24 @@ func TestCardShowsMemberHistory(t *testing.T) {
 		e.drain()
 		if got, _ := e.staff.Get(cards[0].ID); len(got.Card.History) != 0 {
 			t.Fatalf("first card lists later items: %+v", got.Card.History)
+		}
+	})
+}
+
+func TestGlobalRateLimitHoldsTheConnection(t *testing.T) {
+	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db)
+		e.staff.FailNext(mock.Failure{Kind: bot.OpPostCard, Err: bot.RetryAfterGlobal(10*time.Second, errors.New("global rate limit"))})
+		e.receive(e.post(helpChan, "what is the pricing?"), bot.IntakeNew) // → #product
+		e.receive(e.post(helpChan, "login broken"), bot.IntakeNew)         // → #support
+		e.drain()
+		if n := e.staff.Sends(bot.OpPostCard); n != 1 {
+			t.Fatalf("%d card posts during a global rate limit, want 1 (the refused one)", n)
+		}
+		e.clock.Advance(10 * time.Second)
+		e.drain()
+		if len(e.staff.Posts(productCh)) != 1 || len(e.staff.Posts(supportCh)) != 1 {
+			t.Fatal("cards not posted after the wait")
 		}
 	})
 }

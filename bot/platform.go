@@ -168,7 +168,9 @@ func (p PublicPost) Text(customIdentity bool) string {
 type SendError struct {
 	Kind  SendErrorKind
 	After time.Duration // RetryAfterKind: what the platform asked for
-	Err   error
+	// Global: the limit is the whole connection's, not one channel's.
+	Global bool
+	Err    error
 }
 
 // SendErrorKind says what the worker may assume about a failed call.
@@ -205,6 +207,11 @@ func Permanent(err error) error { return &SendError{Kind: PermanentKind, Err: er
 // RetryAfter marks err as a rate limit the platform asks to wait out.
 func RetryAfter(d time.Duration, err error) error {
 	return &SendError{Kind: RetryAfterKind, After: d, Err: err}
+}
+
+// RetryAfterGlobal marks err as a rate limit on the whole connection.
+func RetryAfterGlobal(d time.Duration, err error) error {
+	return &SendError{Kind: RetryAfterKind, After: d, Global: true, Err: err}
 }
 
 // NotApplied marks err as a failure that certainly changed nothing.

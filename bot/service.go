@@ -353,26 +353,32 @@ func (s *Service) changeMessage(ctx context.Context, key MessageKey, action stri
 
 // InternalMessage takes a message in an internal thread. Internal discussion
 // stays internal: only a message starting with the reply prefix becomes a
-// draft. It reports the draft, or nil.
-func (s *Service) InternalMessage(ctx context.Context, actor Actor, thread, text string) (*Draft, error) {
+// draft, once — a redelivered message (same id) makes no second draft. It
+// reports the draft, or nil.
+func (s *Service) InternalMessage(ctx context.Context, actor Actor, thread, msgID, text string) (*Draft, error) {
 	body, ok := strings.CutPrefix(strings.TrimLeft(text, " "), s.Settings.ReplyPrefix)
 	if !ok {
 		return nil, nil
 	}
-	var itemID int64
-	err := s.Store.InTx(ctx, func(tx Tx) error {
+	var d *Draft
+	err := s.inTx(ctx, func(tx Tx) error {
 		it, err := tx.ItemByCardThread(ctx, actor.Conn, thread)
-		if err == nil {
-			itemID = it.ID
+		if errors.Is(err, ErrNotFound) {
+			return nil // a thread that is not an item's
+		} else if err != nil {
+			return err
 		}
+		first, err := tx.FirstNotice(ctx, "draft-from:"+actor.Conn+":"+thread+":"+msgID, s.Clock())
+		if err != nil || !first {
+			return err
+		}
+		d, err = s.draftTx(ctx, tx, actor, it.ID, DraftReply, 0, body)
 		return err
 	})
-	if errors.Is(err, ErrNotFound) {
-		return nil, nil // a thread that is not an item's
-	} else if err != nil {
+	if err != nil {
 		return nil, err
 	}
-	return s.CreateDraft(ctx, actor, itemID, body)
+	return d, nil
 }
 
 // ItemByCardThread returns the item discussed in an internal thread.
@@ -486,7 +492,13 @@ func (s *Service) ensureProfile(ctx context.Context, tx Tx, actor Actor) (*Profi
 		return p, err
 	}
 	now := s.Clock()
-	p = &Profile{Role: RoleResponder, Identities: []Identity{{Conn: actor.Conn, UserID: actor.UserID}}, CreatedAt: now, UpdatedAt: now}
+	// The platform's display name until they choose a public one; it is
+	// never published without their consent.
+	name := strings.TrimSpace(actor.Name)
+	if r := []rune(name); len(r) > 60 {
+		name = string(r[:60])
+	}
+	p = &Profile{Name: name, Role: RoleResponder, Identities: []Identity{{Conn: actor.Conn, UserID: actor.UserID}}, CreatedAt: now, UpdatedAt: now}
 	if err := tx.SaveProfile(ctx, p); err != nil {
 		return nil, err
 	}

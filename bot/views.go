@@ -91,14 +91,13 @@ func sanitizeAttachments(in []Attachment) []Attachment {
 	return out
 }
 
+// staffName is how internal posts name a staff member: never a mention,
+// which would ping them.
 func staffName(p *Profile) string {
 	if p.Name != "" {
 		return Sanitize(p.Name)
 	}
-	for _, id := range p.Identities {
-		return Mention("", id.UserID)
-	}
-	return fmt.Sprintf("profile #%d", p.ID)
+	return fmt.Sprintf("staff member #%d", p.ID)
 }
 
 // draftCard renders the internal view of a draft.
@@ -125,7 +124,7 @@ func (s *Service) draftCard(ctx context.Context, tx Tx, it *Item, d *Draft) (*Dr
 		return dc, nil
 	}
 	dc.Preview = Attribute(author, s.Settings.Company, s.kindOf(it.Conn), d.Text(), it.AuthorID, it.Link)
-	if !author.Consented() && author.Name == "" {
+	if !author.Consented() {
 		dc.Preview.Username, dc.Preview.Signature = "(no public profile yet)", "— (no public profile yet)"
 	}
 	return dc, nil
@@ -213,6 +212,9 @@ func (s *Service) buildOp(ctx context.Context, tx Tx, j *OutboxJob) (op *Op, ski
 		err = s.publicOp(ctx, tx, j, it, op)
 	case OpNotify:
 		op.UserID, op.Note = p.UserID, &Note{Text: p.Text}
+		if it != nil {
+			op.ThreadID = it.CardThread // where a refused private notice may go instead
+		}
 	default:
 		return nil, "", fmt.Errorf("job %d: unknown kind %q", j.ID, j.Kind)
 	}

@@ -88,9 +88,10 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 
 func (w *Worker) run(ctx context.Context, j *OutboxJob) error {
 	s := w.svc
-	chanKey := j.Conn + "/" + j.Channel
-	if until, ok := w.blockedUntil[chanKey]; ok && s.Clock().Before(until) {
-		return w.retry(ctx, j, until, "waiting out the channel's rate limit", false, j.Uncertain)
+	for _, key := range []string{j.Conn + "/" + j.Channel, j.Conn + "/*"} {
+		if until, ok := w.blockedUntil[key]; ok && s.Clock().Before(until) {
+			return w.retry(ctx, j, until, "waiting out a rate limit", false, j.Uncertain)
+		}
 	}
 	var op *Op
 	var skip string
@@ -144,7 +145,11 @@ func (w *Worker) failed(ctx context.Context, j *OutboxJob, err error, reconcilin
 	case RetryAfterKind:
 		w.svc.Metrics.Job(j.Kind, "rate_limited")
 		until := w.svc.Clock().Add(se.After)
-		w.blockedUntil[j.Conn+"/"+j.Channel] = until
+		key := j.Conn + "/" + j.Channel
+		if se.Global {
+			key = j.Conn + "/*"
+		}
+		w.blockedUntil[key] = until
 		// A rate limit rejects the call before it happens.
 		return w.retry(ctx, j, until, err.Error(), false, j.Uncertain && reconciling)
 	case PermanentKind:

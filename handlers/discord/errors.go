@@ -66,7 +66,11 @@ func classify(err error) error {
 			Global     bool    `json:"global"`
 		}
 		_ = json.Unmarshal(re.ResponseBody, &body)
-		return bot.RetryAfter(retryDelay(time.Duration(body.RetryAfter*float64(time.Second))), err)
+		d := retryDelay(time.Duration(body.RetryAfter * float64(time.Second)))
+		if body.Global {
+			return bot.RetryAfterGlobal(d, err) // every channel of the connection waits
+		}
+		return bot.RetryAfter(d, err)
 	case status == http.StatusUnauthorized:
 		// A revoked token is fixed by an operator, not by time; nothing happened.
 		return bot.NotApplied(err)

@@ -187,7 +187,7 @@ func (c *Conn) internalMessage(ctx context.Context, m *dg.Message) {
 	if m.Member != nil {
 		actor.Groups = m.Member.Roles
 	}
-	_, err := c.svc.InternalMessage(ctx, actor, m.ChannelID, m.Content)
+	_, err := c.svc.InternalMessage(ctx, actor, m.ChannelID, m.ID, m.Content)
 	if err == nil {
 		return
 	}

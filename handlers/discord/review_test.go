@@ -50,7 +50,7 @@ func TestReviewModalsAndNotices(t *testing.T) {
 	}
 	w.submit(w.inner, nick, feedback, "liaison:tag:1", map[string]string{"tags": "Export, billing"})
 	w.card(1, func(m discordfake.Message) bool {
-		return field(m, "Tags") == "export, billing" && strings.HasPrefix(field(m, "Assignee"), "<@"+nick)
+		return field(m, "Tags") == "export, billing" && field(m, "Assignee") == "Nick"
 	})
 
 	// Alice drafts before she has a profile: told in a DM, the draft waits.
@@ -85,7 +85,7 @@ func TestReviewModalsAndNotices(t *testing.T) {
 	}
 
 	// A second draft is rejected; Alice takes no DMs, so she is told in the
-	// channel, and only she is pinged.
+	// item's thread, and only she is pinged.
 	w.click(w.inner, alice, feedback, card.ID, "liaison:reply:1")
 	w.submit(w.inner, alice, feedback, "liaison:reply:1", map[string]string{"text": "Also: JSON soon!"})
 	second := w.draftCard(card.ID, 2, nil)
@@ -102,8 +102,8 @@ func TestReviewModalsAndNotices(t *testing.T) {
 		return strings.Contains(field(m, "State"), "Rejected") && strings.Contains(field(m, "Reason"), "Not promised yet") && len(customIDs(m)) == 0
 	})
 	var notice discordfake.Message
-	w.waitFor(w.inner, "the notice in the channel", func() bool {
-		for _, m := range w.inner.Messages(feedback) {
+	w.waitFor(w.inner, "the notice in the item's thread", func() bool {
+		for _, m := range w.inner.Messages(card.ID) { // the thread started from the card
 			if strings.Contains(m.Content, "was not approved") {
 				notice = m
 				return true

@@ -96,19 +96,14 @@ func (c *Conn) message(ctx context.Context, msg *slackevents.MessageEvent) error
 // internalMessage passes a person's thread reply to the domain, which makes
 // a draft of it when it starts with the reply prefix in an item's thread.
 func (c *Conn) internalMessage(ctx context.Context, msg *slackevents.MessageEvent, thread, text string) error {
-	// The domain dedupes public messages on their key, not internal ones:
-	// remember them here so that a redelivered event makes no second draft.
-	key := msg.Channel + "/" + msg.TimeStamp
-	if c.seenBefore(key) {
-		return nil
-	}
+	// The domain makes at most one draft per message id: a redelivered
+	// event changes nothing.
 	u := c.user(ctx, msg.User)
 	actor := bot.Actor{Conn: c.name, UserID: msg.User, Name: firstOf(u.RealName, u.Display, u.Name)}
-	d, err := c.svc.InternalMessage(ctx, actor, thread, text)
+	d, err := c.svc.InternalMessage(ctx, actor, thread, msg.Channel+"/"+msg.TimeStamp, text)
 	if err != nil && bot.ErrorCode(err) == bot.EINTERNAL {
 		return err
 	}
-	c.remember(key)
 	if err != nil {
 		c.tell(ctx, place{Channel: msg.Channel, Thread: thread, User: msg.User}, bot.ErrorMessage(err))
 		return nil

@@ -49,9 +49,6 @@ const (
 	submitWithin = 2500 * time.Millisecond
 	userTTL      = time.Hour
 	groupTTL     = time.Minute
-	// seenTTL covers Slack's redeliveries (the last one ~5 minutes after the
-	// first attempt).
-	seenTTL = 10 * time.Minute
 )
 
 // Conn is one Slack connection: a bot token (and app token in Socket Mode)
@@ -80,7 +77,6 @@ type Conn struct {
 	wg       sync.WaitGroup // work started after an ack
 	users    map[string]userInfo
 	groups   map[string]groupInfo
-	seen     map[string]time.Time // internal thread messages taken, by channel/ts
 }
 
 var _ bot.Platform = (*Conn)(nil)
@@ -116,7 +112,7 @@ func New(opts Options, svc *bot.Service) (*Conn, error) {
 		name: opts.Name, opts: opts, svc: svc, http: opts.HTTPClient, log: opts.Log,
 		intake: make(chan intakeJob, 256),
 		ready:  make(chan struct{}),
-		users:  map[string]userInfo{}, groups: map[string]groupInfo{}, seen: map[string]time.Time{},
+		users:  map[string]userInfo{}, groups: map[string]groupInfo{},
 	}
 	if c.http == nil {
 		c.http = &http.Client{Timeout: 30 * time.Second}
@@ -412,29 +408,6 @@ func (c *Conn) groupMembers(ctx context.Context, id string) ([]string, error) {
 	c.groups[id] = groupInfo{members: members, at: time.Now()}
 	c.mu.Unlock()
 	return members, nil
-}
-
-// seenBefore reports whether key was remembered less than seenTTL ago.
-func (c *Conn) seenBefore(key string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	at, ok := c.seen[key]
-	return ok && time.Since(at) < seenTTL
-}
-
-// remember records key for seenBefore, dropping expired keys now and then.
-func (c *Conn) remember(key string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := time.Now()
-	if len(c.seen) >= 1000 {
-		for k, at := range c.seen {
-			if now.Sub(at) >= seenTTL {
-				delete(c.seen, k)
-			}
-		}
-	}
-	c.seen[key] = now
 }
 
 func firstOf(s ...string) string {
