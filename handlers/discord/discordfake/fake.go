@@ -329,6 +329,9 @@ func (f *Fake) Close() {
 	for _, c := range conns {
 		c.abort()
 	}
+	// Idle keep-alive connections of the fake's own client would hold
+	// Shutdown until its timeout.
+	f.transport.CloseIdleConnections()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := f.srv.Shutdown(ctx); err != nil {
