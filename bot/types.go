@@ -230,3 +230,21 @@ type OutboxJob struct {
 	CreatedAt time.Time
 	DoneAt    *time.Time
 }
+
+var itemStatusLabels = map[ItemStatus]string{
+	ItemNew:              "🆕 New",
+	ItemClaimed:          "🙋 Claimed",
+	ItemDrafting:         "✏️ Drafting",
+	ItemAwaitingApproval: "⏳ Awaiting approval",
+	ItemAnswered:         "✅ Answered",
+	ItemClosed:           "📁 Closed",
+	ItemIgnored:          "🙈 Ignored",
+}
+
+// Label is how cards show the status.
+func (s ItemStatus) Label() string {
+	if l, ok := itemStatusLabels[s]; ok {
+		return l
+	}
+	return string(s)
+}

@@ -80,16 +80,6 @@ func clip(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-var statusLabel = map[bot.ItemStatus]string{
-	bot.ItemNew:              "🆕 New",
-	bot.ItemClaimed:          "🙋 Claimed",
-	bot.ItemDrafting:         "✏️ Drafting",
-	bot.ItemAwaitingApproval: "⏳ Awaiting approval",
-	bot.ItemAnswered:         "✅ Answered",
-	bot.ItemClosed:           "📁 Closed",
-	bot.ItemIgnored:          "🙈 Ignored",
-}
-
 var statusColor = map[bot.ItemStatus]int{
 	bot.ItemNew:              0x5865F2,
 	bot.ItemClaimed:          0xFEE75C,
@@ -132,7 +122,7 @@ func cardEmbed(c *bot.Card) *dg.MessageEmbed {
 		desc += "\n*(edited)*"
 	}
 	var fs fields
-	fs.add("Status", statusLabel[c.Status], true)
+	fs.add("Status", c.Status.Label(), true)
 	fs.add("Route", c.Route, true)
 	fs.add("Assignee", c.Assignee, true)
 	fs.add("Tags", strings.Join(c.Tags, ", "), true)

@@ -69,22 +69,7 @@ func button(action string, id int64, label string, style slackapi.Style) *slacka
 	return b
 }
 
-var statusLabels = map[bot.ItemStatus]string{
-	bot.ItemNew:              "🆕 New",
-	bot.ItemClaimed:          "🙋 Claimed",
-	bot.ItemDrafting:         "✏️ Drafting",
-	bot.ItemAwaitingApproval: "⏳ Awaiting approval",
-	bot.ItemAnswered:         "✅ Answered",
-	bot.ItemClosed:           "📁 Closed",
-	bot.ItemIgnored:          "🙈 Ignored",
-}
-
-func statusLabel(s bot.ItemStatus) string {
-	if l, ok := statusLabels[s]; ok {
-		return l
-	}
-	return escape(string(s))
-}
+func statusLabel(s bot.ItemStatus) string { return escape(s.Label()) }
 
 // cardMessage renders an item's card: who said what where, its state, the
 // member's history, the outcome, and the item's actions.
