@@ -278,8 +278,6 @@ func (w *world) connections(cfg *config.Config, log *slog.Logger) (map[string]co
 	return conns, nil
 }
 
-// The config's settings, routes and profiles, as `liaison run` reads them.
-
 // pageURL is the URL a browser on this machine opens for a listen address.
 func pageURL(a net.Addr) string {
 	tcp, ok := a.(*net.TCPAddr)
