@@ -188,7 +188,7 @@ func (s *Service) Receive(ctx context.Context, in Incoming) (Intake, error) {
 			return s.noRoute(ctx, tx, src, in.Channel)
 		}
 		outcome = IntakeNew
-		return s.openItem(ctx, tx, in, watched, rt, m, insert)
+		return s.openItem(ctx, tx, in, watched, rt, m)
 	})
 	if errors.Is(err, errDuplicate) {
 		outcome, err = IntakeDuplicate, nil
@@ -224,7 +224,7 @@ func (s *Service) parentItem(ctx context.Context, tx Tx, in Incoming, watched st
 	return nil, nil
 }
 
-func (s *Service) openItem(ctx context.Context, tx Tx, in Incoming, watched string, rt *Route, m *Message, insert func() error) error {
+func (s *Service) openItem(ctx context.Context, tx Tx, in Incoming, watched string, rt *Route, m *Message) error {
 	now := s.Clock()
 	it := &Item{
 		Conn: in.Conn, Channel: watched, ThreadID: in.ID, RootChannel: in.Channel, RootMsgID: in.ID, Link: in.Link,
@@ -239,15 +239,12 @@ func (s *Service) openItem(ctx context.Context, tx Tx, in Incoming, watched stri
 	if in.ParentChannel != "" && in.Channel != in.ParentChannel {
 		it.ThreadChannel = in.Channel
 	}
-	if err := tx.CreateItem(ctx, it); err != nil {
-		return err
-	}
-	m.ItemID = it.ID
-	if err := insert(); err != nil {
-		return err
-	}
 	// No audit event: the message row records what came in, and when.
-	return s.enqueue(ctx, tx, &OutboxJob{Kind: OpPostCard, ItemID: it.ID, Conn: it.CardConn, Channel: it.CardChannel})
+	ok, err := tx.OpenItem(ctx, it, m, &OutboxJob{Kind: OpPostCard, Conn: it.CardConn, Channel: it.CardChannel, State: JobPending, RunAt: now, CreatedAt: now})
+	if err == nil && !ok {
+		return errDuplicate
+	}
+	return err
 }
 
 func (s *Service) followUp(ctx context.Context, tx Tx, it *Item, m *Message, in Incoming) error {
@@ -511,7 +508,7 @@ func (s *Service) updateCard(ctx context.Context, tx Tx, it *Item) error {
 
 func (s *Service) enqueue(ctx context.Context, tx Tx, j *OutboxJob) error {
 	if j.OrderKey == "" && j.ItemID != 0 {
-		j.OrderKey = fmt.Sprintf("item:%d", j.ItemID)
+		j.OrderKey = ItemOrderKey(j.ItemID)
 	}
 	if j.OrderKey == "" {
 		j.OrderKey = "conn:" + j.Conn + ":" + j.Channel
@@ -529,6 +526,9 @@ func (s *Service) audit(ctx context.Context, tx Tx, actor, action, subj string, 
 	e := &AuditEvent{At: s.Clock(), Actor: actor, Action: action, Subject: subj, Before: jsonOf(before), After: jsonOf(after)}
 	return tx.AppendAudit(ctx, e)
 }
+
+// ItemOrderKey orders an item's jobs: its card before its thread notes.
+func ItemOrderKey(itemID int64) string { return fmt.Sprintf("item:%d", itemID) }
 
 func subject(kind string, id int64) string { return fmt.Sprintf("%s:%d", kind, id) }
 

@@ -33,12 +33,16 @@ type Tx interface {
 	MessageByID(ctx context.Context, id int64) (*Message, error)
 	// UpdateMessage writes ItemID, Text, Attachments, MirrorID, EditedAt, DeletedAt.
 	UpdateMessage(ctx context.Context, m *Message) error
-	MessagesByItem(ctx context.Context, itemID int64) ([]*Message, error)
 	// PurgeMessageText empties the text and attachments of messages
 	// received before before; it reports how many it changed.
 	PurgeMessageText(ctx context.Context, before time.Time) (int64, error)
 
 	CreateItem(ctx context.Context, it *Item) error
+	// OpenItem stores a new item, its first message and its first job, as
+	// cheaply as the engine allows. It sets the ids, m.ItemID, j.ItemID and
+	// j.OrderKey (ItemOrderKey). It reports false when the message's key
+	// exists; the transaction must then be rolled back.
+	OpenItem(ctx context.Context, it *Item, m *Message, j *OutboxJob) (bool, error)
 	Item(ctx context.Context, id int64) (*Item, error)
 	// UpdateItem writes every mutable field; UpdatedAt as given.
 	UpdateItem(ctx context.Context, it *Item) error

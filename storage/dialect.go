@@ -43,6 +43,9 @@ type dialect struct {
 	// skipLocked ends the sub-select that picks jobs to claim, so that
 	// concurrent claimers on Postgres pass over each other's rows.
 	skipLocked string
+	// writableCTE: INSERTs can be chained in one statement with WITH
+	// (Postgres), which saves round trips on the intake path.
+	writableCTE bool
 	// versionTableExists is a query that reports whether goose's version
 	// table exists, without creating it.
 	versionTableExists string
@@ -76,12 +79,13 @@ var sqlite = dialect{
 }
 
 var postgres = dialect{
-	engine:     "postgres",
-	driver:     "postgres",
-	goose:      goose.DialectPostgres,
-	dir:        "migrations/postgres",
-	forUpdate:  " FOR UPDATE",
-	skipLocked: " FOR UPDATE SKIP LOCKED",
+	writableCTE: true,
+	engine:      "postgres",
+	driver:      "postgres",
+	goose:       goose.DialectPostgres,
+	dir:         "migrations/postgres",
+	forUpdate:   " FOR UPDATE",
+	skipLocked:  " FOR UPDATE SKIP LOCKED",
 
 	versionTableExists: `SELECT to_regclass('goose_db_version') IS NOT NULL`,
 	configure: func(db *sqlx.DB) {

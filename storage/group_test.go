@@ -72,3 +72,48 @@ func TestConcurrentTransactionsKeepTheirOwnOutcome(t *testing.T) {
 		}
 	})
 }
+
+func TestOpenItem(t *testing.T) {
+	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		at := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+		open := func(msgID string) (*bot.Item, *bot.Message, *bot.OutboxJob, bool, error) {
+			it := &bot.Item{Conn: "c", Channel: "C1", ThreadID: msgID, RootMsgID: msgID, Status: bot.ItemNew, Tags: []string{"x"},
+				CardConn: "i", CardChannel: "C9", CreatedAt: at, UpdatedAt: at}
+			m := &bot.Message{Key: bot.MessageKey{Conn: "c", Channel: "C1", ID: msgID}, Text: "hello", Attachments: []bot.Attachment{{Name: "a.png", URL: "https://x.test/a.png"}}, CreatedAt: at}
+			j := &bot.OutboxJob{Kind: bot.OpPostCard, Conn: "i", Channel: "C9", State: bot.JobPending, RunAt: at, CreatedAt: at}
+			var ok bool
+			err := db.InTx(ctx, func(tx bot.Tx) (err error) {
+				ok, err = tx.OpenItem(ctx, it, m, j)
+				if err == nil && !ok {
+					return errors.New("duplicate")
+				}
+				return err
+			})
+			return it, m, j, ok, err
+		}
+		it, m, j, ok, err := open("M1")
+		if err != nil || !ok {
+			t.Fatalf("open: %v %v", ok, err)
+		}
+		if it.ID == 0 || m.ItemID != it.ID || j.ItemID != it.ID || j.OrderKey != bot.ItemOrderKey(it.ID) || j.ID == 0 {
+			t.Fatalf("ids not set: item %+v message %+v job %+v", it, m, j)
+		}
+		if err := db.InTx(ctx, func(tx bot.Tx) error {
+			got, err := tx.MessageByKey(ctx, m.Key)
+			if err != nil || got.ItemID != it.ID || len(got.Attachments) != 1 || !got.CreatedAt.Equal(at) {
+				t.Errorf("message = %+v, %v", got, err)
+			}
+			job, err := tx.Job(ctx, j.ID)
+			if err != nil || job.OrderKey != j.OrderKey || job.State != bot.JobPending || !job.RunAt.Equal(at) {
+				t.Errorf("job = %+v, %v", job, err)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, _, ok, err := open("M1"); ok || err == nil {
+			t.Fatalf("a redelivered message opened an item: %v %v", ok, err)
+		}
+	})
+}

@@ -99,19 +99,6 @@ func (tx *tx) UpdateMessage(ctx context.Context, m *bot.Message) error {
 	return nil
 }
 
-// MessagesByItem lists an item's messages in the order they were written.
-func (tx *tx) MessagesByItem(ctx context.Context, itemID int64) ([]*bot.Message, error) {
-	ms, err := queryAll(ctx, tx, scanMessage, `
-		SELECT `+messageColumns+` FROM messages
-		WHERE item_id = ?
-		ORDER BY created_at, id`,
-		itemID)
-	if err != nil {
-		return nil, fmt.Errorf("list messages of item %d: %w", itemID, err)
-	}
-	return ms, nil
-}
-
 // PurgeMessageText empties the text and attachments of messages received
 // before before, and reports how many it emptied.
 func (tx *tx) PurgeMessageText(ctx context.Context, before time.Time) (int64, error) {

@@ -104,7 +104,8 @@ func claimJobs(ctx context.Context, tx *tx, owner string, now, until time.Time, 
 			uncertain = CASE WHEN state = 'running' THEN TRUE ELSE uncertain END
 		WHERE id IN (
 			SELECT j.id FROM outbox j
-			WHERE ((j.state = 'pending' AND j.run_at <= ?) OR (j.state = 'running' AND j.lease_until <= ?))
+			WHERE j.state IN ('pending', 'running')
+			AND ((j.state = 'pending' AND j.run_at <= ?) OR (j.state = 'running' AND j.lease_until <= ?))
 			AND NOT EXISTS (
 				SELECT 1 FROM outbox e
 				WHERE e.order_key = j.order_key AND j.order_key <> '' AND e.id < j.id

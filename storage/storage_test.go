@@ -274,11 +274,11 @@ func TestMessages(t *testing.T) {
 				if _, err := tx.InsertMessage(ctx, follow); err != nil {
 					return err
 				}
-				list, err := tx.MessagesByItem(ctx, it.ID)
+				got, err = tx.MessageByID(ctx, follow.ID)
 				if err != nil {
 					return err
 				}
-				wantEqual(t, list, []*bot.Message{m, follow})
+				wantEqual(t, got, follow)
 
 				wantNotFound(t, tx.UpdateMessage(ctx, &bot.Message{ID: 9999}))
 				return nil

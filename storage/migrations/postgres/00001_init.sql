@@ -48,7 +48,6 @@ CREATE TABLE messages (
     deleted_at  TIMESTAMPTZ,
     CONSTRAINT messages_key UNIQUE (conn, channel, msg_id)
 );
-CREATE INDEX messages_item ON messages (item_id);
 
 CREATE TABLE drafts (
     id             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -147,8 +146,7 @@ CREATE TABLE outbox (
 -- a page written per insert.
 CREATE UNIQUE INDEX outbox_idem_key ON outbox (idem_key) WHERE idem_key IS NOT NULL;
 CREATE UNIQUE INDEX outbox_coalesce_key ON outbox (coalesce_key) WHERE state = 'pending' AND coalesce_key IS NOT NULL;
-CREATE INDEX outbox_pending ON outbox (run_at, id) WHERE state = 'pending';
-CREATE INDEX outbox_running ON outbox (lease_until) WHERE state = 'running';
+-- The live jobs (few: jobs are done in seconds), for claiming and per-key order.
 CREATE INDEX outbox_order ON outbox (order_key, id) WHERE state IN ('pending', 'running');
 
 -- Things said once (a warning about an unrouted channel…).
