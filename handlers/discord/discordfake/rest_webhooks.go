@@ -224,15 +224,21 @@ func (f *Fake) webhookMessage(w *Webhook, rq *request) (*message, *apiError) {
 	return m, nil
 }
 
+// webhookTarget is the message a webhook message route names, checked
+// against the webhook's token and the thread_id parameter.
+func (f *Fake) webhookTarget(rq *request) (*message, *apiError) {
+	w, err := f.webhookByToken(rq)
+	if err != nil {
+		return nil, err
+	}
+	return f.webhookMessage(w, rq)
+}
+
 func (f *Fake) getWebhookMessage(rq *request) (int, any, *apiError) {
 	if rq.params["webhook.id"] == f.appID {
 		return f.getInteractionMessage(rq)
 	}
-	w, err := f.webhookByToken(rq)
-	if err != nil {
-		return 0, nil, err
-	}
-	m, err := f.webhookMessage(w, rq)
+	m, err := f.webhookTarget(rq)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -243,11 +249,7 @@ func (f *Fake) editWebhookMessage(rq *request) (int, any, *apiError) {
 	if rq.params["webhook.id"] == f.appID {
 		return f.editInteractionMessage(rq)
 	}
-	w, err := f.webhookByToken(rq)
-	if err != nil {
-		return 0, nil, err
-	}
-	m, err := f.webhookMessage(w, rq)
+	m, err := f.webhookTarget(rq)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -262,11 +264,7 @@ func (f *Fake) deleteWebhookMessage(rq *request) (int, any, *apiError) {
 	if rq.params["webhook.id"] == f.appID {
 		return f.deleteInteractionMessage(rq)
 	}
-	w, err := f.webhookByToken(rq)
-	if err != nil {
-		return 0, nil, err
-	}
-	m, err := f.webhookMessage(w, rq)
+	m, err := f.webhookTarget(rq)
 	if err != nil {
 		return 0, nil, err
 	}
