@@ -11,9 +11,9 @@ const maxUsername = 80
 // Attribute renders a public reply signed by p, exactly as it will appear:
 // the mention of the member it answers, the sanitised body, the signer's
 // name and avatar (platforms with custom identity) or a signature line.
-func Attribute(p *Profile, company, kind, body, memberID, originalLink string) PublicPost {
+func Attribute(p *Profile, company, body, memberID, originalLink string) PublicPost {
 	reply := Sanitize(strings.TrimSpace(body))
-	mention := Mention(kind, memberID)
+	mention := Mention(memberID)
 	text := reply
 	if mention != "" {
 		text = mention + " " + reply
@@ -25,6 +25,7 @@ func Attribute(p *Profile, company, kind, body, memberID, originalLink string) P
 		Mention:       mention,
 		Reply:         reply,
 		Signature:     Signature(p, company),
+		Byline:        Byline(p, company),
 		MentionUserID: memberID,
 		OriginalLink:  originalLink,
 	}
@@ -49,9 +50,12 @@ func Username(name, company string) string {
 
 // Signature is the visible line that says who wrote a reply:
 // "— Alice Martin (she/her), Product Manager at Acme".
-func Signature(p *Profile, company string) string {
+func Signature(p *Profile, company string) string { return "— " + Byline(p, company) }
+
+// Byline says who wrote a reply: "Alice Martin (she/her), Product Manager
+// at Acme".
+func Byline(p *Profile, company string) string {
 	var b strings.Builder
-	b.WriteString("— ")
 	b.WriteString(Sanitize(p.Name))
 	if p.Pronouns != "" {
 		b.WriteString(" (" + Sanitize(p.Pronouns) + ")")

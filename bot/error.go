@@ -15,10 +15,12 @@ const (
 	EINTERNAL     = "internal"
 )
 
-// Error is a domain error whose Message is safe to show to the user.
+// Error is a domain error whose Message is safe to show to the user. Field,
+// when set, names the form field the error is about.
 type Error struct {
 	Code    string
 	Message string
+	Field   string
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("liaison: %s: %s", e.Code, e.Message) }
@@ -26,6 +28,11 @@ func (e *Error) Error() string { return fmt.Sprintf("liaison: %s: %s", e.Code, e
 // Errorf returns an *Error with a formatted, user-facing message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// fieldErrorf returns an EINVALID *Error about one form field.
+func fieldErrorf(field, format string, args ...any) *Error {
+	return &Error{Code: EINVALID, Message: fmt.Sprintf(format, args...), Field: field}
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, or EINTERNAL.
@@ -61,7 +68,7 @@ var (
 	ErrNotAuthor         = &Error{Code: EUNAUTHORIZED, Message: "Sorry, only the author of this draft can withdraw it."}
 	ErrNoConsent         = &Error{Code: EINVALID, Message: "This draft's author has not yet agreed to publish under their name: they need to set up their public profile first (/liaison profile)."}
 	ErrAlreadyPublished  = &Error{Code: ECONFLICT, Message: "This draft has already been published."}
-	ErrEmptyText         = &Error{Code: EINVALID, Message: "The text is empty."}
+	ErrEmptyText         = &Error{Code: EINVALID, Message: "The text is empty.", Field: FieldTextID}
 	ErrNoRoute           = &Error{Code: ENOTFOUND, Message: "No route matches this item."}
 	ErrIllegalTransition = &Error{Code: ECONFLICT, Message: "That action is not possible in the current state."}
 )

@@ -75,13 +75,106 @@ func newEnv(t *testing.T, db *storage.DB, opts ...envOption) *env {
 	return e
 }
 
-func (e *env) mustProfile(a bot.Actor, in bot.ProfileInput) *bot.Profile {
+func (e *env) mustProfile(a bot.Actor, in bot.ProfileInput) {
 	e.t.Helper()
-	p, err := e.svc.SaveProfile(e.ctx, a, in)
-	if err != nil {
+	if err := e.saveProfile(a, in); err != nil {
 		e.t.Fatalf("save profile %s: %v", a, err)
 	}
-	return p
+}
+
+// saveProfile submits the public-profile form.
+func (e *env) saveProfile(a bot.Actor, in bot.ProfileInput) error {
+	consent := ""
+	if in.Consent {
+		consent = "yes"
+	}
+	return e.submit(a, bot.ActProfile, 0, map[string]string{
+		bot.FieldNameID: in.Name, bot.FieldTitleID: in.Title, bot.FieldAvatarID: in.AvatarURL,
+		bot.FieldPronounsID: in.Pronouns, bot.FieldConsentID: consent,
+	})
+}
+
+// act clicks a button that needs no input, confirming if asked; the error
+// is the refusal's, if any.
+func (e *env) act(a bot.Actor, action bot.ActionID, target int64) error {
+	e.t.Helper()
+	r := e.svc.Interact(e.ctx, bot.Request{Kind: bot.Click, Actor: a, Action: action, Target: target, Confirmed: true})
+	if r.Form != nil {
+		e.t.Fatalf("%s opened a form", action)
+	}
+	return r.Err
+}
+
+// submit submits action's form with values.
+func (e *env) submit(a bot.Actor, action bot.ActionID, target int64, values map[string]string) error {
+	r := e.svc.Interact(e.ctx, bot.Request{Kind: bot.Submit, Actor: a, Action: action, Target: target, Values: values})
+	if r.Refused && r.Err == nil {
+		e.t.Fatalf("%s refused without an error: %q", action, r.Text)
+	}
+	return r.Err
+}
+
+// command runs /liaison action, naming user.
+func (e *env) command(a bot.Actor, action bot.ActionID, user string) bot.Reply {
+	return e.svc.Interact(e.ctx, bot.Request{Kind: bot.Command, Actor: a, Action: action, User: user})
+}
+
+// newest returns the newest draft of an item.
+func (e *env) newest(itemID int64) *bot.Draft {
+	e.t.Helper()
+	var ds []*bot.Draft
+	if err := e.db.View(e.ctx, func(tx bot.Tx) (err error) {
+		ds, err = tx.DraftsByItem(e.ctx, itemID)
+		return err
+	}); err != nil || len(ds) == 0 {
+		e.t.Fatalf("drafts of item %d: %d, %v", itemID, len(ds), err)
+	}
+	return ds[len(ds)-1]
+}
+
+// createDraft submits the reply form of an item.
+func (e *env) createDraft(a bot.Actor, itemID int64, text string) (*bot.Draft, error) {
+	e.t.Helper()
+	if err := e.submit(a, bot.ActReply, itemID, map[string]string{bot.FieldTextID: text}); err != nil {
+		return nil, err
+	}
+	return e.newest(itemID), nil
+}
+
+// correct proposes a correction of a published reply.
+func (e *env) correct(a bot.Actor, draftID int64, text string) (*bot.Draft, error) {
+	e.t.Helper()
+	if err := e.submit(a, bot.ActCorrect, draftID, map[string]string{bot.FieldTextID: text}); err != nil {
+		return nil, err
+	}
+	return e.newest(e.draft(draftID).ItemID), nil
+}
+
+// retract proposes a retraction of a published reply.
+func (e *env) retract(a bot.Actor, draftID int64) (*bot.Draft, error) {
+	e.t.Helper()
+	if err := e.act(a, bot.ActRetract, draftID); err != nil {
+		return nil, err
+	}
+	return e.newest(e.draft(draftID).ItemID), nil
+}
+
+func (e *env) editApprove(a bot.Actor, draftID int64, text string) error {
+	return e.submit(a, bot.ActEditApprove, draftID, map[string]string{bot.FieldTextID: text})
+}
+
+func (e *env) reject(a bot.Actor, draftID int64, reason string) error {
+	return e.submit(a, bot.ActReject, draftID, map[string]string{bot.FieldReasonID: reason})
+}
+
+// threadMessage is a staff message in an item's internal thread.
+func (e *env) threadMessage(a bot.Actor, thread, id, text string) bot.Intake {
+	e.t.Helper()
+	out, err := e.svc.Receive(e.ctx, bot.Incoming{Conn: a.Conn, Channel: productCh, ID: id, ThreadID: thread, AuthorID: a.UserID, AuthorName: a.Name, Text: text})
+	if err != nil {
+		e.t.Fatalf("thread message: %v", err)
+	}
+	return out
 }
 
 // post is a member message in a watched channel.
@@ -234,19 +327,22 @@ func TestLifecycle(t *testing.T) {
 		}
 
 		// Claim, then draft by the reply prefix in the internal thread.
-		if err := e.svc.Claim(e.ctx, alice, it.ID); err != nil {
+		if err := e.act(alice, bot.ActClaim, it.ID); err != nil {
 			t.Fatal(err)
 		}
-		if d, err := e.svc.InternalMessage(e.ctx, alice, it.CardThread, "m1", "let's say it's per seat"); err != nil || d != nil {
-			t.Fatalf("plain internal message made a draft: %v %v", d, err)
+		if out := e.threadMessage(alice, it.CardThread, "m1", "let's say it's per seat"); out != bot.IntakeInternal {
+			t.Fatalf("plain internal message: %s, want it to stay internal", out)
 		}
 		reply := "!reply It is $5 per seat; nonprofits get 50% off. @everyone"
-		d, err := e.svc.InternalMessage(e.ctx, alice, it.CardThread, "m2", reply)
-		if err != nil || d == nil {
-			t.Fatalf("draft: %v", err)
+		if out := e.threadMessage(alice, it.CardThread, "m2", reply); out != bot.IntakeDraft {
+			t.Fatalf("!reply in the thread: %s, want a draft", out)
 		}
-		if again, err := e.svc.InternalMessage(e.ctx, alice, it.CardThread, "m2", reply); err != nil || again != nil {
-			t.Fatalf("a redelivered !reply made another draft: %v %v", again, err)
+		d := e.newest(it.ID)
+		if out := e.threadMessage(alice, it.CardThread, "m2", reply); out != bot.IntakeDuplicate {
+			t.Fatalf("a redelivered !reply: %s, want a duplicate", out)
+		}
+		if e.newest(it.ID).ID != d.ID {
+			t.Fatal("a redelivered !reply made another draft")
 		}
 		e.drain()
 		if got := e.item(it.ID); got.Status != bot.ItemAwaitingApproval {
@@ -266,10 +362,10 @@ func TestLifecycle(t *testing.T) {
 		}
 
 		// Refusals change nothing.
-		expectErr(t, e.svc.Approve(e.ctx, carol, d.ID), bot.ErrNotApprover)
-		expectErr(t, e.svc.Approve(e.ctx, alice, d.ID), bot.ErrNotApprover)
-		expectErr(t, e.svc.Approve(e.ctx, bot.Actor{Conn: publicConn, UserID: "U0BOB"}, d.ID), bot.ErrNotApprover)
-		expectErr(t, e.svc.Withdraw(e.ctx, bob, d.ID), bot.ErrNotAuthor)
+		expectErr(t, e.act(carol, bot.ActApprove, d.ID), bot.ErrNotApprover)
+		expectErr(t, e.act(alice, bot.ActApprove, d.ID), bot.ErrNotApprover)
+		expectErr(t, e.act(bot.Actor{Conn: publicConn, UserID: "U0BOB"}, bot.ActApprove, d.ID), bot.ErrNotApprover)
+		expectErr(t, e.act(bob, bot.ActWithdraw, d.ID), bot.ErrNotAuthor)
 		e.drain()
 		if got := e.draft(d.ID); got.State != bot.DraftPending || got.ApproverID != 0 {
 			t.Fatalf("refused clicks changed the draft: %+v", got)
@@ -279,10 +375,10 @@ func TestLifecycle(t *testing.T) {
 		}
 
 		// The approver approves: published once, attributed, pinging only the member.
-		if err := e.svc.Approve(e.ctx, bob, d.ID); err != nil {
+		if err := e.act(bob, bot.ActApprove, d.ID); err != nil {
 			t.Fatal(err)
 		}
-		expectErr(t, e.svc.Approve(e.ctx, bob, d.ID), bot.ErrIllegalTransition) // a double click
+		expectErr(t, e.act(bob, bot.ActApprove, d.ID), bot.ErrIllegalTransition) // a double click
 		e.drain()
 		pubs := e.publicPosts(helpChan)
 		if len(pubs) != 1 {
@@ -312,11 +408,11 @@ func TestLifecycle(t *testing.T) {
 		}
 
 		// Correction and retraction go through approval too.
-		corr, err := e.svc.Correct(e.ctx, alice, d.ID, "It is $6 per seat since November.")
+		corr, err := e.correct(alice, d.ID, "It is $6 per seat since November.")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := e.svc.Approve(e.ctx, bob, corr.ID); err != nil {
+		if err := e.act(bob, bot.ActApprove, corr.ID); err != nil {
 			t.Fatal(err)
 		}
 		e.drain()
@@ -326,11 +422,11 @@ func TestLifecycle(t *testing.T) {
 		if v := e.draft(d.ID).Versions; len(v) != 2 || v[1].Text != "It is $6 per seat since November." {
 			t.Fatalf("versions after correction = %+v", v)
 		}
-		ret, err := e.svc.Retract(e.ctx, alice, d.ID, "wrong price")
+		ret, err := e.retract(alice, d.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := e.svc.Approve(e.ctx, lead, ret.ID); err != nil { // an approver by group
+		if err := e.act(lead, bot.ActApprove, ret.ID); err != nil { // an approver by group
 			t.Fatal(err)
 		}
 		e.drain()
@@ -350,15 +446,15 @@ func TestRejectWithdraw(t *testing.T) {
 	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
 		e := newEnv(t, db)
 		it, _ := e.askPricing()
-		d, err := e.svc.CreateDraft(e.ctx, alice, it.ID, "It's free!")
+		d, err := e.createDraft(alice, it.ID, "It's free!")
 		if err != nil {
 			t.Fatal(err)
 		}
-		expectErr(t, e.svc.Reject(e.ctx, carol, d.ID, "no"), bot.ErrNotApprover)
-		if err := e.svc.Reject(e.ctx, bob, d.ID, ""); bot.ErrorCode(err) != bot.EINVALID {
+		expectErr(t, e.reject(carol, d.ID, "no"), bot.ErrNotApprover)
+		if err := e.reject(bob, d.ID, ""); bot.ErrorCode(err) != bot.EINVALID {
 			t.Fatalf("reject without reason: %v", err)
 		}
-		if err := e.svc.Reject(e.ctx, bob, d.ID, "It is not free, see the pricing page."); err != nil {
+		if err := e.reject(bob, d.ID, "It is not free, see the pricing page."); err != nil {
 			t.Fatal(err)
 		}
 		e.drain()
@@ -378,17 +474,17 @@ func TestRejectWithdraw(t *testing.T) {
 		if e.item(it.ID).Status != bot.ItemClaimed {
 			t.Fatalf("item after reject = %s", e.item(it.ID).Status)
 		}
-		expectErr(t, e.svc.Approve(e.ctx, bob, d.ID), bot.ErrIllegalTransition)
+		expectErr(t, e.act(bob, bot.ActApprove, d.ID), bot.ErrIllegalTransition)
 
-		d2, err := e.svc.CreateDraft(e.ctx, alice, it.ID, "Second try")
+		d2, err := e.createDraft(alice, it.ID, "Second try")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := e.svc.Withdraw(e.ctx, alice, d2.ID); err != nil {
+		if err := e.act(alice, bot.ActWithdraw, d2.ID); err != nil {
 			t.Fatal(err)
 		}
-		expectErr(t, e.svc.Withdraw(e.ctx, alice, d2.ID), bot.ErrIllegalTransition)
-		expectErr(t, e.svc.Approve(e.ctx, bob, d2.ID), bot.ErrIllegalTransition)
+		expectErr(t, e.act(alice, bot.ActWithdraw, d2.ID), bot.ErrIllegalTransition)
+		expectErr(t, e.act(bob, bot.ActApprove, d2.ID), bot.ErrIllegalTransition)
 		e.drain()
 		if len(e.publicPosts(helpChan)) != 0 {
 			t.Fatal("a rejected or withdrawn draft was published")
@@ -400,17 +496,17 @@ func TestFourEyes(t *testing.T) {
 	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
 		e := newEnv(t, db)
 		it, _ := e.askPricing()
-		d, err := e.svc.CreateDraft(e.ctx, bob, it.ID, "Bob answers himself")
+		d, err := e.createDraft(bob, it.ID, "Bob answers himself")
 		if err != nil {
 			t.Fatal(err)
 		}
-		expectErr(t, e.svc.Approve(e.ctx, bob, d.ID), bot.ErrSelfApproval)
-		expectErr(t, e.svc.EditApprove(e.ctx, bob, d.ID, "sneaky edit"), bot.ErrSelfApproval)
+		expectErr(t, e.act(bob, bot.ActApprove, d.ID), bot.ErrSelfApproval)
+		expectErr(t, e.editApprove(bob, d.ID, "sneaky edit"), bot.ErrSelfApproval)
 		if got := e.draft(d.ID); got.State != bot.DraftPending || len(got.Versions) != 1 {
 			t.Fatalf("refused self-approval changed the draft: %+v", got)
 		}
 		// Another approver may edit then approve; the author stays the signer.
-		if err := e.svc.EditApprove(e.ctx, lead, d.ID, "Bob's answer, reviewed"); err != nil {
+		if err := e.editApprove(lead, d.ID, "Bob's answer, reviewed"); err != nil {
 			t.Fatal(err)
 		}
 		e.drain()
@@ -445,11 +541,11 @@ func TestSelfApprovalAllowed(t *testing.T) {
 	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
 		e := newEnv(t, db, func(_ *bot.Settings, routes *[]bot.Route) { (*routes)[0].Policy.AllowSelfApproval = true })
 		it, _ := e.askPricing()
-		d, err := e.svc.CreateDraft(e.ctx, bob, it.ID, "Bob answers himself")
+		d, err := e.createDraft(bob, it.ID, "Bob answers himself")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := e.svc.Approve(e.ctx, bob, d.ID); err != nil {
+		if err := e.act(bob, bot.ActApprove, d.ID); err != nil {
 			t.Fatal(err)
 		}
 		e.drain()
@@ -466,7 +562,7 @@ func TestTrustedAuto(t *testing.T) {
 		e.drain()
 		_, it := e.card(supportCh)
 
-		d, err := e.svc.CreateDraft(e.ctx, alice, it.ID, "Try resetting your password.")
+		d, err := e.createDraft(alice, it.ID, "Try resetting your password.")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -474,14 +570,13 @@ func TestTrustedAuto(t *testing.T) {
 		if e.draft(d.ID).State != bot.DraftPending || len(e.publicPosts(helpChan)) != 0 {
 			t.Fatal("an untrusted volunteer published without review")
 		}
-		if _, err := e.svc.SetTrusted(e.ctx, carol, "U0ALICE", true); !errors.Is(err, bot.ErrNotApprover) {
-			t.Fatalf("non-approver promoted: %v", err)
+		if r := e.command(carol, bot.ActPromote, "U0ALICE"); !errors.Is(r.Err, bot.ErrNotApprover) {
+			t.Fatalf("non-approver promoted: %+v", r)
 		}
-		p, err := e.svc.SetTrusted(e.ctx, bob, "U0ALICE", true)
-		if err != nil || !p.Trusted {
-			t.Fatalf("promote: %v %+v", err, p)
+		if r := e.command(bob, bot.ActPromote, "U0ALICE"); r.Refused || !strings.Contains(r.Text, "Alice Martin is now trusted") {
+			t.Fatalf("promote: %+v", r)
 		}
-		d2, err := e.svc.CreateDraft(e.ctx, alice, it.ID, "Or write to support@acme.test.")
+		d2, err := e.createDraft(alice, it.ID, "Or write to support@acme.test.")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -499,7 +594,7 @@ func TestMissingConsent(t *testing.T) {
 	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
 		e := newEnv(t, db)
 		it, _ := e.askPricing()
-		d, err := e.svc.CreateDraft(e.ctx, carol, it.ID, "Carol's answer")
+		d, err := e.createDraft(carol, it.ID, "Carol's answer")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -516,15 +611,15 @@ func TestMissingConsent(t *testing.T) {
 		if e.item(it.ID).Status != bot.ItemDrafting {
 			t.Fatalf("item = %s, want drafting while the draft waits", e.item(it.ID).Status)
 		}
-		expectErr(t, e.svc.Approve(e.ctx, bob, d.ID), bot.ErrNoConsent)
+		expectErr(t, e.act(bob, bot.ActApprove, d.ID), bot.ErrNoConsent)
 		e.drain()
 		if len(e.publicPosts(helpChan)) != 0 || e.draft(d.ID).State != bot.DraftPending {
 			t.Fatal("published without consent")
 		}
-		if _, err := e.svc.SaveProfile(e.ctx, carol, bot.ProfileInput{Name: ""}); bot.ErrorCode(err) != bot.EINVALID {
+		if err := e.saveProfile(carol, bot.ProfileInput{Name: ""}); bot.ErrorCode(err) != bot.EINVALID {
 			t.Fatalf("empty name accepted: %v", err)
 		}
-		if _, err := e.svc.SaveProfile(e.ctx, carol, bot.ProfileInput{Name: "Carol", AvatarURL: "javascript:alert(1)", Consent: true}); bot.ErrorCode(err) != bot.EINVALID {
+		if err := e.saveProfile(carol, bot.ProfileInput{Name: "Carol", AvatarURL: "javascript:alert(1)", Consent: true}); bot.ErrorCode(err) != bot.EINVALID {
 			t.Fatalf("bad avatar accepted: %v", err)
 		}
 		e.mustProfile(carol, bot.ProfileInput{Name: "Carol Diaz", Title: "Support Engineer", Consent: true})
@@ -532,7 +627,7 @@ func TestMissingConsent(t *testing.T) {
 		if e.item(it.ID).Status != bot.ItemAwaitingApproval {
 			t.Fatalf("item = %s after consent", e.item(it.ID).Status)
 		}
-		if err := e.svc.Approve(e.ctx, bob, d.ID); err != nil {
+		if err := e.act(bob, bot.ActApprove, d.ID); err != nil {
 			t.Fatal(err)
 		}
 		e.drain()
@@ -592,11 +687,11 @@ func TestForumPostAndThread(t *testing.T) {
 		if it.ThreadChannel != thread || it.Channel != forumChan {
 			t.Fatalf("item = %+v", it)
 		}
-		d, err := e.svc.CreateDraft(e.ctx, alice, it.ID, "On the roadmap!")
+		d, err := e.createDraft(alice, it.ID, "On the roadmap!")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := e.svc.Approve(e.ctx, bob, d.ID); err != nil {
+		if err := e.act(bob, bot.ActApprove, d.ID); err != nil {
 			t.Fatal(err)
 		}
 		e.drain()
@@ -619,23 +714,23 @@ func TestIllegalTransitions(t *testing.T) {
 	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
 		e := newEnv(t, db)
 		it, _ := e.askPricing()
-		if err := e.svc.Ignore(e.ctx, alice, it.ID); err != nil {
+		if err := e.act(alice, bot.ActIgnore, it.ID); err != nil {
 			t.Fatal(err)
 		}
-		expectErr(t, e.svc.Ignore(e.ctx, alice, it.ID), bot.ErrIllegalTransition)
-		_, err := e.svc.CreateDraft(e.ctx, alice, it.ID, "answer to an ignored item")
+		expectErr(t, e.act(alice, bot.ActIgnore, it.ID), bot.ErrIllegalTransition)
+		_, err := e.createDraft(alice, it.ID, "answer to an ignored item")
 		expectErr(t, err, bot.ErrIllegalTransition)
 		if got := e.item(it.ID); got.Status != bot.ItemIgnored || got.Assignee != 0 {
 			t.Fatalf("refused action changed the item: %+v", got)
 		}
 		var te *bot.TransitionError
-		if err := e.svc.Claim(e.ctx, alice, it.ID); !errors.As(err, &te) || te.From != "ignored" {
+		if err := e.act(alice, bot.ActClaim, it.ID); !errors.As(err, &te) || te.From != "ignored" {
 			t.Fatalf("claim of an ignored item: %v", err)
 		}
-		if _, err := e.svc.CreateDraft(e.ctx, alice, 424242, "x"); !errors.Is(err, bot.ErrNotFound) {
+		if _, err := e.createDraft(alice, 424242, "x"); !errors.Is(err, bot.ErrNotFound) {
 			t.Fatalf("draft for a missing item: %v", err)
 		}
-		if _, err := e.svc.CreateDraft(e.ctx, alice, it.ID, "   "); !errors.Is(err, bot.ErrEmptyText) {
+		if _, err := e.createDraft(alice, it.ID, "   "); !errors.Is(err, bot.ErrEmptyText) {
 			t.Fatalf("empty draft: %v", err)
 		}
 	})
@@ -645,11 +740,11 @@ func TestOutboxRateLimitAndUnknownOutcome(t *testing.T) {
 	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
 		e := newEnv(t, db)
 		it, _ := e.askPricing()
-		d, _ := e.svc.CreateDraft(e.ctx, alice, it.ID, "Answer one")
+		d, _ := e.createDraft(alice, it.ID, "Answer one")
 		e.pub.FailNext(mock.Failure{Kind: bot.OpPublish, Err: bot.RetryAfter(3*time.Second, errors.New("ratelimited"))})
 		// The call goes through, but the answer is lost.
 		e.pub.FailNext(mock.Failure{Kind: bot.OpPublish, Err: errors.New("connection reset"), Applied: true})
-		if err := e.svc.Approve(e.ctx, bob, d.ID); err != nil {
+		if err := e.act(bob, bot.ActApprove, d.ID); err != nil {
 			t.Fatal(err)
 		}
 		e.drain()
@@ -679,9 +774,9 @@ func TestOutboxPermanentFailure(t *testing.T) {
 	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
 		e := newEnv(t, db)
 		it, card := e.askPricing()
-		d, _ := e.svc.CreateDraft(e.ctx, alice, it.ID, "Answer")
+		d, _ := e.createDraft(alice, it.ID, "Answer")
 		e.pub.FailNext(mock.Failure{Kind: bot.OpPublish, Err: bot.Permanent(errors.New("missing permissions"))})
-		if err := e.svc.Approve(e.ctx, bob, d.ID); err != nil {
+		if err := e.act(bob, bot.ActApprove, d.ID); err != nil {
 			t.Fatal(err)
 		}
 		e.drain()
@@ -698,7 +793,7 @@ func TestOutboxPermanentFailure(t *testing.T) {
 			t.Fatal("the internal thread was not told")
 		}
 		// An approver retries by approving again.
-		if err := e.svc.Approve(e.ctx, bob, d.ID); err != nil {
+		if err := e.act(bob, bot.ActApprove, d.ID); err != nil {
 			t.Fatal(err)
 		}
 		e.drain()
@@ -712,9 +807,9 @@ func TestOutboxCrashRecovery(t *testing.T) {
 	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
 		e := newEnv(t, db)
 		it, _ := e.askPricing()
-		d, _ := e.svc.CreateDraft(e.ctx, alice, it.ID, "Answer")
+		d, _ := e.createDraft(alice, it.ID, "Answer")
 		e.drain()
-		if err := e.svc.Approve(e.ctx, bob, d.ID); err != nil {
+		if err := e.act(bob, bot.ActApprove, d.ID); err != nil {
 			t.Fatal(err)
 		}
 		// A worker claims the publish job and dies before finishing.
@@ -781,7 +876,7 @@ func TestAttentionRemindsThenEscalatesOnce(t *testing.T) {
 	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
 		e := newEnv(t, db, func(_ *bot.Settings, routes *[]bot.Route) { (*routes)[0].Policy.SLA = 4 * time.Hour })
 		it, card := e.askPricing()
-		d, err := e.svc.CreateDraft(e.ctx, alice, it.ID, "Draft waiting")
+		d, err := e.createDraft(alice, it.ID, "Draft waiting")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -827,7 +922,7 @@ func TestAttentionRemindsThenEscalatesOnce(t *testing.T) {
 			t.Fatalf("escalation: %d to Bob, %d in the thread; want 1 and 1", toBob, inThread)
 		}
 		// An answered item is left alone.
-		if err := e.svc.Approve(e.ctx, bob, d.ID); err != nil {
+		if err := e.act(bob, bot.ActApprove, d.ID); err != nil {
 			t.Fatal(err)
 		}
 		e.drain()
@@ -860,7 +955,7 @@ func TestCardShowsMemberHistory(t *testing.T) {
 			t.Fatalf("second card history = %+v", h)
 		}
 		// Refresh the first card: it must not list the later item.
-		if err := e.svc.Claim(e.ctx, alice, cards[0].Card.ItemID); err != nil {
+		if err := e.act(alice, bot.ActClaim, cards[0].Card.ItemID); err != nil {
 			t.Fatal(err)
 		}
 		e.drain()

@@ -80,19 +80,50 @@ type Result struct {
 	MessageID string `json:"message_id,omitempty"`
 	ThreadID  string `json:"thread_id,omitempty"`
 	Link      string `json:"link,omitempty"`
-	// Fallback: the post went out with a signature line, not a custom identity.
-	Fallback       bool   `json:"fallback,omitempty"`
-	FallbackReason string `json:"fallback_reason,omitempty"`
+	// Fallback: the post went out with a signature line, not under the
+	// signer's name and avatar, for the reason FallbackCause says (in
+	// FallbackWhere, a channel's name, when the cause is a channel's).
+	Fallback      bool          `json:"fallback,omitempty"`
+	FallbackCause FallbackCause `json:"fallback_cause,omitempty"`
+	FallbackWhere string        `json:"fallback_where,omitempty"`
+}
+
+// FallbackCause is why a public post could not carry a person's identity.
+type FallbackCause string
+
+const (
+	// FallbackNoCustomize: the Slack app lacks chat:write.customize.
+	FallbackNoCustomize FallbackCause = "slack_no_customize"
+	// FallbackNoManageWebhooks: the Discord bot lacks Manage Webhooks.
+	FallbackNoManageWebhooks FallbackCause = "discord_no_manage_webhooks"
+	// FallbackNoWebhookAccess: the Discord bot cannot see the channel's webhooks.
+	FallbackNoWebhookAccess FallbackCause = "discord_no_webhook_access"
+)
+
+// Fact is one labelled value on a card: adapters show it as a Block Kit
+// section field or an embed field.
+type Fact struct {
+	Label  string
+	Value  string // plain text, already safe
+	Links  []Link // shown after Value, one a line
+	Inline bool   // short enough to sit beside others
+}
+
+// Link is a labelled URL.
+type Link struct {
+	Text string
+	URL  string
 }
 
 // Card is the internal view of an item, rendered by adapters into Block Kit
-// or an embed with buttons. Its text is already sanitised.
+// or an embed with buttons. Its texts are already sanitised and worded; the
+// adapter escapes them for its markup and lays them out.
 type Card struct {
 	ItemID      int64
 	Status      ItemStatus
 	Source      string // "community-discord #help"
 	Platform    string // of the public side
-	AuthorName  string
+	AuthorName  string // "Carol (@carol)"
 	AuthorID    string
 	Text        string
 	Truncated   bool
@@ -108,6 +139,16 @@ type Card struct {
 	ApprovedBy  string
 	PublicLink  string
 	CreatedAt   time.Time
+
+	// How it reads.
+	Title      string // "#12 · community #help", unique per item
+	Summary    string // one line, for notifications
+	LinkLabel  string // the link to the original message
+	Facts      []Fact
+	Notes      []string // small print: edited, deleted, truncated
+	Footer     string
+	ThreadName string // the internal discussion thread, where it has a name
+	Actions    []Button
 }
 
 // HistoryEntry is one earlier item from the same member.
@@ -137,6 +178,19 @@ type DraftCard struct {
 	ApproverName  string
 	Reason        string
 	PublicLink    string
+
+	// How it reads.
+	Title   string // unique per draft
+	Summary string
+	// PreviewText is the post's text as it will show, the member's mention
+	// written as their name (a live mention here could ping someone).
+	PreviewText string
+	// PreviewNote says how the post will be signed when the public side
+	// cannot show the signer's name and avatar; "" when it can.
+	PreviewNote string
+	Facts       []Fact
+	Notes       []string
+	Actions     []Button
 }
 
 // Note is a line of text for the internal thread. Text is already safe.
@@ -152,6 +206,7 @@ type PublicPost struct {
 	Mention       string // platform syntax pinging the member answered ("<@U123>"), or ""
 	Reply         string // the sanitised reply alone; adapters escape it for their markup
 	Signature     string // "— Alice Martin, Product Manager at Acme"
+	Byline        string // "Alice Martin, Product Manager at Acme": who wrote it, beside a custom identity
 	MentionUserID string // the only user the post may ping
 	OriginalLink  string
 }

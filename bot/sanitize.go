@@ -68,8 +68,8 @@ func Truncate(text string, max int, link string) (string, bool) {
 	return out, true
 }
 
-// Mention is the platform syntax that pings one user.
-func Mention(kind, userID string) string {
+// Mention is the syntax that pings one user, the same on Slack and Discord.
+func Mention(userID string) string {
 	if userID == "" {
 		return ""
 	}

@@ -80,7 +80,7 @@ func TestTruncate(t *testing.T) {
 
 func TestAttribute(t *testing.T) {
 	p := &bot.Profile{Name: "Alice Martin", Title: "Product Manager", AvatarURL: "https://a.test/alice.png"}
-	post := bot.Attribute(p, "Acme", bot.KindDiscord, "Hi @everyone, fixed in <@&42>!", "111111111111111111", "https://d.test/m/1")
+	post := bot.Attribute(p, "Acme", "Hi @everyone, fixed in <@&42>!", "111111111111111111", "https://d.test/m/1")
 	if post.Username != "Alice Martin · Acme" || post.AvatarURL != p.AvatarURL {
 		t.Fatalf("identity = %q %q", post.Username, post.AvatarURL)
 	}

@@ -19,6 +19,9 @@ var draftTransitions = map[DraftState][]DraftState{
 	DraftPublished: {DraftRetracted},
 }
 
+// canMove reports whether the state machine lets an item go from one status to another.
+func canMove(from, to ItemStatus) bool { return slices.Contains(itemTransitions[from], to) }
+
 // SetStatus moves it to status, or returns a *TransitionError and changes nothing.
 func (it *Item) SetStatus(status ItemStatus) error {
 	if !slices.Contains(itemTransitions[it.Status], status) {

@@ -11,6 +11,9 @@ import (
 type Store interface {
 	// InTx runs fn in one transaction, committed when fn returns nil.
 	InTx(ctx context.Context, fn func(Tx) error) error
+	// View runs fn in a read-only transaction whose reads take no row
+	// locks: for rendering and checking, never for read-check-write.
+	View(ctx context.Context, fn func(Tx) error) error
 
 	// ClaimJobs leases up to limit runnable jobs to owner until now+lease.
 	// Runnable: pending with RunAt <= now, or running with an expired lease
@@ -21,6 +24,14 @@ type Store interface {
 	ClaimJobs(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]*OutboxJob, error)
 
 	Close() error
+}
+
+// JobRetry is how a job goes back to pending.
+type JobRetry struct {
+	At        time.Time // when it may run again
+	Err       string    // why it did not complete
+	Failed    bool      // the attempt failed (a rate-limit wait is no failure)
+	Uncertain bool      // the last call may have taken effect: reconcile first
 }
 
 // Tx is what a transaction can read and write. Not-found reads return an
@@ -55,6 +66,10 @@ type Tx interface {
 	UnansweredItems(ctx context.Context, before time.Time, limit int) ([]*Item, error)
 	// ItemsByAuthor lists a member's items on a connection, newest first.
 	ItemsByAuthor(ctx context.Context, conn, authorID string, limit int) ([]*Item, error)
+	// MemberHistory lists up to limit of a member's items opened before
+	// item before, newest first, each with the text of its first message as
+	// Snippet. It takes no row locks.
+	MemberHistory(ctx context.Context, conn, authorID string, before int64, limit int) ([]HistoryEntry, error)
 
 	// CreateDraft inserts d and its versions.
 	CreateDraft(ctx context.Context, d *Draft) error
@@ -81,8 +96,8 @@ type Tx interface {
 	// CompleteJob marks a job owner holds done with its result. A job owner
 	// no longer holds is a conflict (ECONFLICT).
 	CompleteJob(ctx context.Context, id int64, owner, result string, now time.Time) error
-	// RetryJob releases a job owner holds back to pending at runAt.
-	RetryJob(ctx context.Context, id int64, owner string, runAt time.Time, lastErr string, failed, uncertain bool) error
+	// RetryJob releases a job owner holds back to pending, as r says.
+	RetryJob(ctx context.Context, id int64, owner string, r JobRetry) error
 	// KillJob marks a job owner holds dead.
 	KillJob(ctx context.Context, id int64, owner, lastErr string, now time.Time) error
 

@@ -31,7 +31,8 @@ type Item struct {
 	RootMsgID     string
 	Link          string // permalink to the original message
 	AuthorID      string
-	AuthorName    string
+	AuthorName    string // as people know them (display name, server nickname)
+	AuthorHandle  string // their username
 
 	Route    string
 	Tags     []string
@@ -65,18 +66,19 @@ type MessageKey struct {
 
 // Message is one external message, original or follow-up.
 type Message struct {
-	ID          int64
-	Key         MessageKey
-	ItemID      int64 // 0 when no route took it
-	AuthorID    string
-	AuthorName  string
-	Text        string
-	Attachments []Attachment
-	Link        string
-	MirrorID    string // the internal copy (follow-ups), once posted
-	CreatedAt   time.Time
-	EditedAt    *time.Time
-	DeletedAt   *time.Time
+	ID           int64
+	Key          MessageKey
+	ItemID       int64 // 0 when no route took it
+	AuthorID     string
+	AuthorName   string
+	AuthorHandle string
+	Text         string
+	Attachments  []Attachment
+	Link         string
+	MirrorID     string // the internal copy (follow-ups), once posted
+	CreatedAt    time.Time
+	EditedAt     *time.Time
+	DeletedAt    *time.Time
 }
 
 // DraftState is where a proposed public reply stands.
@@ -229,22 +231,4 @@ type OutboxJob struct {
 	Result    string // JSON Result once done
 	CreatedAt time.Time
 	DoneAt    *time.Time
-}
-
-var itemStatusLabels = map[ItemStatus]string{
-	ItemNew:              "🆕 New",
-	ItemClaimed:          "🙋 Claimed",
-	ItemDrafting:         "✏️ Drafting",
-	ItemAwaitingApproval: "⏳ Awaiting approval",
-	ItemAnswered:         "✅ Answered",
-	ItemClosed:           "📁 Closed",
-	ItemIgnored:          "🙈 Ignored",
-}
-
-// Label is how cards show the status.
-func (s ItemStatus) Label() string {
-	if l, ok := itemStatusLabels[s]; ok {
-		return l
-	}
-	return string(s)
 }

@@ -8,10 +8,76 @@ import (
 	"strings"
 )
 
+// What cards, draft cards and notes say. Everything a person reads on
+// either platform is worded here; adapters lay it out.
+
 // historyLimit bounds the member's earlier items shown on a card.
 const historyLimit = 5
 
-// card renders the internal view of an item from the current state.
+var itemStatusLabels = map[ItemStatus]string{
+	ItemNew:              "🆕 New",
+	ItemClaimed:          "🙋 Claimed",
+	ItemDrafting:         "✏️ Drafting",
+	ItemAwaitingApproval: "⏳ Awaiting approval",
+	ItemAnswered:         "✅ Answered",
+	ItemClosed:           "📁 Closed",
+	ItemIgnored:          "🙈 Ignored",
+}
+
+// Label is how cards show the status.
+func (s ItemStatus) Label() string {
+	if l, ok := itemStatusLabels[s]; ok {
+		return l
+	}
+	return string(s)
+}
+
+// draftStateLabel is how a draft card shows where the draft stands.
+func draftStateLabel(d *Draft, needsApproval, consent bool) string {
+	switch d.State {
+	case DraftPending:
+		switch {
+		case !consent:
+			return "⏳ Waiting for the author's public profile"
+		case needsApproval:
+			return "⏳ Waiting for an approver"
+		}
+		return "⏳ Publishes without review"
+	case DraftApproved:
+		return "👍 Approved, publishing…"
+	case DraftPublished:
+		return "✅ Published"
+	case DraftRejected:
+		return "❌ Not approved"
+	case DraftWithdrawn:
+		return "↩️ Withdrawn by the author"
+	case DraftFailed:
+		return "⚠️ Could not be published: an approver can approve it again to retry"
+	case DraftRetracted:
+		return "🗑️ Retracted: the public post was removed"
+	}
+	return string(d.State)
+}
+
+var platformNames = map[string]string{KindSlack: "Slack", KindDiscord: "Discord"}
+
+// MemberName is how staff see a community member: the name people know
+// them by, with their username where it differs ("Carol (@carol)").
+func MemberName(name, handle string) string {
+	name, handle = strings.TrimSpace(Sanitize(name)), strings.TrimSpace(Sanitize(handle))
+	switch {
+	case name == "" && handle == "":
+		return "Someone"
+	case name == "":
+		return "@" + handle
+	case handle == "" || strings.EqualFold(name, handle):
+		return name
+	}
+	return name + " (@" + handle + ")"
+}
+
+// card renders the internal view of an item from the current state. It
+// only reads, and takes no row locks where the engine has them.
 func (s *Service) card(ctx context.Context, tx Tx, it *Item) (*Card, error) {
 	root, err := tx.MessageByKey(ctx, MessageKey{Conn: it.Conn, Channel: rootChannel(it), ID: it.RootMsgID})
 	if err != nil {
@@ -19,9 +85,9 @@ func (s *Service) card(ctx context.Context, tx Tx, it *Item) (*Card, error) {
 	}
 	c := &Card{
 		ItemID: it.ID, Status: it.Status, Source: it.Conn, Platform: s.kindOf(it.Conn),
-		AuthorName: Sanitize(it.AuthorName), AuthorID: it.AuthorID, Link: it.Link,
+		AuthorName: MemberName(it.AuthorName, it.AuthorHandle), AuthorID: it.AuthorID, Link: it.Link,
 		Route: it.Route, Tags: it.Tags, Edited: root.EditedAt != nil, Deleted: root.DeletedAt != nil,
-		CreatedAt: it.CreatedAt,
+		CreatedAt: it.CreatedAt, LinkLabel: "View original",
 	}
 	if src, ok := s.Router.Source(it.Conn, it.Channel); ok {
 		c.Source = src.Name
@@ -51,6 +117,7 @@ func (s *Service) card(ctx context.Context, tx Tx, it *Item) (*Card, error) {
 		if a, err := tx.Profile(ctx, d.AuthorID); err == nil {
 			c.AnsweredBy = staffName(a)
 		}
+		c.ApprovedBy = ""
 		if d.ApproverID != 0 && d.ApproverID != d.AuthorID {
 			if a, err := tx.Profile(ctx, d.ApproverID); err == nil {
 				c.ApprovedBy = staffName(a)
@@ -58,21 +125,86 @@ func (s *Service) card(ctx context.Context, tx Tx, it *Item) (*Card, error) {
 		}
 		c.PublicLink = d.PublicLink
 	}
-	earlier, err := tx.ItemsByAuthor(ctx, it.Conn, it.AuthorID, historyLimit+20)
-	if err != nil {
+	if c.History, err = tx.MemberHistory(ctx, it.Conn, it.AuthorID, it.ID, historyLimit); err != nil {
 		return nil, err
 	}
-	for _, e := range earlier {
-		if e.ID >= it.ID || len(c.History) == historyLimit {
-			continue // only what came before this item
-		}
-		h := HistoryEntry{ItemID: e.ID, Status: e.Status, At: e.CreatedAt}
-		if m, err := tx.MessageByKey(ctx, MessageKey{Conn: e.Conn, Channel: rootChannel(e), ID: e.RootMsgID}); err == nil {
-			h.Snippet, _ = Truncate(Sanitize(m.Text), 80, "")
-		}
-		c.History = append(c.History, h)
+	for i := range c.History {
+		c.History[i].Snippet, _ = Truncate(Sanitize(c.History[i].Snippet), 80, "")
 	}
+	s.wordCard(c, it)
 	return c, nil
+}
+
+// wordCard fills in how a card reads.
+func (s *Service) wordCard(c *Card, it *Item) {
+	c.Title = fmt.Sprintf("#%d · %s", c.ItemID, c.Source)
+	c.Summary = fmt.Sprintf("%s in %s: %s", c.AuthorName, c.Source, firstLine(c.Text))
+	c.ThreadName = fmt.Sprintf("#%d %s", c.ItemID, c.AuthorName)
+	if words := strings.Join(strings.Fields(c.Text), " "); words != "" {
+		c.ThreadName += ": " + words
+	}
+	c.Footer = fmt.Sprintf("From %s · Liaison item #%d", firstOf(platformNames[c.Platform], c.Platform, "the community"), c.ItemID)
+	c.Facts = append(c.Facts, Fact{Label: "Status", Value: c.Status.Label(), Inline: true})
+	if c.Route != "" {
+		c.Facts = append(c.Facts, Fact{Label: "Route", Value: c.Route, Inline: true})
+	}
+	if c.Assignee != "" {
+		c.Facts = append(c.Facts, Fact{Label: "Claimed by", Value: c.Assignee, Inline: true})
+	}
+	if len(c.Tags) > 0 {
+		c.Facts = append(c.Facts, Fact{Label: "Tags", Value: strings.Join(c.Tags, ", "), Inline: true})
+	}
+	if len(c.Attachments) > 0 {
+		f := Fact{Label: "Attachments"}
+		for _, a := range c.Attachments {
+			f.Links = append(f.Links, Link{Text: "📎 " + a.Name, URL: a.URL})
+		}
+		c.Facts = append(c.Facts, f)
+	}
+	if len(c.History) > 0 {
+		var lines []string
+		for _, h := range c.History {
+			line := fmt.Sprintf("#%d · %s · %s", h.ItemID, h.Status.Label(), h.At.UTC().Format("2 Jan 2006"))
+			if h.Snippet != "" {
+				line += " · “" + h.Snippet + "”"
+			}
+			lines = append(lines, line)
+		}
+		c.Facts = append(c.Facts, Fact{Label: "Earlier from this member", Value: strings.Join(lines, "\n")})
+	}
+	if c.AnsweredBy != "" {
+		c.Facts = append(c.Facts, Fact{Label: "Answered publicly by", Value: c.AnsweredBy, Inline: true})
+		if c.ApprovedBy != "" {
+			c.Facts = append(c.Facts, Fact{Label: "Approved by", Value: c.ApprovedBy, Inline: true})
+		}
+		if c.PublicLink != "" {
+			c.Facts = append(c.Facts, Fact{Label: "Public reply", Links: []Link{{Text: "View the public reply", URL: c.PublicLink}}, Inline: true})
+		}
+	}
+	switch {
+	case c.Deleted:
+		c.Notes = append(c.Notes, "🗑️ Deleted by the author")
+	case c.Edited:
+		c.Notes = append(c.Notes, "✏️ Edited by the author")
+	}
+	if c.Truncated {
+		c.Notes = append(c.Notes, "✂️ Truncated: the whole message is at the original")
+	}
+	c.Actions = itemButtons(it)
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return line
+}
+
+func firstOf(vals ...string) string {
+	for _, v := range vals {
+		if strings.TrimSpace(v) != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // rootChannel is the channel the item's first message was posted in.
@@ -100,6 +232,12 @@ func staffName(p *Profile) string {
 	return fmt.Sprintf("staff member #%d", p.ID)
 }
 
+var draftTitles = map[DraftKind]string{
+	DraftReply:      "Draft #%d · public reply (v%d)",
+	DraftCorrection: "Correction #%d of the public reply (v%d)",
+	DraftRetraction: "Retraction #%d of the public reply",
+}
+
 // draftCard renders the internal view of a draft.
 func (s *Service) draftCard(ctx context.Context, tx Tx, it *Item, d *Draft) (*DraftCard, error) {
 	author, err := tx.Profile(ctx, d.AuthorID)
@@ -108,26 +246,73 @@ func (s *Service) draftCard(ctx context.Context, tx Tx, it *Item, d *Draft) (*Dr
 	}
 	dc := &DraftCard{
 		DraftID: d.ID, ItemID: it.ID, Kind: d.Kind, State: d.State, AuthorName: staffName(author),
-		MemberName: Sanitize(it.AuthorName), CustomIdentity: s.customIdentity(it.Conn),
+		MemberName: MemberName(it.AuthorName, it.AuthorHandle), CustomIdentity: s.customIdentity(it.Conn),
 		Version: len(d.Versions), Consent: author.Consented(), Reason: Sanitize(d.RejectReason), PublicLink: d.PublicLink,
-	}
-	if rt := s.Router.Route(it.Route); rt != nil {
-		dc.NeedsApproval = rt.Policy.Mode == ApprovalRequired || (rt.Policy.Mode == ApprovalTrustedAuto && !author.Trusted)
+		NeedsApproval: needsReview(s.Router.Route(it.Route), author),
 	}
 	if d.ApproverID != 0 {
 		if a, err := tx.Profile(ctx, d.ApproverID); err == nil {
 			dc.ApproverName = staffName(a)
 		}
 	}
-	if d.Kind == DraftRetraction {
+	switch {
+	case d.Kind == DraftRetraction:
 		dc.Preview = PublicPost{Body: "(the public reply will be deleted)"}
-		return dc, nil
+		dc.PreviewText = dc.Preview.Body
+	default:
+		dc.Preview = Attribute(author, s.Settings.Company, d.Text(), it.AuthorID, it.Link)
+		if !author.Consented() {
+			dc.Preview.Username, dc.Preview.Byline = "(no public profile yet)", "(no public profile yet)"
+			dc.Preview.Signature = "— " + dc.Preview.Byline
+		}
+		dc.PreviewText = dc.Preview.Reply
+		if dc.Preview.Mention != "" {
+			dc.PreviewText = "@" + firstOf(Sanitize(it.AuthorName), Sanitize(it.AuthorHandle), "member") + " " + dc.PreviewText
+		}
+		if !dc.CustomIdentity {
+			dc.PreviewNote = "Posted by the app, not under the signer's name and avatar: the signature line says who wrote it."
+		}
 	}
-	dc.Preview = Attribute(author, s.Settings.Company, s.kindOf(it.Conn), d.Text(), it.AuthorID, it.Link)
-	if !author.Consented() {
-		dc.Preview.Username, dc.Preview.Signature = "(no public profile yet)", "— (no public profile yet)"
-	}
+	wordDraftCard(dc, d)
 	return dc, nil
+}
+
+func wordDraftCard(dc *DraftCard, d *Draft) {
+	if d.Kind == DraftRetraction {
+		dc.Title = fmt.Sprintf(draftTitles[d.Kind], dc.DraftID)
+	} else {
+		dc.Title = fmt.Sprintf(draftTitles[d.Kind], dc.DraftID, dc.Version)
+	}
+	state := draftStateLabel(d, dc.NeedsApproval, dc.Consent)
+	dc.Summary = fmt.Sprintf("%s by %s: %s", dc.Title, dc.AuthorName, state)
+	dc.Facts = append(dc.Facts,
+		Fact{Label: "State", Value: state, Inline: true},
+		Fact{Label: "Author", Value: dc.AuthorName, Inline: true})
+	if dc.MemberName != "" {
+		dc.Facts = append(dc.Facts, Fact{Label: "Answering", Value: dc.MemberName, Inline: true})
+	}
+	review := "An approver must approve it"
+	if !dc.NeedsApproval {
+		review = "Publishes without review"
+	}
+	dc.Facts = append(dc.Facts, Fact{Label: "Review", Value: review, Inline: true})
+	if dc.ApproverName != "" {
+		label := "Approved by"
+		if d.State == DraftRejected {
+			label = "Rejected by"
+		}
+		dc.Facts = append(dc.Facts, Fact{Label: label, Value: dc.ApproverName, Inline: true})
+	}
+	if dc.Reason != "" {
+		dc.Facts = append(dc.Facts, Fact{Label: "Reason", Value: dc.Reason})
+	}
+	if dc.PublicLink != "" {
+		dc.Facts = append(dc.Facts, Fact{Label: "Public post", Links: []Link{{Text: "View the public post", URL: dc.PublicLink}}, Inline: true})
+	}
+	if !dc.Consent && (d.State == DraftPending || d.State == DraftApproved) {
+		dc.Notes = append(dc.Notes, fmt.Sprintf("⚠️ Waiting for %s to set up a public profile and agree to publish under it: `%s`", dc.AuthorName, usage(ActProfile)))
+	}
+	dc.Actions = draftButtons(d)
 }
 
 // customIdentity: whether the public connection posts under a person's name.
@@ -253,7 +438,7 @@ func (s *Service) publicOp(ctx context.Context, tx Tx, j *OutboxJob, it *Item, o
 		op.MessageID = t.PublicID
 	}
 	if d.Kind != DraftRetraction {
-		post := Attribute(author, s.Settings.Company, s.kindOf(it.Conn), d.Text(), it.AuthorID, it.Link)
+		post := Attribute(author, s.Settings.Company, d.Text(), it.AuthorID, it.Link)
 		op.Post = &post
 	}
 	return nil
@@ -261,7 +446,7 @@ func (s *Service) publicOp(ctx context.Context, tx Tx, j *OutboxJob, it *Item, o
 
 func (s *Service) followUpNote(m *Message) *Note {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: ", Sanitize(m.AuthorName))
+	fmt.Fprintf(&b, "%s: ", MemberName(m.AuthorName, m.AuthorHandle))
 	switch {
 	case m.DeletedAt != nil && !s.Settings.KeepDeletedText:
 		b.WriteString("(deleted this message)")
@@ -281,4 +466,18 @@ func (s *Service) followUpNote(m *Message) *Note {
 		b.WriteString("\n" + m.Link)
 	}
 	return &Note{Text: b.String()}
+}
+
+// fallbackNote says why a published reply went out with a signature line.
+func fallbackNote(author *Profile, res Result) string {
+	why := "the public side cannot show a person's name and avatar"
+	switch res.FallbackCause {
+	case FallbackNoCustomize:
+		why = "the Slack app is not allowed to post under a person's name and avatar (it lacks the chat:write.customize scope)"
+	case FallbackNoManageWebhooks:
+		why = fmt.Sprintf("Liaison lacks Manage Webhooks in #%s", Sanitize(res.FallbackWhere))
+	case FallbackNoWebhookAccess:
+		why = fmt.Sprintf("Liaison has no access to the webhooks of #%s", Sanitize(res.FallbackWhere))
+	}
+	return fmt.Sprintf("Posted by the bot with a signature line, not under %s's name and avatar: %s.", staffName(author), why)
 }

@@ -90,12 +90,13 @@ func (w *Worker) run(ctx context.Context, j *OutboxJob) error {
 	s := w.svc
 	for _, key := range []string{j.Conn + "/" + j.Channel, j.Conn + "/*"} {
 		if until, ok := w.blockedUntil[key]; ok && s.Clock().Before(until) {
-			return w.retry(ctx, j, until, "waiting out a rate limit", false, j.Uncertain)
+			return w.retry(ctx, j, JobRetry{At: until, Err: "waiting out a rate limit", Uncertain: j.Uncertain})
 		}
 	}
 	var op *Op
 	var skip string
-	err := s.Store.InTx(ctx, func(tx Tx) (err error) {
+	// Rendering only reads: no row locks are taken.
+	err := s.Store.View(ctx, func(tx Tx) (err error) {
 		op, skip, err = s.buildOp(ctx, tx, j)
 		return err
 	})
@@ -107,7 +108,7 @@ func (w *Worker) run(ctx context.Context, j *OutboxJob) error {
 		if errors.Is(err, ErrNotFound) {
 			return w.dead(ctx, j, err.Error())
 		}
-		return w.retry(ctx, j, w.backoff(j), err.Error(), true, j.Uncertain)
+		return w.retry(ctx, j, JobRetry{At: w.backoff(j), Err: err.Error(), Failed: true, Uncertain: j.Uncertain})
 	}
 	if skip != "" {
 		return w.complete(ctx, j, op, Result{}, skip)
@@ -121,7 +122,7 @@ func (w *Worker) run(ctx context.Context, j *OutboxJob) error {
 		res, found, err := p.Find(cctx, op)
 		cancel()
 		if err != nil {
-			return w.failed(ctx, j, fmt.Errorf("reconcile: %w", err), true)
+			return w.failed(ctx, j, &reconcileError{err})
 		}
 		if found {
 			s.Log.Info("outbox job reconciled", "job", j.ID, "kind", j.Kind)
@@ -133,13 +134,22 @@ func (w *Worker) run(ctx context.Context, j *OutboxJob) error {
 	res, err := p.Send(cctx, op)
 	cancel()
 	if err != nil {
-		return w.failed(ctx, j, err, false)
+		return w.failed(ctx, j, err)
 	}
 	return w.complete(ctx, j, op, res, "")
 }
 
 // failed decides what a failed call means for the job.
-func (w *Worker) failed(ctx context.Context, j *OutboxJob, err error, reconciling bool) error {
+// reconcileError is a failure to look up the outcome of an earlier attempt:
+// that attempt stays uncertain whatever this failure was.
+type reconcileError struct{ err error }
+
+func (e *reconcileError) Error() string { return "reconcile: " + e.err.Error() }
+func (e *reconcileError) Unwrap() error { return e.err }
+
+func (w *Worker) failed(ctx context.Context, j *OutboxJob, err error) error {
+	var re *reconcileError
+	reconciling := errors.As(err, &re)
 	se := classify(err)
 	switch se.Kind {
 	case RetryAfterKind:
@@ -151,7 +161,7 @@ func (w *Worker) failed(ctx context.Context, j *OutboxJob, err error, reconcilin
 		}
 		w.blockedUntil[key] = until
 		// A rate limit rejects the call before it happens.
-		return w.retry(ctx, j, until, err.Error(), false, j.Uncertain && reconciling)
+		return w.retry(ctx, j, JobRetry{At: until, Err: err.Error(), Uncertain: j.Uncertain && reconciling})
 	case PermanentKind:
 		return w.dead(ctx, j, err.Error())
 	}
@@ -160,7 +170,7 @@ func (w *Worker) failed(ctx context.Context, j *OutboxJob, err error, reconcilin
 	}
 	w.svc.Metrics.Job(j.Kind, "retry")
 	uncertain := se.Kind == UnknownOutcome || (reconciling && j.Uncertain)
-	return w.retry(ctx, j, w.backoff(j), err.Error(), true, uncertain)
+	return w.retry(ctx, j, JobRetry{At: w.backoff(j), Err: err.Error(), Failed: true, Uncertain: uncertain})
 }
 
 // backoff is exponential in the failures so far, with jitter in [d/2, d).
@@ -173,9 +183,9 @@ func (w *Worker) backoff(j *OutboxJob) time.Time {
 	return w.svc.Clock().Add(d)
 }
 
-func (w *Worker) retry(ctx context.Context, j *OutboxJob, at time.Time, reason string, failed, uncertain bool) error {
+func (w *Worker) retry(ctx context.Context, j *OutboxJob, r JobRetry) error {
 	return w.svc.Store.InTx(ctx, func(tx Tx) error {
-		return tx.RetryJob(ctx, j.ID, w.Owner, at, reason, failed, uncertain)
+		return tx.RetryJob(ctx, j.ID, w.Owner, r)
 	})
 }
 
@@ -228,7 +238,7 @@ func (w *Worker) dead(ctx context.Context, j *OutboxJob, reason string) error {
 			return err
 		}
 		msg := fmt.Sprintf("Draft #%d could not be published: %s. An approver can approve it again to retry.", d.ID, Sanitize(reason))
-		if err := s.enqueue(ctx, tx, &OutboxJob{Kind: OpPostNote, ItemID: it.ID, Conn: it.CardConn, Channel: it.CardChannel, Payload: notePayload(msg, "")}); err != nil {
+		if err := s.note(ctx, tx, it, msg); err != nil {
 			return err
 		}
 		return s.syncItemStatus(ctx, tx, it)
@@ -343,9 +353,9 @@ func (s *Service) published(ctx context.Context, tx Tx, j *OutboxJob, op *Op, re
 		note = fmt.Sprintf("The public reply was removed by %s (%s).", staffName(author), approver)
 	}
 	if res.Fallback {
-		note += fmt.Sprintf("\nPosted by the bot with a signature line, not under %s's name and avatar: %s", staffName(author), Sanitize(res.FallbackReason))
+		note += "\n" + fallbackNote(author, res)
 	}
-	if err := s.enqueue(ctx, tx, &OutboxJob{Kind: OpPostNote, ItemID: it.ID, Conn: it.CardConn, Channel: it.CardChannel, Payload: notePayload(note, "")}); err != nil {
+	if err := s.note(ctx, tx, it, note); err != nil {
 		return err
 	}
 	if err := s.audit(ctx, tx, "system", "draft.published", subject("draft", d.ID), nil, map[string]any{"kind": d.Kind, "public_id": d.PublicID, "link": d.PublicLink, "text": op.Post}); err != nil {

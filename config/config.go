@@ -113,7 +113,7 @@ const (
 
 // Connection is one bot login on one Slack workspace or Discord guild.
 // Slack keys: BotToken, AppToken, SigningSecret, Mode. Discord keys: Token,
-// GuildID, ApplicationID. APIURL may be set on either (tests, demo).
+// GuildID, ApplicationID. APIURL may be set on either.
 type Connection struct {
 	Name     string   `yaml:"name"`
 	Platform Platform `yaml:"platform"`
@@ -128,8 +128,10 @@ type Connection struct {
 	GuildID       string `yaml:"guild_id"`
 	ApplicationID string `yaml:"application_id"`
 
-	// APIURL overrides the platform's API base URL (ends with /): the Slack
-	// Web API (…/api/) or the Discord REST API, for the local fakes.
+	// APIURL points the connection at another server speaking the
+	// platform's API: its base URL, the same on both platforms
+	// ("https://slack.com", "https://discord.com", a local fake's
+	// "http://127.0.0.1:9000"). Empty means the platform itself.
 	APIURL string `yaml:"api_url"`
 }
 

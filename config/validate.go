@@ -132,7 +132,7 @@ func (v *validator) connections() {
 		}
 
 		if conn.APIURL != "" {
-			if p := httpURLProblem(conn.APIURL, true); p != "" {
+			if p := baseURLProblem(conn.APIURL); p != "" {
 				v.add(key+".api_url", p)
 			}
 		}
@@ -413,7 +413,7 @@ func (v *validator) profiles() {
 			v.add(key+".pronouns", pr)
 		}
 		if p.AvatarURL != "" {
-			if pr := httpURLProblem(p.AvatarURL, false); pr != "" {
+			if pr := httpURLProblem(p.AvatarURL); pr != "" {
 				v.add(key+".avatar_url", pr)
 			}
 		}

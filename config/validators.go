@@ -121,14 +121,24 @@ func snowflakeProblem(what, id string) string {
 	return fmt.Sprintf("%q is not a Discord %s id (%s)", id, what, wantSnowflake)
 }
 
-// httpURLProblem checks an absolute http(s) URL; slash requires a trailing /.
-func httpURLProblem(s string, slash bool) string {
+// httpURLProblem checks an absolute http(s) URL.
+func httpURLProblem(s string) string {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Sprintf("%q is not an http(s) URL (want e.g. https://example.com/…)", s)
 	}
-	if slash && !strings.HasSuffix(u.Path, "/") {
-		return fmt.Sprintf("%q must end with / (want e.g. http://127.0.0.1:9000/api/)", s)
+	return ""
+}
+
+// baseURLProblem checks a platform's base URL: scheme and host, no path.
+// The adapters add the API's own path (/api/ on Slack, /api/v9/ on Discord).
+func baseURLProblem(s string) string {
+	if p := httpURLProblem(s); p != "" {
+		return p
+	}
+	u, _ := url.Parse(s)
+	if strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Sprintf("%q has a path: api_url is the platform's base URL, without /api/ (want e.g. https://slack.com, https://discord.com or http://127.0.0.1:9000)", s)
 	}
 	return ""
 }

@@ -54,7 +54,7 @@ func (tx *tx) Draft(ctx context.Context, id int64) (*bot.Draft, error) {
 	if err := lockItemOf(ctx, tx, "drafts", "id = ?", id); err != nil {
 		return nil, fmt.Errorf("get draft %d: %w", id, err)
 	}
-	d, err := scanDraft(tx.queryRow(ctx, `SELECT `+draftColumns+` FROM drafts WHERE id = ?`+tx.d.forUpdate, id))
+	d, err := scanDraft(tx.queryRow(ctx, `SELECT `+draftColumns+` FROM drafts WHERE id = ?`+tx.forUpdate(), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("draft %d: %w", id, bot.ErrNotFound)
 	} else if err != nil {

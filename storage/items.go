@@ -13,14 +13,14 @@ import (
 )
 
 const itemColumns = `id, conn, channel, thread_id, thread_channel, root_channel, root_msg_id, link,
-	author_id, author_name, route, tags, status, assignee,
+	author_id, author_name, author_handle, route, tags, status, assignee,
 	card_conn, card_channel, card_id, card_thread, card_link,
 	created_at, updated_at, first_answered_at`
 
 func scanItem(s scanner) (*bot.Item, error) {
 	var it bot.Item
 	err := s.Scan(&it.ID, &it.Conn, &it.Channel, &it.ThreadID, &it.ThreadChannel, &it.RootChannel, &it.RootMsgID, &it.Link,
-		&it.AuthorID, &it.AuthorName, &it.Route, fromJSON(&it.Tags), &it.Status, &it.Assignee,
+		&it.AuthorID, &it.AuthorName, &it.AuthorHandle, &it.Route, fromJSON(&it.Tags), &it.Status, &it.Assignee,
 		&it.CardConn, &it.CardChannel, &it.CardID, &it.CardThread, &it.CardLink,
 		(*stamp)(&it.CreatedAt), (*stamp)(&it.UpdatedAt), timeOrNil(&it.FirstAnsweredAt))
 	if err != nil {
@@ -36,13 +36,13 @@ func (tx *tx) CreateItem(ctx context.Context, it *bot.Item) error {
 	}
 	id, _, err := tx.insert(ctx, `
 		INSERT INTO items (conn, channel, thread_id, thread_channel, root_channel, root_msg_id, link,
-			author_id, author_name, route, tags, status, assignee,
+			author_id, author_name, author_handle, route, tags, status, assignee,
 			card_conn, card_channel, card_id, card_thread, card_link,
 			created_at, updated_at, first_answered_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		RETURNING id`,
 		it.Conn, it.Channel, it.ThreadID, it.ThreadChannel, it.RootChannel, it.RootMsgID, it.Link,
-		it.AuthorID, it.AuthorName, it.Route, tags, string(it.Status), it.Assignee,
+		it.AuthorID, it.AuthorName, it.AuthorHandle, it.Route, tags, string(it.Status), it.Assignee,
 		it.CardConn, it.CardChannel, it.CardID, it.CardThread, it.CardLink,
 		at(it.CreatedAt), at(it.UpdatedAt), atOrNull(it.FirstAnsweredAt))
 	if err != nil {
@@ -55,7 +55,7 @@ func (tx *tx) CreateItem(ctx context.Context, it *bot.Item) error {
 // Item reads an item the transaction may change: on Postgres the row stays
 // locked until the transaction ends.
 func (tx *tx) Item(ctx context.Context, id int64) (*bot.Item, error) {
-	it, err := scanItem(tx.queryRow(ctx, `SELECT `+itemColumns+` FROM items WHERE id = ?`+tx.d.forUpdate, id))
+	it, err := scanItem(tx.queryRow(ctx, `SELECT `+itemColumns+` FROM items WHERE id = ?`+tx.forUpdate(), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("item %d: %w", id, bot.ErrNotFound)
 	} else if err != nil {
@@ -72,12 +72,12 @@ func (tx *tx) UpdateItem(ctx context.Context, it *bot.Item) error {
 	err = tx.execOne(ctx, bot.ErrNotFound, `
 		UPDATE items
 		SET conn = ?, channel = ?, thread_id = ?, thread_channel = ?, root_channel = ?, root_msg_id = ?, link = ?,
-			author_id = ?, author_name = ?, route = ?, tags = ?, status = ?, assignee = ?,
+			author_id = ?, author_name = ?, author_handle = ?, route = ?, tags = ?, status = ?, assignee = ?,
 			card_conn = ?, card_channel = ?, card_id = ?, card_thread = ?, card_link = ?,
 			updated_at = ?, first_answered_at = ?
 		WHERE id = ?`,
 		it.Conn, it.Channel, it.ThreadID, it.ThreadChannel, it.RootChannel, it.RootMsgID, it.Link,
-		it.AuthorID, it.AuthorName, it.Route, tags, string(it.Status), it.Assignee,
+		it.AuthorID, it.AuthorName, it.AuthorHandle, it.Route, tags, string(it.Status), it.Assignee,
 		it.CardConn, it.CardChannel, it.CardID, it.CardThread, it.CardLink,
 		at(it.UpdatedAt), atOrNull(it.FirstAnsweredAt),
 		it.ID)
@@ -93,7 +93,7 @@ func (tx *tx) ItemByThread(ctx context.Context, conn, channel, threadID string) 
 		SELECT `+itemColumns+` FROM items
 		WHERE conn = ? AND channel = ? AND thread_id = ?
 		ORDER BY id
-		LIMIT 1`+tx.d.forUpdate,
+		LIMIT 1`+tx.forUpdate(),
 		conn, channel, threadID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("item in thread %s/%s/%s: %w", conn, channel, threadID, bot.ErrNotFound)
@@ -110,7 +110,7 @@ func (tx *tx) ItemByCardThread(ctx context.Context, conn, thread string) (*bot.I
 		SELECT `+itemColumns+` FROM items
 		WHERE card_conn = ? AND card_thread = ? AND card_thread <> ''
 		ORDER BY id
-		LIMIT 1`+tx.d.forUpdate,
+		LIMIT 1`+tx.forUpdate(),
 		conn, thread))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("item with card thread %s/%s: %w", conn, thread, bot.ErrNotFound)
@@ -144,11 +144,11 @@ func (tx *tx) ItemsByAuthor(ctx context.Context, conn, authorID string, limit in
 // never wait on each other in opposite orders. It does nothing where reads
 // take no locks (SQLite).
 func lockItemOf(ctx context.Context, tx *tx, table, where string, args ...any) error {
-	if tx.d.forUpdate == "" {
+	if tx.forUpdate() == "" {
 		return nil
 	}
 	var id int64
-	err := tx.queryRow(ctx, `SELECT id FROM items WHERE id = (SELECT item_id FROM `+table+` WHERE `+where+`)`+tx.d.forUpdate,
+	err := tx.queryRow(ctx, `SELECT id FROM items WHERE id = (SELECT item_id FROM `+table+` WHERE `+where+`)`+tx.forUpdate(),
 		args...).Scan(&id)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("lock item: %w", err)
@@ -172,69 +172,55 @@ func (tx *tx) UnansweredItems(ctx context.Context, before time.Time, limit int) 
 	return items, nil
 }
 
-// OpenItem stores a new item, its first message and its first job. On
-// Postgres the three inserts are one statement (one round trip instead of
-// three); elsewhere they run one after the other. When the message's key
-// exists it reports false and the caller must roll back: the item may have
-// been inserted.
+// OpenItem stores a new item, its first message and its first job, in
+// the way the engine does fastest (see dialect.openItem). When the message's
+// key exists it reports false and the caller must roll back: the item may
+// have been inserted.
 func (tx *tx) OpenItem(ctx context.Context, it *bot.Item, m *bot.Message, j *bot.OutboxJob) (bool, error) {
-	if !tx.d.writableCTE {
-		if err := tx.CreateItem(ctx, it); err != nil {
-			return false, err
+	return tx.d.openItem(ctx, tx, it, m, j)
+}
+
+// openItemInTurn inserts the item, then its message, then its job.
+func openItemInTurn(ctx context.Context, tx *tx, it *bot.Item, m *bot.Message, j *bot.OutboxJob) (bool, error) {
+	if err := tx.CreateItem(ctx, it); err != nil {
+		return false, err
+	}
+	m.ItemID, j.ItemID, j.OrderKey = it.ID, it.ID, bot.ItemOrderKey(it.ID)
+	if ok, err := tx.InsertMessage(ctx, m); err != nil || !ok {
+		return false, err
+	}
+	_, err := tx.Enqueue(ctx, j)
+	return err == nil, err
+}
+
+// MemberHistory lists a member's items opened before item before, newest
+// first, with the text of each one's first message. It only reads, and
+// locks nothing: it serves rendering.
+func (tx *tx) MemberHistory(ctx context.Context, conn, authorID string, before int64, limit int) ([]bot.HistoryEntry, error) {
+	rows, err := tx.query(ctx, `
+		SELECT i.id, i.status, i.created_at, COALESCE(m.text, '')
+		FROM items i
+		LEFT JOIN messages m ON m.conn = i.conn
+			AND m.channel = CASE WHEN i.root_channel <> '' THEN i.root_channel ELSE i.channel END
+			AND m.msg_id = i.root_msg_id
+		WHERE i.conn = ? AND i.author_id = ? AND i.id < ?
+		ORDER BY i.created_at DESC, i.id DESC
+		LIMIT ?`,
+		conn, authorID, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("history of %s/%s: %w", conn, authorID, err)
+	}
+	defer rows.Close()
+	var out []bot.HistoryEntry
+	for rows.Next() {
+		var h bot.HistoryEntry
+		if err := rows.Scan(&h.ItemID, &h.Status, (*stamp)(&h.At), &h.Snippet); err != nil {
+			return nil, fmt.Errorf("history of %s/%s: %w", conn, authorID, err)
 		}
-		m.ItemID, j.ItemID, j.OrderKey = it.ID, it.ID, bot.ItemOrderKey(it.ID)
-		if ok, err := tx.InsertMessage(ctx, m); err != nil || !ok {
-			return false, err
-		}
-		_, err := tx.Enqueue(ctx, j)
-		return err == nil, err
+		out = append(out, h)
 	}
-	tags, err := jsonOf(it.Tags)
-	if err != nil {
-		return false, fmt.Errorf("open item: %w", err)
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("history of %s/%s: %w", conn, authorID, err)
 	}
-	attachments, err := jsonOf(m.Attachments)
-	if err != nil {
-		return false, fmt.Errorf("open item: %w", err)
-	}
-	// The job's order key is bot.ItemOrderKey of the new item's id.
-	var itemID int64
-	var msgID, jobID sql.NullInt64
-	err = tx.queryRow(ctx, `
-		WITH it AS (
-			INSERT INTO items (conn, channel, thread_id, thread_channel, root_channel, root_msg_id, link,
-				author_id, author_name, route, tags, status, assignee,
-				card_conn, card_channel, card_id, card_thread, card_link,
-				created_at, updated_at, first_answered_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			RETURNING id
-		), m AS (
-			INSERT INTO messages (conn, channel, msg_id, item_id, author_id, author_name, text,
-				attachments, link, mirror_id, created_at)
-			SELECT ?::text, ?::text, ?::text, it.id, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::timestamptz FROM it
-			ON CONFLICT (conn, channel, msg_id) DO NOTHING
-			RETURNING id, item_id
-		), j AS (
-			INSERT INTO outbox (kind, item_id, conn, channel, payload, order_key, state, run_at, created_at)
-			SELECT ?::text, m.item_id, ?::text, ?::text, ?::text, 'item:' || m.item_id, 'pending', ?::timestamptz, ?::timestamptz FROM m
-			RETURNING id
-		)
-		SELECT it.id, m.id, j.id FROM it LEFT JOIN m ON TRUE LEFT JOIN j ON TRUE`,
-		it.Conn, it.Channel, it.ThreadID, it.ThreadChannel, it.RootChannel, it.RootMsgID, it.Link,
-		it.AuthorID, it.AuthorName, it.Route, tags, string(it.Status), it.Assignee,
-		it.CardConn, it.CardChannel, it.CardID, it.CardThread, it.CardLink,
-		at(it.CreatedAt), at(it.UpdatedAt), atOrNull(it.FirstAnsweredAt),
-		m.Key.Conn, m.Key.Channel, m.Key.ID, m.AuthorID, m.AuthorName, m.Text, attachments, m.Link, m.MirrorID, at(m.CreatedAt),
-		string(j.Kind), j.Conn, j.Channel, j.Payload, at(j.RunAt), at(j.CreatedAt),
-	).Scan(&itemID, &msgID, &jobID)
-	if err != nil {
-		return false, fmt.Errorf("open item: %w", conflict(err))
-	}
-	it.ID = itemID
-	if !msgID.Valid {
-		return false, nil
-	}
-	m.ID, m.ItemID = msgID.Int64, itemID
-	j.ID, j.ItemID, j.OrderKey, j.State = jobID.Int64, itemID, bot.ItemOrderKey(itemID), bot.JobPending
-	return true, nil
+	return out, nil
 }

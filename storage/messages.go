@@ -11,13 +11,13 @@ import (
 	"github.com/liaison-bot/liaison/bot"
 )
 
-const messageColumns = `id, conn, channel, msg_id, item_id, author_id, author_name, text,
+const messageColumns = `id, conn, channel, msg_id, item_id, author_id, author_name, author_handle, text,
 	attachments, link, mirror_id, created_at, edited_at, deleted_at`
 
 func scanMessage(s scanner) (*bot.Message, error) {
 	var m bot.Message
 	err := s.Scan(&m.ID, &m.Key.Conn, &m.Key.Channel, &m.Key.ID, zeroIfNull(&m.ItemID),
-		&m.AuthorID, &m.AuthorName, &m.Text, fromJSON(&m.Attachments), &m.Link, &m.MirrorID,
+		&m.AuthorID, &m.AuthorName, &m.AuthorHandle, &m.Text, fromJSON(&m.Attachments), &m.Link, &m.MirrorID,
 		(*stamp)(&m.CreatedAt), timeOrNil(&m.EditedAt), timeOrNil(&m.DeletedAt))
 	if err != nil {
 		return nil, err
@@ -33,12 +33,12 @@ func (tx *tx) InsertMessage(ctx context.Context, m *bot.Message) (bool, error) {
 		return false, fmt.Errorf("insert message: %w", err)
 	}
 	id, ok, err := tx.insert(ctx, `
-		INSERT INTO messages (conn, channel, msg_id, item_id, author_id, author_name, text,
+		INSERT INTO messages (conn, channel, msg_id, item_id, author_id, author_name, author_handle, text,
 			attachments, link, mirror_id, created_at, edited_at, deleted_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (conn, channel, msg_id) DO NOTHING
 		RETURNING id`,
-		m.Key.Conn, m.Key.Channel, m.Key.ID, nullIfZero(m.ItemID), m.AuthorID, m.AuthorName, m.Text,
+		m.Key.Conn, m.Key.Channel, m.Key.ID, nullIfZero(m.ItemID), m.AuthorID, m.AuthorName, m.AuthorHandle, m.Text,
 		attachments, m.Link, m.MirrorID, at(m.CreatedAt), atOrNull(m.EditedAt), atOrNull(m.DeletedAt))
 	if err != nil {
 		return false, fmt.Errorf("insert message %s/%s/%s: %w", m.Key.Conn, m.Key.Channel, m.Key.ID, err)
@@ -57,7 +57,7 @@ func (tx *tx) MessageByKey(ctx context.Context, k bot.MessageKey) (*bot.Message,
 	}
 	m, err := scanMessage(tx.queryRow(ctx, `
 		SELECT `+messageColumns+` FROM messages
-		WHERE conn = ? AND channel = ? AND msg_id = ?`+tx.d.forUpdate,
+		WHERE conn = ? AND channel = ? AND msg_id = ?`+tx.forUpdate(),
 		k.Conn, k.Channel, k.ID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("message %s/%s/%s: %w", k.Conn, k.Channel, k.ID, bot.ErrNotFound)
@@ -73,7 +73,7 @@ func (tx *tx) MessageByID(ctx context.Context, id int64) (*bot.Message, error) {
 	if err := lockItemOf(ctx, tx, "messages", "id = ?", id); err != nil {
 		return nil, fmt.Errorf("get message %d: %w", id, err)
 	}
-	m, err := scanMessage(tx.queryRow(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = ?`+tx.d.forUpdate, id))
+	m, err := scanMessage(tx.queryRow(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = ?`+tx.forUpdate(), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("message %d: %w", id, bot.ErrNotFound)
 	} else if err != nil {

@@ -138,9 +138,9 @@ func (tx *tx) CompleteJob(ctx context.Context, id int64, owner, result string, n
 // RetryJob puts a job back to pending. Should another pending job hold its
 // coalesce key meanwhile (enqueued while this one ran), the retried job
 // gives up its key rather than fail: both then run, in order_key order.
-func (tx *tx) RetryJob(ctx context.Context, id int64, owner string, runAt time.Time, lastErr string, failed, uncertain bool) error {
+func (tx *tx) RetryJob(ctx context.Context, id int64, owner string, r bot.JobRetry) error {
 	inc := 0
-	if failed {
+	if r.Failed {
 		inc = 1
 	}
 	res, err := tx.exec(ctx, `
@@ -151,7 +151,7 @@ func (tx *tx) RetryJob(ctx context.Context, id int64, owner string, runAt time.T
 				WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.coalesce_key = outbox.coalesce_key AND o.state = 'pending')
 				THEN NULL ELSE coalesce_key END
 		WHERE id = ? AND locked_by = ? AND state = 'running'`,
-		at(runAt), lastErr, inc, uncertain, id, owner)
+		at(r.At), r.Err, inc, r.Uncertain, id, owner)
 	if err := held(ctx, tx, id, owner, res, err); err != nil {
 		return fmt.Errorf("retry job %d: %w", id, err)
 	}

@@ -9,9 +9,11 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -129,6 +131,25 @@ func (db *DB) InTx(ctx context.Context, fn func(bot.Tx) error) error {
 	return db.inTx(ctx, fn)
 }
 
+// View runs fn in a read-only transaction. On Postgres its reads take no
+// row locks; on SQLite, where reads take none anyway, it runs like InTx.
+func (db *DB) View(ctx context.Context, fn func(bot.Tx) error) error {
+	if db.group != nil {
+		return db.groupInTx(ctx, fn)
+	}
+	t, err := db.db.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("begin read-only transaction: %w", err)
+	}
+	tx := &tx{tx: t, d: db.d, stmts: db.stmts, readOnly: true}
+	defer db.prepareAfter(ctx, tx)
+	defer tx.tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.commit()
+}
+
 func (db *DB) inTx(ctx context.Context, fn func(bot.Tx) error) error {
 	tx, err := db.begin(ctx)
 	if err != nil {
@@ -163,7 +184,17 @@ type tx struct {
 	tx         *sqlx.Tx
 	d          *dialect
 	stmts      *stmtCache
+	readOnly   bool     // a View: reads lock nothing
 	unprepared []string // queries to prepare once the transaction ends
+}
+
+// forUpdate ends a SELECT of a row the transaction may change: the
+// dialect's row lock, or nothing in a read-only transaction.
+func (tx *tx) forUpdate() string {
+	if tx.readOnly {
+		return ""
+	}
+	return tx.d.forUpdate
 }
 
 var _ bot.Tx = (*tx)(nil)
@@ -173,4 +204,20 @@ func (tx *tx) commit() error {
 		return fmt.Errorf("commit: %w", conflict(err))
 	}
 	return nil
+}
+
+// tables are Liaison's tables, as RowCount knows them.
+var tables = []string{"items", "messages", "drafts", "draft_versions", "profiles", "profile_identities", "audit_events", "outbox", "notices"}
+
+// RowCount counts the rows of one of Liaison's tables: for diagnostics, and
+// for tests that show a refused action wrote nothing.
+func (db *DB) RowCount(ctx context.Context, table string) (int64, error) {
+	if !slices.Contains(tables, table) {
+		return 0, fmt.Errorf("count rows: %q is not a Liaison table", table)
+	}
+	var n int64
+	if err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count rows of %s: %w", table, err)
+	}
+	return n, nil
 }

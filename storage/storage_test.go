@@ -383,6 +383,49 @@ func TestItems(t *testing.T) {
 				return nil
 			})
 		})
+
+		t.Run("MemberHistory", func(t *testing.T) {
+			// A member's items, each with its first message, as the card's
+			// history shows them.
+			var mine []*bot.Item
+			for i, thread := range []string{"H1", "H2", "H3"} {
+				it := newItem("U7", thread)
+				it.CreatedAt = t0.Add(time.Duration(i) * time.Minute)
+				if i == 1 {
+					it.Status = bot.ItemAnswered
+				}
+				createItem(t, db, it)
+				mine = append(mine, it)
+				inTx(t, db, func(tx bot.Tx) error {
+					_, err := tx.InsertMessage(ctx, &bot.Message{Key: bot.MessageKey{Conn: "community", Channel: "C1", ID: thread},
+						ItemID: it.ID, AuthorID: "U7", Text: "question " + thread, CreatedAt: it.CreatedAt})
+					return err
+				})
+			}
+			createItem(t, db, newItem("U8", "H4")) // someone else
+			var got, before2, one []bot.HistoryEntry
+			err := db.View(ctx, func(tx bot.Tx) (err error) {
+				if got, err = tx.MemberHistory(ctx, "community", "U7", mine[2].ID, 10); err != nil {
+					return err
+				}
+				if before2, err = tx.MemberHistory(ctx, "community", "U7", mine[1].ID, 10); err != nil {
+					return err
+				}
+				one, err = tx.MemberHistory(ctx, "community", "U7", mine[2].ID, 1)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Before the item only, newest first, other members left out.
+			want := []bot.HistoryEntry{
+				{ItemID: mine[1].ID, Status: bot.ItemAnswered, At: mine[1].CreatedAt, Snippet: "question H2"},
+				{ItemID: mine[0].ID, Status: bot.ItemNew, At: mine[0].CreatedAt, Snippet: "question H1"},
+			}
+			wantEqual(t, got, want)
+			wantEqual(t, before2, want[1:])
+			wantEqual(t, one, want[:1])
+		})
 	})
 }
 
@@ -628,6 +671,63 @@ func TestInTx(t *testing.T) {
 	})
 }
 
+// TestView: a read-only transaction reads what is committed, takes no row
+// locks (a row another transaction holds for update is read at once), and
+// on Postgres refuses to write.
+func TestView(t *testing.T) {
+	ctx := context.Background()
+	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
+		it := createItem(t, db, newItem("U1", "T1"))
+		if err := db.View(ctx, func(tx bot.Tx) error {
+			got, err := tx.Item(ctx, it.ID)
+			if err == nil && got.RootMsgID != "T1" {
+				t.Errorf("View read %+v", got)
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if db.Engine() != "postgres" {
+			return // SQLite has no row locks and one connection: nothing more to see
+		}
+		if err := db.View(ctx, func(tx bot.Tx) error { return tx.CreateItem(ctx, newItem("U1", "T2")) }); err == nil {
+			t.Error("a write in View succeeded")
+		}
+		locked, release := make(chan struct{}), make(chan struct{})
+		holder := make(chan error, 1)
+		go func() {
+			holder <- db.InTx(ctx, func(tx bot.Tx) error {
+				if _, err := tx.Item(ctx, it.ID); err != nil { // FOR UPDATE
+					return err
+				}
+				close(locked)
+				<-release
+				return nil
+			})
+		}()
+		<-locked
+		read := make(chan error, 1)
+		go func() {
+			read <- db.View(ctx, func(tx bot.Tx) error {
+				_, err := tx.Item(ctx, it.ID)
+				return err
+			})
+		}()
+		select {
+		case err := <-read:
+			if err != nil {
+				t.Errorf("View while the row is locked: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("View waited for another transaction's row lock")
+		}
+		close(release)
+		if err := <-holder; err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
 func TestTimestamps(t *testing.T) {
 	ctx := context.Background()
 	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
@@ -792,7 +892,9 @@ func TestEnqueue(t *testing.T) {
 			}
 			// The running job fails and goes back to pending: it gives its key
 			// up instead of failing, and both run, in order.
-			inTx(t, db, func(tx bot.Tx) error { return tx.RetryJob(ctx, pending.ID, "w", t0, "oops", true, false) })
+			inTx(t, db, func(tx bot.Tx) error {
+				return tx.RetryJob(ctx, pending.ID, "w", bot.JobRetry{At: t0, Err: "oops", Failed: true})
+			})
 			inTx(t, db, func(tx bot.Tx) error {
 				got, err := tx.Job(ctx, pending.ID)
 				if err != nil {
@@ -851,7 +953,9 @@ func TestOutbox(t *testing.T) {
 			// The old worker comes back: it no longer holds the job.
 			err := db.InTx(ctx, func(tx bot.Tx) error { return tx.CompleteJob(ctx, j.ID, "dead-worker", "{}", t0) })
 			wantCode(t, err, bot.ECONFLICT)
-			err = db.InTx(ctx, func(tx bot.Tx) error { return tx.RetryJob(ctx, j.ID, "dead-worker", t0, "", true, false) })
+			err = db.InTx(ctx, func(tx bot.Tx) error {
+				return tx.RetryJob(ctx, j.ID, "dead-worker", bot.JobRetry{At: t0, Failed: true})
+			})
 			wantCode(t, err, bot.ECONFLICT)
 			err = db.InTx(ctx, func(tx bot.Tx) error { return tx.KillJob(ctx, j.ID, "dead-worker", "", t0) })
 			wantCode(t, err, bot.ECONFLICT)
@@ -865,7 +969,7 @@ func TestOutbox(t *testing.T) {
 			j := enqueue(t, db, &bot.OutboxJob{OrderKey: "retry"})
 			claim(t, db, "w", t0, 10)
 			inTx(t, db, func(tx bot.Tx) error {
-				return tx.RetryJob(ctx, j.ID, "w", t0.Add(time.Hour), "rate limited", false, false)
+				return tx.RetryJob(ctx, j.ID, "w", bot.JobRetry{At: t0.Add(time.Hour), Err: "rate limited"})
 			})
 			inTx(t, db, func(tx bot.Tx) error {
 				got, err := tx.Job(ctx, j.ID)
@@ -882,7 +986,9 @@ func TestOutbox(t *testing.T) {
 			}
 			got := claim(t, db, "w", t0.Add(time.Hour), 10)
 			wantEqual(t, jobIDs(got), []int64{j.ID})
-			inTx(t, db, func(tx bot.Tx) error { return tx.RetryJob(ctx, j.ID, "w", t0.Add(time.Hour), "timeout", true, true) })
+			inTx(t, db, func(tx bot.Tx) error {
+				return tx.RetryJob(ctx, j.ID, "w", bot.JobRetry{At: t0.Add(time.Hour), Err: "timeout", Failed: true, Uncertain: true})
+			})
 			got = claim(t, db, "w", t0.Add(time.Hour), 10)
 			if len(got) != 1 || got[0].Attempts != 1 || !got[0].Uncertain || got[0].LastError != "timeout" {
 				t.Fatalf("after a failed, uncertain retry: %+v", got)
@@ -912,7 +1018,9 @@ func TestOutbox(t *testing.T) {
 				t.Fatalf("claimed %v while the head of their key runs", jobIDs(got))
 			}
 			// A retried head still holds its followers back.
-			inTx(t, db, func(tx bot.Tx) error { return tx.RetryJob(ctx, a1.ID, "w", now.Add(time.Minute), "later", true, false) })
+			inTx(t, db, func(tx bot.Tx) error {
+				return tx.RetryJob(ctx, a1.ID, "w", bot.JobRetry{At: now.Add(time.Minute), Err: "later", Failed: true})
+			})
 			if got := claim(t, db, "w", now, 10); len(got) != 0 {
 				t.Fatalf("claimed %v while the head of their key waits to retry", jobIDs(got))
 			}

@@ -33,7 +33,7 @@ and exits 0 only if every step produced what it should, else 1.`,
 		Example: `  liaison demo
   liaison demo --addr 127.0.0.1:9000 --db ./demo.db
   liaison demo --script`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
 			if opts.Addr != "" {
 				if _, _, err := net.SplitHostPort(opts.Addr); err != nil {

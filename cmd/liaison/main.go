@@ -10,11 +10,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
+	"github.com/liaison-bot/liaison/cmd/liaison/app"
 	"github.com/liaison-bot/liaison/config"
 )
 
@@ -41,6 +41,21 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
+// commandLineError is a usageError about the command line.
+func commandLineError(err error) error {
+	return usageError{fmt.Errorf("%w (see liaison --help)", err)}
+}
+
+// usageArgs makes a cobra argument check's error a usageError.
+func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if err := check(c, args); err != nil {
+			return commandLineError(err)
+		}
+		return nil
+	}
+}
+
 // Main runs the CLI and returns the process exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	root := newRoot(getenv)
@@ -63,9 +78,6 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "liaison: %v\n", ue.err)
 		return exitUsage
-	case isCobraUsage(err):
-		fmt.Fprintf(stderr, "liaison: %v (see liaison --help)\n", err)
-		return exitUsage
 	}
 	fmt.Fprintf(stderr, "liaison: %v\n", err)
 	return exitRuntime
@@ -81,10 +93,18 @@ the thread and a manager approve it, and posts it back in public under the
 staff member's own name, title and avatar.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// A word that is no command is a usage error, not a request for help.
+		Args: usageArgs(func(c *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return fmt.Errorf("unknown command %q", args[0])
+			}
+			return nil
+		}),
+		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	var cfgPath string
 	root.PersistentFlags().StringVar(&cfgPath, "config", "./liaison.yaml", "path to the YAML config")
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return commandLineError(err) })
 	loadConfig := func() (*config.Config, error) {
 		c, err := config.Load(cfgPath, getenv)
 		if err != nil {
@@ -106,22 +126,11 @@ staff member's own name, title and avatar.`,
 	return root
 }
 
-// isCobraUsage recognises cobra's own command-line errors.
-func isCobraUsage(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires ", "invalid argument"} {
-		if strings.Contains(msg, p) {
-			return true
-		}
-	}
-	return false
-}
-
 func versionCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print Liaison's version",
-		Args:  cobra.NoArgs,
+		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
 			fmt.Fprintf(c.OutOrStdout(), "liaison %s\n", version)
 			return nil
@@ -136,7 +145,7 @@ func checkConfigCmd(load func() (*config.Config, error)) *cobra.Command {
 		Long: `Validate the config file: every problem is printed with its key path and
 the command exits 2; a valid config prints a summary and exits 0.
 Secrets come from the environment (${VAR}); they are never printed.`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
 			cfg, err := load()
 			if err != nil {
@@ -155,13 +164,13 @@ func migrateCmd(load func() (*config.Config, error)) *cobra.Command {
 		Long: `Apply the embedded migrations to the database the config names (SQLite by
 default, Postgres when DATABASE_URL or database.url is a postgres:// URL).
 liaison run also migrates at start.`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
 			cfg, err := load()
 			if err != nil {
 				return err
 			}
-			db, err := openStore(c.Context(), cfg)
+			db, err := app.OpenStore(c.Context(), cfg)
 			if err != nil {
 				return err
 			}

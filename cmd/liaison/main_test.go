@@ -46,6 +46,12 @@ func TestVersionAndUsage(t *testing.T) {
 	if code, _, errOut := cli(t, ctx, nil, "frobnicate"); code != exitUsage || !strings.Contains(errOut, "unknown command") {
 		t.Fatalf("unknown command: %d %q", code, errOut)
 	}
+	if code, _, errOut := cli(t, ctx, nil, "version", "extra"); code != exitUsage || !strings.Contains(errOut, `unknown command "extra"`) {
+		t.Fatalf("an argument too many: %d %q", code, errOut)
+	}
+	if code, out, _ := cli(t, ctx, nil); code != exitOK || !strings.Contains(out, "Available Commands") {
+		t.Fatalf("no command: %d %q", code, out)
+	}
 	if code, _, errOut := cli(t, ctx, nil, "check-config", "--no-such-flag"); code != exitUsage || !strings.Contains(errOut, "unknown flag") {
 		t.Fatalf("unknown flag: %d %q", code, errOut)
 	}
@@ -186,7 +192,7 @@ routes:
     default: true
     destination: {connection: internal, channel: C0PRODUCT}
     approvers: [U0BOB]
-`, filepath.Join(t.TempDir(), "run.db"), guild.ID, dc.URL()+"/", sl.APIURL(), forum)
+`, filepath.Join(t.TempDir(), "run.db"), guild.ID, dc.URL(), sl.URL(), forum)
 	env := map[string]string{
 		"DISCORD_TOKEN":   strings.TrimPrefix(dc.BotToken(), "Bot "),
 		"SLACK_BOT_TOKEN": sl.BotToken(), "SLACK_APP_TOKEN": sl.AppToken(),

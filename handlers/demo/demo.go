@@ -3,7 +3,8 @@
 // the team) and a fake Discord server ("Acme Community", the public), the
 // real adapters and SDKs connected to them over 127.0.0.1, the real store
 // (SQLite) and the outbox worker, all configured by a real config file
-// (demo.yaml, read by config.Parse).
+// (demo.yaml, read by config.Parse) and wired by the same composition root
+// as `liaison run` (cmd/liaison/app).
 //
 // A web page shows both platforms side by side, live, drawn from what the
 // fakes recorded, and lets the visitor act as the community member, a
@@ -29,12 +30,10 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/liaison-bot/liaison/bot"
+	"github.com/liaison-bot/liaison/cmd/liaison/app"
 	"github.com/liaison-bot/liaison/config"
-	"github.com/liaison-bot/liaison/handlers/discord"
 	"github.com/liaison-bot/liaison/handlers/discord/discordfake"
-	"github.com/liaison-bot/liaison/handlers/slack"
 	"github.com/liaison-bot/liaison/handlers/slack/slackfake"
-	"github.com/liaison-bot/liaison/storage"
 )
 
 // DefaultAddr is where the page is served unless Options.Addr says otherwise.
@@ -71,7 +70,6 @@ type Options struct {
 type world struct {
 	slack   *slackfake.Fake
 	discord *discordfake.Fake
-	svc     *bot.Service
 	base    string // the page's URL, "http://127.0.0.1:8080"
 }
 
@@ -128,44 +126,33 @@ func Run(ctx context.Context, opts Options) error {
 		defer os.RemoveAll(dir)
 		dbPath = filepath.Join(dir, "liaison.db")
 	}
-	cfg, err := config.Parse(demoConfig, w.env(dbPath, ln.Addr().String()))
+	cfg, err := config.Parse(demoConfig, w.env(dbPath))
 	if err != nil {
 		return fmt.Errorf("demo: the demo config: %w", err)
 	}
-	db, err := storage.Open(ctx, cfg.Database.SQLitePath)
-	if err != nil {
-		return fmt.Errorf("demo: open %s: %w", cfg.Database.SQLitePath, err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return fmt.Errorf("demo: migrate %s: %w", cfg.Database.SQLitePath, err)
-	}
-
-	w.svc = bot.NewService(db, nil, cfg.Router(), cfg.Settings())
-	w.svc.Log = log
-	if err := w.svc.SeedProfiles(ctx, cfg.StaffProfiles()); err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	conns, err := w.connections(cfg, log)
+	// The real Liaison, wired as `liaison run` wires it; the config points
+	// its connections at the fakes (api_url).
+	liaison, err := app.Open(ctx, cfg, app.Options{
+		Log: log, Owner: "demo",
+		Discord: func(_ string, s *dg.Session) { s.LogLevel = -1 }, // discordgo prints its reconnects otherwise
+		Worker: func(wk *bot.Worker) {
+			wk.Poll, wk.BaseBackoff = 200*time.Millisecond, 200*time.Millisecond
+		},
+	})
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
+	defer liaison.Close()
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	g, ctx := errgroup.WithContext(ctx)
-	for name, c := range conns {
-		w.svc.Platforms[name] = c
-		g.Go(func() error {
-			if err := c.Run(ctx); err != nil {
-				return fmt.Errorf("demo: connection %s: %w", name, err)
-			}
-			return nil
-		})
-	}
-	worker := w.svc.NewWorker("demo")
-	worker.Poll, worker.BaseBackoff = 200*time.Millisecond, 200*time.Millisecond
-	g.Go(func() error { return worker.Run(ctx) })
+	g.Go(func() error {
+		if err := liaison.Run(ctx); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		return nil
+	})
 	page := newPage(w)
 	srv := &http.Server{Handler: page, BaseContext: func(net.Listener) context.Context { return ctx }, ReadHeaderTimeout: 10 * time.Second}
 	g.Go(func() error { page.hub.run(ctx, w); return nil })
@@ -231,51 +218,13 @@ func (w *world) waitReady(ctx context.Context) error {
 }
 
 // env is the demo config's environment: the fakes' tokens and addresses.
-func (w *world) env(dbPath, addr string) func(string) string {
+func (w *world) env(dbPath string) func(string) string {
 	vars := map[string]string{
-		"DEMO_DB": dbPath, "DEMO_ADDR": addr, "AVATARS": w.base + "/avatars/",
-		"DISCORD_TOKEN":   discordBotToken,
-		"SLACK_BOT_TOKEN": w.slack.BotToken(), "SLACK_APP_TOKEN": w.slack.AppToken(), "SLACK_API_URL": w.slack.APIURL(),
+		"DEMO_DB": dbPath, "AVATARS": w.base + "/avatars/",
+		"DISCORD_TOKEN": discordBotToken, "DISCORD_API_URL": w.discord.URL(),
+		"SLACK_BOT_TOKEN": w.slack.BotToken(), "SLACK_APP_TOKEN": w.slack.AppToken(), "SLACK_API_URL": w.slack.URL(),
 	}
 	return func(k string) string { return vars[k] }
-}
-
-// connection is an adapter: the bot's port to a platform, and its event loop.
-type connection interface {
-	bot.Platform
-	Run(ctx context.Context) error
-}
-
-// connections builds the real adapters for the config's connections,
-// pointed at the fakes.
-func (w *world) connections(cfg *config.Config, log *slog.Logger) (map[string]connection, error) {
-	conns := map[string]connection{}
-	for _, c := range cfg.Connections {
-		var conn connection
-		var err error
-		switch c.Platform {
-		case config.Slack:
-			conn, err = slack.New(slack.Options{
-				Name: c.Name, BotToken: c.BotToken.Reveal(), AppToken: c.AppToken.Reveal(),
-				SigningSecret: c.SigningSecret.Reveal(), HTTPMode: c.Mode == config.ModeHTTP, APIURL: c.APIURL, Log: log,
-			}, w.svc)
-		case config.Discord:
-			conn, err = discord.New(discord.Options{
-				Name: c.Name, Token: c.Token.Reveal(), GuildID: c.GuildID, ApplicationID: c.ApplicationID, Log: log,
-				Configure: func(s *dg.Session) {
-					w.discord.Configure(s)
-					s.LogLevel = -1 // discordgo prints its reconnects otherwise
-				},
-			}, w.svc)
-		default:
-			err = fmt.Errorf("connection %s: platform %q is not in the demo", c.Name, c.Platform)
-		}
-		if err != nil {
-			return nil, err
-		}
-		conns[c.Name] = conn
-	}
-	return conns, nil
 }
 
 // pageURL is the URL a browser on this machine opens for a listen address.

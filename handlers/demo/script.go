@@ -142,7 +142,7 @@ func (s *script) drafts() error {
 		return err
 	}
 	if err := s.waitSlack("the card says Alice claimed it", func() bool {
-		return strings.Contains(s.cardText(), "assigned to Alice Martin")
+		return strings.Contains(s.cardText(), "Claimed by Alice Martin")
 	}); err != nil {
 		return err
 	}
@@ -208,7 +208,7 @@ func (s *script) approves() error {
 	}
 	return s.waitSlack("the card says who answered and who approved", func() bool {
 		t := s.cardText()
-		return strings.Contains(t, "Answered publicly by Alice Martin") && strings.Contains(t, "approved by Bob Stone")
+		return strings.Contains(t, "Answered publicly by Alice Martin") && strings.Contains(t, "Approved by Bob Stone")
 	})
 }
 
@@ -280,7 +280,7 @@ func (s *script) corrects() error {
 	s.check("still one reply, still pinging only Mia")
 	return s.waitSlack("the correction's card says it is published, and the item is answered again", func() bool {
 		d, _ := s.w.slack.Message(productChannel, s.correction.TS)
-		return strings.Contains(s.slackText(d), "Published") && strings.Contains(s.cardText(), "✅ Answered ·")
+		return strings.Contains(s.slackText(d), "Published") && strings.Contains(s.cardText(), "✅ Answered")
 	})
 }
 

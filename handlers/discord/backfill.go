@@ -42,14 +42,6 @@ func (c *Conn) backfillSince() (time.Time, bool) {
 	return c.lastEvent.Add(-backfillMargin), true
 }
 
-func (c *Conn) watched(channelID string) bool {
-	if c.svc.Router == nil {
-		return false
-	}
-	_, ok := c.svc.Router.Source(c.name, channelID)
-	return ok
-}
-
 // backfill takes in the messages of watched channels, and of their active
 // threads, posted since t.
 func (c *Conn) backfill(ctx context.Context, since time.Time) {
@@ -62,7 +54,7 @@ func (c *Conn) backfill(ctx context.Context, since time.Time) {
 	}
 	var channels []chanInfo
 	for _, ci := range c.channels {
-		if !ci.isThread() && ci.Type != dg.ChannelTypeGuildForum && slices.Contains(guilds, ci.GuildID) && c.watched(ci.ID) {
+		if !ci.isThread() && ci.Type != dg.ChannelTypeGuildForum && slices.Contains(guilds, ci.GuildID) && c.d.Watches(c.name, ci.ID) {
 			channels = append(channels, ci)
 		}
 	}
@@ -84,7 +76,7 @@ func (c *Conn) backfill(ctx context.Context, since time.Time) {
 				th.GuildID = g
 			}
 			c.remember(th)
-			if !c.watched(th.ParentID) || (snowflakeCmp(th.ID, floor) < 0 && snowflakeCmp(th.LastMessageID, floor) <= 0) {
+			if !c.d.Watches(c.name, th.ParentID) || (snowflakeCmp(th.ID, floor) < 0 && snowflakeCmp(th.LastMessageID, floor) <= 0) {
 				continue
 			}
 			c.backfillChannel(ctx, th.ID, g, floor)

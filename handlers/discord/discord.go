@@ -1,12 +1,15 @@
 // Package discord is Liaison's Discord adapter: it turns gateway events and
-// interactions into bot.Service calls, and outbox operations (bot.Op) into
-// Discord REST calls through discordgo.
+// interactions into domain calls (see Domain), renders the cards, actions
+// and forms the domain words as embeds, components and modals, and carries
+// out outbox operations (bot.Op) as Discord REST calls through discordgo.
 //
 // One Conn is one bot login on one guild. The same Conn serves both roles a
 // guild can play: public (watched channels, forum posts, replies published
 // through a channel webhook under the staff member's name) and internal
 // (cards with buttons, a thread per card, modals, /liaison commands).
-// No business rule lives here: the adapter translates, the domain decides.
+// No business rule, label, limit or message text lives here: the adapter
+// translates, the domain decides and words. Discord's own limits are named
+// constants in render.go.
 package discord
 
 import (
@@ -15,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -24,15 +28,34 @@ import (
 	"github.com/liaison-bot/liaison/bot"
 )
 
+// Domain is what the adapter needs from the domain: messages in, what
+// people do, and whether a channel is watched. *bot.Service satisfies it.
+type Domain interface {
+	Receive(ctx context.Context, in bot.Incoming) (bot.Intake, error)
+	Edit(ctx context.Context, key bot.MessageKey, text string, at time.Time) error
+	// Delete marks a message deleted; a zero at means now.
+	Delete(ctx context.Context, key bot.MessageKey, at time.Time) error
+	Interact(ctx context.Context, req bot.Request) bot.Reply
+	Watches(conn, channel string) bool
+}
+
+var _ Domain = (*bot.Service)(nil)
+
 // Options configure a connection.
 type Options struct {
 	Name          string // the connection's name in the config (bot.Op.Conn, bot.Actor.Conn, bot.Incoming.Conn)
 	Token         string // bot token without "Bot "
 	GuildID       string
-	ApplicationID string            // optional; learnt from READY otherwise
-	HTTPClient    *http.Client      // optional: REST and GET /gateway go through it
-	Configure     func(*dg.Session) // optional: applied to the session last (tests point it at a fake)
-	Log           *slog.Logger
+	ApplicationID string // optional; learnt from READY otherwise
+	// APIURL, optional, is the base URL of a Discord-compatible server
+	// ("http://127.0.0.1:8080"): REST calls meant for discord.com go there,
+	// and the gateway URL then comes from its GET /api/v9/gateway.
+	APIURL string
+	// Transport, optional, carries the HTTP requests (default
+	// http.DefaultTransport); APIURL's rewrite wraps it.
+	Transport http.RoundTripper
+	Configure func(*dg.Session) // optional: applied to the session last (tests point it at a fake)
+	Log       *slog.Logger
 }
 
 // Conn is one Discord bot connection. Send and Find may be called from any
@@ -40,7 +63,7 @@ type Options struct {
 type Conn struct {
 	name string
 	opts Options
-	svc  *bot.Service
+	d    Domain
 	s    *dg.Session
 	log  *slog.Logger
 
@@ -51,9 +74,14 @@ type Conn struct {
 	channels  map[string]chanInfo    // channel and thread metadata, from events or REST
 	webhooks  map[string]*dg.Webhook // Liaison's webhook per (non-thread) channel
 	running   bool                   // Run is accepting work from event handlers
-	wg        sync.WaitGroup         // Run's goroutines: the intake loop and interaction handlers
+	wg        sync.WaitGroup         // Run's goroutines: the intake loop, registration, interaction handlers
 	readies   int                    // READY events seen: a second one is a new session
 	lastEvent time.Time              // when the gateway last delivered a message event
+
+	open       bool          // the gateway session is connected
+	registered bool          // /liaison is registered
+	regErr     error         // the last registration failure
+	regBackoff time.Duration // the first wait after a failed registration
 }
 
 var _ bot.Platform = (*Conn)(nil)
@@ -73,15 +101,15 @@ func (ci chanInfo) isThread() bool {
 }
 
 // New builds a connection; nothing touches the network until Run, Send or Find.
-func New(opts Options, svc *bot.Service) (*Conn, error) {
+func New(opts Options, d Domain) (*Conn, error) {
 	if opts.Name == "" {
 		return nil, errors.New("discord: Options.Name is empty")
 	}
 	if opts.Token == "" {
 		return nil, fmt.Errorf("discord %s: Options.Token is empty", opts.Name)
 	}
-	if svc == nil {
-		return nil, fmt.Errorf("discord %s: no bot.Service", opts.Name)
+	if d == nil {
+		return nil, fmt.Errorf("discord %s: no domain", opts.Name)
 	}
 	token := strings.TrimPrefix(strings.TrimSpace(opts.Token), "Bot ")
 	s, err := dg.New("Bot " + token)
@@ -98,8 +126,12 @@ func New(opts Options, svc *bot.Service) (*Conn, error) {
 	s.SyncEvents = true
 	s.LogLevel = dg.LogError
 	s.Identify.Intents = dg.IntentsGuilds | dg.IntentsGuildMessages | dg.IntentMessageContent
-	if opts.HTTPClient != nil {
-		s.Client = opts.HTTPClient
+	client, err := httpClient(opts.APIURL, opts.Transport)
+	if err != nil {
+		return nil, fmt.Errorf("discord %s: api_url: %w", opts.Name, err)
+	}
+	if client != nil {
+		s.Client = client
 	}
 	if opts.Configure != nil {
 		opts.Configure(s)
@@ -109,11 +141,12 @@ func New(opts Options, svc *bot.Service) (*Conn, error) {
 		log = slog.Default()
 	}
 	c := &Conn{
-		name: opts.Name, opts: opts, svc: svc, s: s,
-		log:      log.With("conn", opts.Name, "platform", bot.KindDiscord),
-		appID:    opts.ApplicationID,
-		channels: map[string]chanInfo{},
-		webhooks: map[string]*dg.Webhook{},
+		name: opts.Name, opts: opts, d: d, s: s,
+		log:        log.With("conn", opts.Name, "platform", bot.KindDiscord),
+		appID:      opts.ApplicationID,
+		channels:   map[string]chanInfo{},
+		webhooks:   map[string]*dg.Webhook{},
+		regBackoff: registerBackoffMin,
 	}
 	// discordgo's reconnect loop, if it was running when Run closed the
 	// session, opens it again; close it once more, off the gateway's
@@ -121,12 +154,85 @@ func New(opts Options, svc *bot.Service) (*Conn, error) {
 	s.AddHandler(func(s *dg.Session, _ *dg.Connect) {
 		c.mu.Lock()
 		stopped := !c.running
+		c.open = !stopped
 		c.mu.Unlock()
 		if stopped {
 			go func() { _ = s.Close() }()
 		}
 	})
+	s.AddHandler(func(_ *dg.Session, _ *dg.Disconnect) {
+		c.mu.Lock()
+		c.open = false
+		c.mu.Unlock()
+	})
 	return c, nil
+}
+
+// httpClient is the client REST calls and GET /gateway go through: nil (the
+// session's default) when neither apiURL nor base is set.
+func httpClient(apiURL string, base http.RoundTripper) (*http.Client, error) {
+	if apiURL == "" && base == nil {
+		return nil, nil
+	}
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	rt := base
+	if apiURL != "" {
+		to, err := url.Parse(apiURL)
+		if err != nil || (to.Scheme != "http" && to.Scheme != "https") || to.Host == "" || to.RawQuery != "" || to.Fragment != "" {
+			return nil, fmt.Errorf("%q is not an http(s) base URL", apiURL)
+		}
+		from, err := url.Parse(dg.EndpointDiscord)
+		if err != nil {
+			return nil, err
+		}
+		rt = &rewriteTransport{from: from.Host, to: to, base: base}
+	}
+	// discordgo's own default client has the same timeout.
+	return &http.Client{Transport: rt, Timeout: 20 * time.Second}, nil
+}
+
+// rewriteTransport sends requests meant for Discord's API host to another
+// base URL, keeping their path (under the base URL's own path, if any).
+type rewriteTransport struct {
+	from string
+	to   *url.URL
+	base http.RoundTripper
+}
+
+func (t *rewriteTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if !strings.EqualFold(r.URL.Host, t.from) {
+		return t.base.RoundTrip(r)
+	}
+	r = r.Clone(r.Context())
+	r.URL.Scheme, r.URL.Host, r.Host = t.to.Scheme, t.to.Host, ""
+	if p := strings.TrimSuffix(t.to.Path, "/"); p != "" {
+		r.URL.Path = p + r.URL.Path
+		if r.URL.RawPath != "" {
+			r.URL.RawPath = strings.TrimSuffix(t.to.EscapedPath(), "/") + r.URL.RawPath
+		}
+	}
+	return t.base.RoundTrip(r)
+}
+
+// Health is nil once the gateway is open and /liaison is registered;
+// otherwise it says what is missing, with the last registration error.
+func (c *Conn) Health() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	if !c.open {
+		errs = append(errs, fmt.Errorf("discord %s: gateway not connected", c.name))
+	}
+	if !c.registered {
+		if c.regErr != nil {
+			errs = append(errs, fmt.Errorf("discord %s: /%s not registered: %w", c.name, bot.CommandName, c.regErr))
+		} else {
+			errs = append(errs, fmt.Errorf("discord %s: /%s not registered yet", c.name, bot.CommandName))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Kind is bot.KindDiscord.
@@ -180,6 +286,7 @@ func (c *Conn) Run(ctx context.Context) error {
 		cancel()
 		c.mu.Lock()
 		c.running = false
+		c.open = false
 		c.mu.Unlock()
 		err := c.s.Close()
 		c.wg.Wait()
@@ -189,11 +296,13 @@ func (c *Conn) Run(ctx context.Context) error {
 		_ = stop()
 		return fmt.Errorf("discord %s: open gateway: %w", c.name, err)
 	}
+	c.mu.Lock()
+	c.open = true
+	c.mu.Unlock()
 	c.log.Info("discord gateway open")
-	if err := c.registerCommands(ctx); err != nil {
-		// Not fatal: cards, buttons and publishing work without commands.
-		c.log.Error("register /liaison", "err", err)
-	}
+	// Cards, buttons and publishing work without /liaison: registering it
+	// goes on in the background until it succeeds.
+	c.spawn(ctx, c.register)
 	<-ctx.Done()
 	if err := stop(); err != nil {
 		c.log.Warn("close gateway", "err", err)

@@ -58,7 +58,7 @@ func (c *Conn) find(ctx context.Context, op *bot.Op) (bot.Result, bool, error) {
 		if op.DraftCard == nil {
 			return bot.Result{}, false, bot.Permanent(fmt.Errorf("no draft card"))
 		}
-		target, title := internalTarget(op), clip(draftTitle(op.DraftCard), maxTitle)
+		target, title := internalTarget(op), draftTitle(op.DraftCard)
 		m, err := c.scan(ctx, target, op.After, func(m *listedMessage) bool { return byBot(m, m.embedTitle() == title) })
 		if err != nil || m == nil {
 			return bot.Result{}, false, err
@@ -98,7 +98,10 @@ func (c *Conn) findPublished(ctx context.Context, op *bot.Op, byBot func(*listed
 	}
 	res := bot.Result{MessageID: m.ID, Link: c.link(ctx, target, m.ID)}
 	if m.WebhookID == "" {
-		res.Fallback, res.FallbackReason = true, c.fallbackReason(ctx, hookCh, nil)
+		// The post went out as the bot: the webhook was refused, most
+		// likely for want of Manage Webhooks.
+		fb := c.fallbackResult(ctx, hookCh, nil)
+		res.Fallback, res.FallbackCause, res.FallbackWhere = true, fb.FallbackCause, fb.FallbackWhere
 	}
 	return res, true, nil
 }

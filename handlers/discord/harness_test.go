@@ -78,6 +78,7 @@ type world struct {
 	t          *testing.T
 	ctx        context.Context
 	pub, inner *discordfake.Fake
+	db         *storage.DB
 	svc        *bot.Service
 	pubConn    *discord.Conn
 	innerConn  *discord.Conn
@@ -126,13 +127,13 @@ func newWorldOn(t *testing.T, db *storage.DB, o worldOpts) *world {
 		[]bot.Route{{Name: "feedback", Default: true, DestConn: "internal", DestChannel: feedback,
 			Policy: bot.Policy{Mode: o.policy, Approvers: []string{approvers}}}},
 	)
-	svc := bot.NewService(db, map[string]bot.Platform{}, router, bot.Settings{Company: "Acme"})
-	svc.Log = testLog(t)
-	w := &world{t: t, pub: pub, inner: inner, svc: svc, wrap: o.wrap}
+	platforms := map[string]bot.Platform{}
+	svc := bot.NewService(db, platforms, router, bot.Settings{Company: "Acme"})
+	w := &world{t: t, pub: pub, inner: inner, db: db, svc: svc, wrap: o.wrap}
 	w.pubConn = w.newConn("community", pub, pubToken, pubGuild)
 	w.innerConn = w.newConn("internal", inner, innerToken, innerGuild)
-	svc.Platforms["community"] = w.pubConn
-	svc.Platforms["internal"] = w.innerConn
+	platforms["community"] = w.pubConn
+	platforms["internal"] = w.innerConn
 
 	ctx, cancel := context.WithCancel(context.Background())
 	w.ctx = ctx
@@ -159,6 +160,9 @@ func newWorldOn(t *testing.T, db *storage.DB, o worldOpts) *world {
 	}()
 	w.waitFor(pub, "community gateway", func() bool { return pub.Gateway().Connected })
 	w.waitFor(inner, "/liaison registered", func() bool { return inner.Gateway().Connected && len(inner.Commands(innerGuild)) == 1 })
+	for _, c := range []*discord.Conn{w.pubConn, w.innerConn} {
+		waitHealthy(t, c)
+	}
 	return w
 }
 
@@ -288,7 +292,16 @@ func (w *world) draftCard(cardID string, id int64, cond func(discordfake.Message
 // "modal:<custom_id>" for a form.
 func (w *world) answer(f *discordfake.Fake, interactionID string) string {
 	w.t.Helper()
+	out, _ := w.answerMessage(f, interactionID)
+	return out
+}
+
+// answerMessage is answer, with the ephemeral message the answer is (for
+// its buttons); the message is empty for a modal.
+func (w *world) answerMessage(f *discordfake.Fake, interactionID string) (string, discordfake.Message) {
+	w.t.Helper()
 	var out string
+	var msg discordfake.Message
 	w.waitFor(f, "answer to interaction "+interactionID, func() bool {
 		rs := f.InteractionResponses(interactionID)
 		if len(rs) == 0 {
@@ -298,19 +311,19 @@ func (w *world) answer(f *discordfake.Fake, interactionID string) string {
 		case 9:
 			out = "modal:" + rs[0].CustomID
 			return true
-		case 4:
-			out = rs[0].Content
-			return true
-		case 5:
+		case 4, 5:
 			ms := f.InteractionMessages(interactionID)
 			if len(ms) > 0 && ms[0].Flags&discordfake.FlagLoading == 0 {
-				out = ms[0].Content
+				if !ms[0].Ephemeral() {
+					w.t.Errorf("the answer to interaction %s is public: %q", interactionID, ms[0].Content)
+				}
+				out, msg = ms[0].Content, ms[0]
 				return true
 			}
 		}
 		return false
 	})
-	return out
+	return out, msg
 }
 
 func (w *world) click(f *discordfake.Fake, user, channel, messageID, customID string) string {
@@ -342,7 +355,7 @@ func (w *world) setUpProfile(user, name, title, avatar string) {
 		w.t.Fatalf("/liaison profile answered %q, want the profile modal", got)
 	}
 	got := w.submit(w.inner, user, feedback, "liaison:profile:0", map[string]string{
-		"name": name, "title": title, "avatar": avatar, "consent": "yes",
+		bot.FieldNameID: name, bot.FieldTitleID: title, bot.FieldAvatarID: avatar, bot.FieldConsentID: "yes",
 	})
 	if !strings.Contains(got, "Profile saved") {
 		w.t.Fatalf("profile form answered %q", got)
@@ -371,6 +384,82 @@ func field(m discordfake.Message, name string) string {
 		}
 	}
 	return ""
+}
+
+// footer is the small print of a message's embed.
+func footer(m discordfake.Message) string {
+	if len(m.Embeds) == 0 || m.Embeds[0].Footer == nil {
+		return ""
+	}
+	return m.Embeds[0].Footer.Text
+}
+
+// profile reads a staff member's profile from the store.
+func (w *world) profile(conn, user string) *bot.Profile {
+	w.t.Helper()
+	var p *bot.Profile
+	if err := w.db.View(w.ctx, func(tx bot.Tx) (err error) {
+		p, err = tx.ProfileByIdentity(w.ctx, conn, user)
+		return err
+	}); err != nil {
+		w.t.Fatalf("profile of %s: %v", user, err)
+	}
+	return p
+}
+
+// item and draft read the store.
+func (w *world) item(id int64) *bot.Item {
+	w.t.Helper()
+	var it *bot.Item
+	if err := w.db.View(w.ctx, func(tx bot.Tx) (err error) { it, err = tx.Item(w.ctx, id); return err }); err != nil {
+		w.t.Fatalf("item %d: %v", id, err)
+	}
+	return it
+}
+
+// threadReady waits until the card's thread exists and the store knows it
+// as the item's: only then is a message there the item's discussion.
+func (w *world) threadReady(itemID int64, cardID string) {
+	w.t.Helper()
+	w.waitFor(w.inner, "the card's thread", func() bool { _, ok := w.inner.Channel(cardID); return ok })
+	deadline := time.Now().Add(waitLimit)
+	for w.item(itemID).CardThread != cardID {
+		if time.Now().After(deadline) {
+			w.t.Fatalf("item %d: the store does not know thread %s", itemID, cardID)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// drafts lists an item's drafts.
+func (w *world) drafts(itemID int64) []*bot.Draft {
+	w.t.Helper()
+	var ds []*bot.Draft
+	if err := w.db.View(w.ctx, func(tx bot.Tx) (err error) { ds, err = tx.DraftsByItem(w.ctx, itemID); return err }); err != nil {
+		w.t.Fatalf("drafts of item %d: %v", itemID, err)
+	}
+	return ds
+}
+
+func (w *world) draft(id int64) *bot.Draft {
+	w.t.Helper()
+	var d *bot.Draft
+	if err := w.db.View(w.ctx, func(tx bot.Tx) (err error) { d, err = tx.Draft(w.ctx, id); return err }); err != nil {
+		w.t.Fatalf("draft %d: %v", id, err)
+	}
+	return d
+}
+
+// waitHealthy waits until c reports its gateway open and /liaison registered.
+func waitHealthy(t *testing.T, c *discord.Conn) {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for c.Health() != nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("connection not healthy: %v", c.Health())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 func customIDs(m discordfake.Message) []string {

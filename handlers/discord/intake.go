@@ -10,9 +10,10 @@ import (
 	"github.com/liaison-bot/liaison/bot"
 )
 
-// onMessage takes a MESSAGE_CREATE: a public message for the domain to take
-// in (it ignores unwatched channels), or, in an internal thread, perhaps a
-// draft written with the reply prefix.
+// onMessage takes a MESSAGE_CREATE of something someone said, anywhere:
+// the domain decides what it is (a public message, a follow-up, a draft in
+// an internal thread, or nothing it watches) and drops bots, webhooks and
+// Liaison itself.
 func (c *Conn) onMessage(ctx context.Context, m *dg.Message) {
 	if m == nil || m.Author == nil {
 		return
@@ -25,16 +26,14 @@ func (c *Conn) onMessage(ctx context.Context, m *dg.Message) {
 	in := c.incoming(ctx, m)
 	var out bot.Intake
 	err := retry(ctx, func() (err error) {
-		out, err = c.svc.Receive(ctx, in)
+		out, err = c.d.Receive(ctx, in)
 		return err
 	})
 	if err != nil {
 		c.log.Error("intake", "channel", m.ChannelID, "message", m.ID, "err", err)
 		return
 	}
-	if out == bot.IntakeIgnored && in.ThreadID != "" && !in.Bot && !in.Webhook && !in.Self {
-		c.internalMessage(ctx, m)
-	}
+	c.log.Debug("intake", "channel", m.ChannelID, "message", m.ID, "outcome", out)
 }
 
 // incoming translates a gateway message. Bots, webhooks and Liaison itself
@@ -42,17 +41,18 @@ func (c *Conn) onMessage(ctx context.Context, m *dg.Message) {
 func (c *Conn) incoming(ctx context.Context, m *dg.Message) bot.Incoming {
 	self, _ := c.self(ctx)
 	in := bot.Incoming{
-		Conn:       c.name,
-		Channel:    m.ChannelID,
-		ID:         m.ID,
-		AuthorID:   m.Author.ID,
-		AuthorName: authorName(m),
-		Bot:        m.Author.Bot,
-		Webhook:    m.WebhookID != "",
-		Self:       m.Author.ID == self,
-		Text:       messageText(m),
-		Link:       messageLink(c.guildOf(m), m.ChannelID, m.ID),
-		At:         m.Timestamp,
+		Conn:         c.name,
+		Channel:      m.ChannelID,
+		ID:           m.ID,
+		AuthorID:     m.Author.ID,
+		AuthorName:   authorName(m),
+		AuthorHandle: m.Author.Username,
+		Bot:          m.Author.Bot,
+		Webhook:      m.WebhookID != "",
+		Self:         m.Author.ID == self,
+		Text:         messageText(m),
+		Link:         messageLink(c.guildOf(m), m.ChannelID, m.ID),
+		At:           m.Timestamp,
 	}
 	for _, a := range m.Attachments {
 		if a != nil {
@@ -141,7 +141,7 @@ func embedSummary(e *dg.MessageEmbed) string {
 		bits = append(bits, e.Title)
 	}
 	if e.Description != "" {
-		bits = append(bits, clip(e.Description, 300))
+		bits = append(bits, e.Description)
 	}
 	if e.URL != "" {
 		bits = append(bits, e.URL)
@@ -149,13 +149,14 @@ func embedSummary(e *dg.MessageEmbed) string {
 	if len(bits) == 0 {
 		return ""
 	}
-	return "[embed] " + strings.Join(bits, " — ")
+	return strings.Join(bits, " — ")
 }
 
 // onEdit takes a MESSAGE_UPDATE. Only an edit by its author sets
 // edited_timestamp; link previews arriving later do not, and change nothing.
+// The domain ignores messages it never took in.
 func (c *Conn) onEdit(ctx context.Context, m *dg.Message) {
-	if m == nil || m.Author == nil || m.EditedTimestamp == nil || m.Author.Bot || m.WebhookID != "" {
+	if m == nil || m.EditedTimestamp == nil || !c.mayConcern(m.ChannelID) {
 		return
 	}
 	key := bot.MessageKey{Conn: c.name, Channel: m.ChannelID, ID: m.ID}
@@ -164,44 +165,33 @@ func (c *Conn) onEdit(ctx context.Context, m *dg.Message) {
 	if ci, err := c.channel(ctx, m.ChannelID); err == nil && c.forumStarter(ctx, ci, m) {
 		text = withTitle(ci.Name, text) // as it was taken in
 	}
-	if err := retry(ctx, func() error { return c.svc.Edit(ctx, key, text, at) }); err != nil {
+	if err := retry(ctx, func() error { return c.d.Edit(ctx, key, text, at) }); err != nil {
 		c.log.Error("edit", "channel", m.ChannelID, "message", m.ID, "err", err)
 	}
 }
 
 // onDelete takes a MESSAGE_DELETE; the domain ignores messages it never took.
 func (c *Conn) onDelete(ctx context.Context, m *dg.Message) {
-	if m == nil {
+	if m == nil || !c.mayConcern(m.ChannelID) {
 		return
 	}
 	key := bot.MessageKey{Conn: c.name, Channel: m.ChannelID, ID: m.ID}
-	if err := retry(ctx, func() error { return c.svc.Delete(ctx, key, c.svc.Clock()) }); err != nil {
+	if err := retry(ctx, func() error { return c.d.Delete(ctx, key, time.Time{}) }); err != nil {
 		c.log.Error("delete", "channel", m.ChannelID, "message", m.ID, "err", err)
 	}
 }
 
-// internalMessage lets a staff member draft from a card's thread with the
-// reply prefix. Everything else said there stays internal.
-func (c *Conn) internalMessage(ctx context.Context, m *dg.Message) {
-	actor := bot.Actor{Conn: c.name, UserID: m.Author.ID, Name: authorName(m)}
-	if m.Member != nil {
-		actor.Groups = m.Member.Roles
+// mayConcern spares the domain the edits and deletions of channels it
+// does not watch (Liaison's own card updates, most of all): false only when
+// the channel, and its parent for a thread, are known and unwatched.
+func (c *Conn) mayConcern(channelID string) bool {
+	c.mu.Lock()
+	ci, known := c.channels[channelID]
+	c.mu.Unlock()
+	if !known || c.d.Watches(c.name, channelID) {
+		return true
 	}
-	_, err := c.svc.InternalMessage(ctx, actor, m.ChannelID, m.ID, m.Content)
-	if err == nil {
-		return
-	}
-	if bot.ErrorCode(err) == bot.EINTERNAL {
-		c.log.Error("draft from thread", "channel", m.ChannelID, "message", m.ID, "err", err)
-	}
-	no := false
-	_, perr := c.postBotMessage(ctx, m.ChannelID, outMessage{
-		Content:   clip("⚠️ "+bot.ErrorMessage(err), maxContent),
-		Reference: &dg.MessageReference{MessageID: m.ID, FailIfNotExists: &no},
-	}, "")
-	if perr != nil {
-		c.log.Warn("tell the author why their draft failed", "channel", m.ChannelID, "err", perr)
-	}
+	return ci.ParentID != "" && c.d.Watches(c.name, ci.ParentID)
 }
 
 // retry repeats a domain call that failed on the database a few times:

@@ -38,7 +38,7 @@ func TestEditsRepliesDeletes(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.card(1, func(m discordfake.Message) bool {
-		return strings.Contains(m.Embeds[0].Description, "changelog for v2?") && strings.Contains(m.Embeds[0].Description, "(edited)")
+		return strings.Contains(m.Embeds[0].Description, "changelog for v2?") && strings.Contains(footer(m), "Edited by the author")
 	})
 
 	// The follow-up is edited, then deleted: its note follows.

@@ -155,21 +155,22 @@ func (c *Conn) fallbackPost(ctx context.Context, op *bot.Op, hookCh, target stri
 		return bot.Result{}, err
 	}
 	c.log.Warn("published without a webhook", "channel", hookCh, "cause", cause)
-	return bot.Result{
-		MessageID: m.ID, Link: c.link(ctx, target, m.ID),
-		Fallback: true, FallbackReason: c.fallbackReason(ctx, hookCh, cause),
-	}, nil
+	res := c.fallbackResult(ctx, hookCh, cause)
+	res.MessageID, res.Link = m.ID, c.link(ctx, target, m.ID)
+	return res, nil
 }
 
-func (c *Conn) fallbackReason(ctx context.Context, hookCh string, cause error) string {
-	name := hookCh
-	if ci, err := c.channel(ctx, hookCh); err == nil && ci.Name != "" {
-		name = ci.Name
-	}
+// fallbackResult says why a post went out as the bot: Discord refused
+// Liaison the channel's webhooks, for want of access or of Manage Webhooks.
+func (c *Conn) fallbackResult(ctx context.Context, hookCh string, cause error) bot.Result {
+	res := bot.Result{Fallback: true, FallbackCause: bot.FallbackNoManageWebhooks, FallbackWhere: hookCh}
 	if isCode(cause, codeMissingAccess) {
-		return fmt.Sprintf("Liaison has no access to the webhooks of #%s", name)
+		res.FallbackCause = bot.FallbackNoWebhookAccess
 	}
-	return fmt.Sprintf("Liaison lacks Manage Webhooks in #%s", name)
+	if ci, err := c.channel(ctx, hookCh); err == nil && ci.Name != "" {
+		res.FallbackWhere = ci.Name
+	}
+	return res
 }
 
 // editPublic applies a correction to a published reply, through the webhook

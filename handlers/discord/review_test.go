@@ -48,30 +48,35 @@ func TestReviewModalsAndNotices(t *testing.T) {
 	if got := w.click(w.inner, nick, feedback, card.ID, "liaison:tag:1"); got != "modal:liaison:tag:1" {
 		t.Fatalf("Tag answered %q", got)
 	}
-	w.submit(w.inner, nick, feedback, "liaison:tag:1", map[string]string{"tags": "Export, billing"})
+	w.submit(w.inner, nick, feedback, "liaison:tag:1", map[string]string{bot.FieldTagsID: "Export, billing"})
 	w.card(1, func(m discordfake.Message) bool {
-		return field(m, "Tags") == "export, billing" && field(m, "Assignee") == "Nick"
+		return field(m, "Tags") == "export, billing" && field(m, "Claimed by") == "Nick"
 	})
 
 	// Alice drafts before she has a profile: told in a DM, the draft waits.
 	w.click(w.inner, alice, feedback, card.ID, "liaison:reply:1")
-	w.submit(w.inner, alice, feedback, "liaison:reply:1", map[string]string{"text": "Settings, then Export."})
+	w.submit(w.inner, alice, feedback, "liaison:reply:1", map[string]string{bot.FieldTextID: "Settings, then Export."})
 	w.dmSaying(alice, "/liaison profile")
-	dc := w.draftCard(card.ID, 1, func(m discordfake.Message) bool { return field(m, "⚠️ Waiting for the author") != "" })
+	waiting := func(m discordfake.Message) bool {
+		return strings.Contains(footer(m), "Waiting for Alice to set up a public profile") && strings.Contains(footer(m), "/liaison profile")
+	}
+	dc := w.draftCard(card.ID, 1, waiting)
 	if got := w.click(w.inner, mona, card.ID, dc.ID, "liaison:approve:1"); got != bot.ErrNoConsent.Message {
 		t.Errorf("Approve before consent answered %q", got)
 	}
 	w.setUpProfile(alice, "Alice Martin", "Product Manager", aliceAvatar)
-	dc = w.draftCard(card.ID, 1, func(m discordfake.Message) bool { return field(m, "⚠️ Waiting for the author") == "" })
+	dc = w.draftCard(card.ID, 1, func(m discordfake.Message) bool {
+		return !waiting(m) && strings.Contains(field(m, "State"), "Waiting for an approver")
+	})
 
 	// Mona edits and approves: her text, Alice's name.
-	if got := w.click(w.inner, mona, card.ID, dc.ID, "liaison:edit:1"); got != "modal:liaison:edit:1" {
+	if got := w.click(w.inner, mona, card.ID, dc.ID, "liaison:edit_approve:1"); got != "modal:liaison:edit_approve:1" {
 		t.Fatalf("Edit & approve answered %q", got)
 	}
 	if rs := w.inner.InteractionResponses(lastInteraction(w.inner)); len(rs) == 0 || !strings.Contains(string(rs[0].Body), "Settings, then Export.") {
 		t.Errorf("the edit modal is not filled with the draft's text")
 	}
-	w.submit(w.inner, mona, card.ID, "liaison:edit:1", map[string]string{"text": "Go to Settings → Export and pick CSV."})
+	w.submit(w.inner, mona, card.ID, "liaison:edit_approve:1", map[string]string{bot.FieldTextID: "Go to Settings → Export and pick CSV."})
 	var reply discordfake.Message
 	w.waitFor(w.pub, "the edited reply", func() bool {
 		ps := webhookPosts(w.pub, post.ID)
@@ -87,7 +92,7 @@ func TestReviewModalsAndNotices(t *testing.T) {
 	// A second draft is rejected; Alice takes no DMs, so she is told in the
 	// item's thread, and only she is pinged.
 	w.click(w.inner, alice, feedback, card.ID, "liaison:reply:1")
-	w.submit(w.inner, alice, feedback, "liaison:reply:1", map[string]string{"text": "Also: JSON soon!"})
+	w.submit(w.inner, alice, feedback, "liaison:reply:1", map[string]string{bot.FieldTextID: "Also: JSON soon!"})
 	second := w.draftCard(card.ID, 2, nil)
 	if got := w.click(w.inner, nick, card.ID, second.ID, "liaison:reject:2"); got != bot.ErrNotApprover.Message {
 		t.Errorf("Reject by a non-approver answered %q (no modal may open)", got)
@@ -97,9 +102,10 @@ func TestReviewModalsAndNotices(t *testing.T) {
 	if got := w.click(w.inner, mona, card.ID, second.ID, "liaison:reject:2"); got != "modal:liaison:reject:2" {
 		t.Fatalf("Reject answered %q", got)
 	}
-	w.submit(w.inner, mona, card.ID, "liaison:reject:2", map[string]string{"reason": "Not promised yet @everyone"})
+	w.submit(w.inner, mona, card.ID, "liaison:reject:2", map[string]string{bot.FieldReasonID: "Not promised yet @everyone"})
 	w.draftCard(card.ID, 2, func(m discordfake.Message) bool {
-		return strings.Contains(field(m, "State"), "Rejected") && strings.Contains(field(m, "Reason"), "Not promised yet") && len(customIDs(m)) == 0
+		return strings.Contains(field(m, "State"), "Not approved") && field(m, "Rejected by") == "Mona" &&
+			strings.Contains(field(m, "Reason"), "Not promised yet") && len(customIDs(m)) == 0
 	})
 	var notice discordfake.Message
 	w.waitFor(w.inner, "the notice in the item's thread", func() bool {
@@ -146,11 +152,11 @@ func TestCommands(t *testing.T) {
 	if got := run(nick, "promote", target); got != bot.ErrNotApprover.Message {
 		t.Errorf("promote by a non-approver answered %q", got)
 	}
-	if got := run(mona, "promote", target); !strings.Contains(got, "now publishes without review") {
+	if got := run(mona, "promote", target); !strings.Contains(got, "is now trusted") || !strings.Contains(got, "without review") {
 		t.Errorf("promote answered %q", got)
 	}
-	if p, err := w.svc.MyProfile(w.ctx, bot.Actor{Conn: "internal", UserID: alice}); err != nil || !p.Trusted {
-		t.Errorf("alice after promote: %+v, %v", p, err)
+	if p := w.profile("internal", alice); !p.Trusted {
+		t.Errorf("alice after promote: %+v", p)
 	}
 
 	// Trusted on a trusted-auto route, Alice's draft goes out without review.
@@ -161,13 +167,13 @@ func TestCommands(t *testing.T) {
 	card := w.card(1, nil)
 	w.setUpProfile(alice, "Alice Martin", "Product Manager", aliceAvatar)
 	w.click(w.inner, alice, feedback, card.ID, "liaison:reply:1")
-	w.submit(w.inner, alice, feedback, "liaison:reply:1", map[string]string{"text": "Yes: Settings → Appearance."})
+	w.submit(w.inner, alice, feedback, "liaison:reply:1", map[string]string{bot.FieldTextID: "Yes: Settings → Appearance."})
 	w.waitFor(w.pub, "the reply", func() bool { return len(webhookPosts(w.pub, post.ID)) == 1 })
 
 	if got := run(mona, "demote", target); !strings.Contains(got, "reviewed again") {
 		t.Errorf("demote answered %q", got)
 	}
-	if p, _ := w.svc.MyProfile(w.ctx, bot.Actor{Conn: "internal", UserID: alice}); p.Trusted {
+	if p := w.profile("internal", alice); p.Trusted {
 		t.Error("alice is still trusted after demote")
 	}
 }
@@ -222,7 +228,7 @@ func TestLostAnswersReconciled(t *testing.T) {
 	w.waitFor(w.inner, "the card's thread, started by the reconciliation", func() bool { _, ok := w.inner.Channel(card.ID); return ok })
 	w.setUpProfile(alice, "Alice Martin", "Product Manager", aliceAvatar)
 	w.click(w.inner, alice, feedback, card.ID, "liaison:reply:1")
-	w.submit(w.inner, alice, feedback, "liaison:reply:1", map[string]string{"text": "We are here!"})
+	w.submit(w.inner, alice, feedback, "liaison:reply:1", map[string]string{bot.FieldTextID: "We are here!"})
 	w.click(w.inner, mona, card.ID, w.draftCard(card.ID, 1, nil).ID, "liaison:approve:1")
 	w.note(card.ID, "Answered publicly by Alice Martin")
 
@@ -234,7 +240,7 @@ func TestLostAnswersReconciled(t *testing.T) {
 	}
 	reply := webhookPosts(w.pub, post.ID)[0]
 	link := "https://discord.com/channels/" + pubGuild + "/" + post.ID + "/" + reply.ID
-	w.card(1, func(m discordfake.Message) bool { return field(m, "Public reply") == link })
+	w.card(1, func(m discordfake.Message) bool { return strings.Contains(field(m, "Public reply"), "("+link+")") })
 	for name, f := range map[string]*discordfake.Fake{"internal": w.inner, "public": w.pub} {
 		listed := slices.ContainsFunc(f.Calls(), func(c discordfake.Call) bool {
 			return c.Method == "GET" && strings.HasSuffix(c.Path, "/messages") && strings.Contains(c.Query, "limit=100")

@@ -149,7 +149,7 @@ func (c *Conn) notify(ctx context.Context, op *bot.Op) (bot.Result, error) {
 	}
 	c.log.Info("notice falls back to the channel", "user", op.UserID, "reason", err)
 	m, err := c.postBotMessage(ctx, target, outMessage{
-		Content:         clip(bot.Mention(bot.KindDiscord, op.UserID)+" "+text, maxContent),
+		Content:         clip(bot.Mention(op.UserID)+" "+text, maxContent),
 		AllowedMentions: noMentions(op.UserID),
 	}, op.Key)
 	if err != nil {

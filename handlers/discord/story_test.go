@@ -64,17 +64,17 @@ func TestForumPostToDiscordCards(t *testing.T) {
 		if got := w.click(w.inner, alice, feedback, card.ID, "liaison:reply:1"); got != "modal:liaison:reply:1" {
 			t.Fatalf("Reply publicly answered %q, want the draft modal", got)
 		}
-		if got := w.submit(w.inner, alice, feedback, "liaison:reply:1", map[string]string{"text": answerText}); !strings.Contains(got, "Draft #1") {
+		if got := w.submit(w.inner, alice, feedback, "liaison:reply:1", map[string]string{bot.FieldTextID: answerText}); !strings.Contains(got, "Draft #1") {
 			t.Errorf("draft form answered %q", got)
 		}
 		dc := w.draftCard(card.ID, 1, nil)
 		if a := dc.Embeds[0].Author; a == nil || a.Name != "Alice Martin · Acme" || a.IconURL != aliceAvatar {
 			t.Errorf("draft preview author = %+v, want Alice Martin · Acme with her avatar", a)
 		}
-		if !strings.HasPrefix(dc.Embeds[0].Description, "<@"+maria+"> Thanks for reporting it") {
-			t.Errorf("draft preview = %q, want the mention then the reply", dc.Embeds[0].Description)
+		if !strings.HasPrefix(dc.Embeds[0].Description, "@Maria Thanks for reporting it") || strings.Contains(dc.Embeds[0].Description, "<@") {
+			t.Errorf("draft preview = %q, want the member's name (no live mention) then the reply", dc.Embeds[0].Description)
 		}
-		if got := customIDs(dc); !slices.Equal(got, []string{"liaison:approve:1", "liaison:edit:1", "liaison:reject:1", "liaison:withdraw:1"}) {
+		if got := customIDs(dc); !slices.Equal(got, []string{"liaison:approve:1", "liaison:edit_approve:1", "liaison:reject:1", "liaison:withdraw:1"}) {
 			t.Errorf("pending draft buttons = %v", got)
 		}
 
@@ -82,11 +82,11 @@ func TestForumPostToDiscordCards(t *testing.T) {
 		if got := w.click(w.inner, nick, card.ID, dc.ID, "liaison:approve:1"); got != bot.ErrNotApprover.Message {
 			t.Errorf("Approve by a non-approver answered %q, want %q", got, bot.ErrNotApprover.Message)
 		}
-		if got := w.click(w.inner, nick, card.ID, dc.ID, "liaison:edit:1"); got != bot.ErrNotApprover.Message {
+		if got := w.click(w.inner, nick, card.ID, dc.ID, "liaison:edit_approve:1"); got != bot.ErrNotApprover.Message {
 			t.Errorf("Edit & approve by a non-approver answered %q (no modal may open)", got)
 		}
-		if d, err := w.svc.Draft(w.ctx, 1); err != nil || d.State != bot.DraftPending {
-			t.Errorf("draft after refusals: %+v, %v; want pending", d, err)
+		if d := w.draft(1); d.State != bot.DraftPending {
+			t.Errorf("draft after refusals: %+v; want pending", d)
 		}
 		if n := len(webhookPosts(w.pub, post.ID)); n != 0 {
 			t.Errorf("%d public posts after refusals, want none", n)
@@ -116,15 +116,15 @@ func TestForumPostToDiscordCards(t *testing.T) {
 
 		// The card links to it; the thread says who answered and approved.
 		replyLink := "https://discord.com/channels/" + pubGuild + "/" + post.ID + "/" + reply.ID
-		card = w.card(1, func(m discordfake.Message) bool { return field(m, "Public reply") == replyLink })
-		if got := field(card, "Answered by"); got != "Alice Martin" {
+		card = w.card(1, func(m discordfake.Message) bool { return strings.Contains(field(m, "Public reply"), "("+replyLink+")") })
+		if got := field(card, "Answered publicly by"); got != "Alice Martin" {
 			t.Errorf("card answered by %q", got)
 		}
 		if got := field(card, "Status"); !strings.Contains(got, "Answered") {
 			t.Errorf("card status %q, want answered", got)
 		}
 		w.note(card.ID, "Answered publicly by Alice Martin")
-		w.draftCard(card.ID, 1, func(m discordfake.Message) bool { return field(m, "Public post") == replyLink })
+		w.draftCard(card.ID, 1, func(m discordfake.Message) bool { return strings.Contains(field(m, "Public post"), "("+replyLink+")") })
 
 		// Liaison's own post does not come back as a follow-up; a later
 		// follow-up from the member still does.
@@ -160,7 +160,7 @@ func TestCorrectAndRetract(t *testing.T) {
 	if got := w.click(w.inner, alice, card.ID, w.draftCard(card.ID, 1, nil).ID, "liaison:correct:1"); got != "modal:liaison:correct:1" {
 		t.Fatalf("Correct answered %q", got)
 	}
-	if got := w.submit(w.inner, alice, card.ID, "liaison:correct:1", map[string]string{"text": "Correction: the fix ships tomorrow, Maria."}); !strings.Contains(got, "draft #2") {
+	if got := w.submit(w.inner, alice, card.ID, "liaison:correct:1", map[string]string{bot.FieldTextID: "Correction: the fix ships tomorrow, Maria."}); !strings.Contains(got, "draft #2") {
 		t.Errorf("correction form answered %q", got)
 	}
 	fix := w.draftCard(card.ID, 2, nil)
@@ -180,8 +180,41 @@ func TestCorrectAndRetract(t *testing.T) {
 	// Once the correction is recorded as published, the reply can be retracted.
 	w.note(card.ID, "The public reply was corrected by Alice Martin")
 	published := w.draftCard(card.ID, 1, nil)
-	if got := w.click(w.inner, alice, card.ID, published.ID, "liaison:retract:1"); !strings.Contains(got, "draft #3") {
-		t.Errorf("Retract answered %q", got)
+
+	// Retract asks first: Discord has no confirmation dialog on buttons, so
+	// the question comes back privately, with the button that confirms.
+	ask := w.svc.Interact(w.ctx, bot.Request{Kind: bot.Click, Actor: bot.Actor{Conn: "internal", UserID: alice}, Action: bot.ActRetract, Target: 1}).Confirm
+	if ask == nil {
+		t.Fatal("the domain asks no confirmation before a retraction")
+	}
+	id, err := w.inner.Click(alice, card.ID, published.ID, "liaison:retract:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, question := w.answerMessage(w.inner, id)
+	if !strings.Contains(got, ask.Text) || !strings.Contains(got, ask.Title) {
+		t.Errorf("Retract answered %q, want the question %q", got, ask.Text)
+	}
+	var ok *discordfake.Component
+	for _, row := range question.Components {
+		for _, c := range row.Components {
+			if c.CustomID == "liaison:retract:1:ok" {
+				ok = &c
+			}
+		}
+	}
+	if ok == nil || ok.Label != ask.OK || ok.Style != 4 {
+		t.Fatalf("the question's buttons = %+v, want one danger button %q", question.Components, ask.OK)
+	}
+	// Nothing happened yet.
+	if ds := w.drafts(1); len(ds) != 2 {
+		t.Errorf("%d drafts after the question, want 2 (no retraction yet)", len(ds))
+	}
+	if m, _ := w.pub.MessageByID(reply.ID); m.Deleted {
+		t.Error("the public reply is gone before the retraction was confirmed")
+	}
+	if got := w.click(w.inner, alice, card.ID, question.ID, "liaison:retract:1:ok"); !strings.Contains(got, "draft #3") {
+		t.Errorf("the confirmed Retract answered %q", got)
 	}
 	w.click(w.inner, mona, card.ID, w.draftCard(card.ID, 3, nil).ID, "liaison:approve:3")
 	w.waitFor(w.pub, "the retraction", func() bool {
@@ -201,7 +234,7 @@ func (w *world) publishedReply() (post discordfake.Channel, card, reply discordf
 	card = w.card(1, nil)
 	w.setUpProfile(alice, "Alice Martin", "Product Manager", aliceAvatar)
 	w.click(w.inner, alice, feedback, card.ID, "liaison:reply:1")
-	w.submit(w.inner, alice, feedback, "liaison:reply:1", map[string]string{"text": answerText})
+	w.submit(w.inner, alice, feedback, "liaison:reply:1", map[string]string{bot.FieldTextID: answerText})
 	dc := w.draftCard(card.ID, 1, nil)
 	w.click(w.inner, mona, card.ID, dc.ID, "liaison:approve:1")
 	w.waitFor(w.pub, "the public reply", func() bool {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -42,14 +43,40 @@ func loadMessage(t *testing.T, name string) *dg.Message {
 	return &m
 }
 
+// recorder is a Domain that records what the adapter hands it.
+type recorder struct {
+	mu       sync.Mutex
+	incoming []bot.Incoming
+	requests []bot.Request
+	reply    bot.Reply
+}
+
+func (r *recorder) Receive(_ context.Context, in bot.Incoming) (bot.Intake, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.incoming = append(r.incoming, in)
+	return bot.IntakeIgnored, nil
+}
+
+func (r *recorder) Edit(context.Context, bot.MessageKey, string, time.Time) error { return nil }
+func (r *recorder) Delete(context.Context, bot.MessageKey, time.Time) error       { return nil }
+func (r *recorder) Watches(_, _ string) bool                                      { return false }
+
+func (r *recorder) Interact(_ context.Context, req bot.Request) bot.Reply {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.requests = append(r.requests, req)
+	return r.reply
+}
+
 // offlineConn is a Conn that knows the fixtures' channels and its bot user,
 // so translating needs no network.
-func offlineConn(t *testing.T, svc *bot.Service) *Conn {
+func offlineConn(t *testing.T, d Domain) *Conn {
 	t.Helper()
-	if svc == nil {
-		svc = bot.NewService(nil, nil, bot.NewRouter(nil, nil), bot.Settings{})
+	if d == nil {
+		d = &recorder{}
 	}
-	c, err := New(Options{Name: "community", Token: "x", GuildID: fxGuild}, svc)
+	c, err := New(Options{Name: "community", Token: "x", GuildID: fxGuild}, d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,8 +99,8 @@ func TestIncoming(t *testing.T) {
 	reply := c.incoming(ctx, loadMessage(t, "message_create_reply.json"))
 	want := bot.Incoming{
 		Conn: "community", Channel: fxText, ID: "1234567890123456789", ReplyTo: "334385199974967042",
-		AuthorID: "53908099506183680", AuthorName: "Mason (beta tester)",
-		Text:        "Same problem here, see the screenshot\n[embed] Status page — Login: degraded performance — https://status.example.com/",
+		AuthorID: "53908099506183680", AuthorName: "Mason (beta tester)", AuthorHandle: "Mason",
+		Text:        "Same problem here, see the screenshot\nStatus page — Login: degraded performance — https://status.example.com/",
 		Attachments: []bot.Attachment{{Name: "screenshot.png", URL: "https://cdn.discordapp.com/attachments/290926798999357250/1234567890123456790/screenshot.png"}},
 		Link:        "https://discord.com/channels/197038439483310086/290926798999357250/1234567890123456789",
 		At:          time.Date(2017, 7, 11, 17, 27, 7, 299000000, time.UTC),
@@ -106,7 +133,10 @@ func TestIncoming(t *testing.T) {
 			func(in bot.Incoming) bool {
 				return !in.NewThread && in.ThreadID == fxThread && in.ParentChannel == fxText
 			}},
-		{"no nick: display name", func(m *dg.Message) { m.Member = nil }, func(in bot.Incoming) bool { return in.AuthorName == "Mason" }},
+		{"no nick: global name", func(m *dg.Message) { m.Member, m.Author.Username, m.Author.GlobalName = nil, "mason_42", "Mason" },
+			func(in bot.Incoming) bool { return in.AuthorName == "Mason" && in.AuthorHandle == "mason_42" }},
+		{"no nick, no global name: username", func(m *dg.Message) { m.Member, m.Author.Username, m.Author.GlobalName = nil, "mason_42", "" },
+			func(in bot.Incoming) bool { return in.AuthorName == "mason_42" && in.AuthorHandle == "mason_42" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,7 +153,8 @@ func TestIncoming(t *testing.T) {
 // gateway replay) opens one item.
 func TestRedeliveredGatewayEvent(t *testing.T) {
 	ctx := context.Background()
-	svc := bot.NewService(storagetest.Open(t, "sqlite"), nil,
+	db := storagetest.Open(t, "sqlite")
+	svc := bot.NewService(db, nil,
 		bot.NewRouter([]bot.Source{{Name: "community", Conn: "community", Channels: []string{fxText}}},
 			[]bot.Route{{Name: "all", Default: true, DestConn: "internal", DestChannel: "C1"}}),
 		bot.Settings{})
@@ -133,7 +164,7 @@ func TestRedeliveredGatewayEvent(t *testing.T) {
 	c.onMessage(ctx, m)
 	c.onMessage(ctx, m)
 	var items []*bot.Item
-	if err := svc.Store.InTx(ctx, func(tx bot.Tx) (err error) {
+	if err := db.View(ctx, func(tx bot.Tx) (err error) {
 		items, err = tx.ItemsByAuthor(ctx, "community", m.Author.ID, 10)
 		return err
 	}); err != nil {
@@ -225,47 +256,330 @@ func TestNonceOf(t *testing.T) {
 }
 
 func TestCustomID(t *testing.T) {
-	for _, act := range []string{actReply, actClaim, actTag, actIgnore, actApprove, actEdit, actReject, actWithdraw, actCorrect, actRetract, actProfile} {
-		id := customID(act, math.MaxInt64)
-		if len(id) > maxCustomID {
-			t.Errorf("%q is longer than Discord's 100 characters", id)
-		}
-		if a, n, ok := parseCustomID(id); !ok || a != act || n != math.MaxInt64 {
-			t.Errorf("parseCustomID(%q) = %q, %d, %v", id, a, n, ok)
+	for _, act := range []bot.ActionID{bot.ActReply, bot.ActClaim, bot.ActUnclaim, bot.ActTag, bot.ActIgnore, bot.ActReopen,
+		bot.ActApprove, bot.ActEditApprove, bot.ActReject, bot.ActWithdraw, bot.ActCorrect, bot.ActRetract, bot.ActProfile} {
+		for _, confirmed := range []bool{false, true} {
+			id := customID(act, math.MaxInt64, confirmed)
+			if len(id) > maxCustomID {
+				t.Errorf("%q is longer than Discord's 100 characters", id)
+			}
+			if a, n, c, ok := parseCustomID(id); !ok || a != act || n != math.MaxInt64 || c != confirmed {
+				t.Errorf("parseCustomID(%q) = %q, %d, %v, %v", id, a, n, c, ok)
+			}
 		}
 	}
-	for _, bad := range []string{"", "liaison", "liaison:claim", "liaison:claim:x", "other:claim:1", "liaison:claim:1:2", "liaison::1", "liaison:claim:-1"} {
-		if _, _, ok := parseCustomID(bad); ok {
+	for _, bad := range []string{"", "liaison", "liaison:claim", "liaison:claim:x", "other:claim:1", "liaison:claim:1:2",
+		"liaison::1", "liaison:claim:-1", "liaison:claim:1:ok:ok", "liaison:claim:1:yes"} {
+		if _, _, _, ok := parseCustomID(bad); ok {
 			t.Errorf("parseCustomID(%q) accepted", bad)
 		}
 	}
 }
 
+// TestRequest: interactions become requests carrying the platform's
+// identity of the person, never anything the payload could forge.
+func TestRequest(t *testing.T) {
+	c := offlineConn(t, nil)
+	member := &dg.Member{User: &dg.User{ID: "42", Username: "mona", GlobalName: "Mona"}, Nick: "Mona M.", Roles: []string{"r1"}}
+	withData := func(typ dg.InteractionType, data dg.InteractionData) *dg.Interaction {
+		return &dg.Interaction{Type: typ, GuildID: fxGuild, Member: member, Data: data}
+	}
+	tests := []struct {
+		name string
+		i    *dg.Interaction
+		want bot.Request
+	}{
+		{"click", withData(dg.InteractionMessageComponent, dg.MessageComponentInteractionData{CustomID: "liaison:claim:7", ComponentType: dg.ButtonComponent}),
+			bot.Request{Kind: bot.Click, Action: bot.ActClaim, Target: 7}},
+		{"confirmed click", withData(dg.InteractionMessageComponent, dg.MessageComponentInteractionData{CustomID: "liaison:retract:3:ok", ComponentType: dg.ButtonComponent}),
+			bot.Request{Kind: bot.Click, Action: bot.ActRetract, Target: 3, Confirmed: true}},
+		{"foreign button", withData(dg.InteractionMessageComponent, dg.MessageComponentInteractionData{CustomID: "poll:yes", ComponentType: dg.ButtonComponent}),
+			bot.Request{Kind: bot.Click}},
+		{"form", withData(dg.InteractionModalSubmit, dg.ModalSubmitInteractionData{CustomID: "liaison:tag:7", Components: []dg.MessageComponent{
+			&dg.ActionsRow{Components: []dg.MessageComponent{&dg.TextInput{CustomID: bot.FieldTagsID, Value: "a, b"}}}}}),
+			bot.Request{Kind: bot.Submit, Action: bot.ActTag, Target: 7, Values: map[string]string{bot.FieldTagsID: "a, b"}}},
+		{"command with a user", withData(dg.InteractionApplicationCommand, dg.ApplicationCommandInteractionData{Name: bot.CommandName, Options: []*dg.ApplicationCommandInteractionDataOption{
+			{Name: string(bot.ActPromote), Type: dg.ApplicationCommandOptionSubCommand, Options: []*dg.ApplicationCommandInteractionDataOption{
+				{Name: bot.UserArgName, Type: dg.ApplicationCommandOptionUser, Value: "99"}}}}}),
+			bot.Request{Kind: bot.Command, Action: bot.ActPromote, User: "99"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := c.request(tt.i)
+			tt.want.Actor = bot.Actor{Conn: "community", UserID: "42", Name: "Mona M.", Groups: []string{"r1"}, AvatarURL: member.User.AvatarURL("")}
+			if tt.want.Values == nil && got.Values != nil && len(got.Values) == 0 {
+				got.Values = nil
+			}
+			if !ok || fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("request =\n %+v\nwant\n %+v", got, tt.want)
+			}
+		})
+	}
+	dm := &dg.Interaction{Type: dg.InteractionMessageComponent, User: &dg.User{ID: "43", Username: "alice", Avatar: "abc"},
+		Data: dg.MessageComponentInteractionData{CustomID: "liaison:approve:1"}}
+	if got, ok := c.request(dm); !ok || got.Actor.UserID != "43" || got.Actor.Name != "alice" || !strings.Contains(got.Actor.AvatarURL, "/avatars/43/abc") {
+		t.Errorf("DM request actor = %+v", got.Actor)
+	}
+	if _, ok := c.request(&dg.Interaction{Type: dg.InteractionMessageComponent, Data: dg.MessageComponentInteractionData{CustomID: "liaison:claim:1"}}); ok {
+		t.Error("an interaction with nobody behind it became a request")
+	}
+}
+
+func TestRenderCard(t *testing.T) {
+	c := &bot.Card{
+		ItemID: 7, Status: bot.ItemClaimed, Title: "#7 · community #help", AuthorName: "Maria (@maria)", Text: "Is it down?",
+		Link: "https://discord.com/channels/1/2/3", LinkLabel: "View original", Footer: "From Discord · Liaison item #7",
+		Facts: []bot.Fact{
+			{Label: "Status", Value: "🙋 Claimed", Inline: true},
+			{Label: "Empty"},
+			{Label: "Attachments", Links: []bot.Link{{Text: "📎 a[1].png", URL: "https://cdn.example.com/a(1).png"}, {Text: "bad", URL: "javascript:alert(1)"}}},
+		},
+		Notes:      []string{"✏️ Edited by the author"},
+		ThreadName: "#7 Maria: Is it down?",
+		Actions: []bot.Button{
+			{Action: bot.ActReply, Target: 7, Label: "Reply publicly", Style: bot.StylePrimary},
+			{Action: bot.ActUnclaim, Target: 7, Label: "Unclaim"},
+			{Action: bot.ActTag, Target: 7, Label: "Tag"},
+			{Action: bot.ActIgnore, Target: 7, Label: "Ignore", Style: bot.StyleDanger},
+		},
+	}
+	e := cardEmbed(c)
+	if e.Title != c.Title || e.URL != c.Link || e.Description != c.Text || e.Author == nil || e.Author.Name != c.AuthorName {
+		t.Errorf("card embed = %+v", e)
+	}
+	if e.Footer == nil || e.Footer.Text != "From Discord · Liaison item #7\n✏️ Edited by the author" {
+		t.Errorf("footer = %+v", e.Footer)
+	}
+	if len(e.Fields) != 2 || e.Fields[0].Name != "Status" || e.Fields[0].Value != "🙋 Claimed" || !e.Fields[0].Inline {
+		t.Fatalf("fields = %+v", e.Fields)
+	}
+	if got, want := e.Fields[1].Value, "[📎 a\\[1\\].png](https://cdn.example.com/a%281%29.png)\nbad"; got != want {
+		t.Errorf("links field = %q, want %q", got, want)
+	}
+	if got := threadName(c); got != c.ThreadName {
+		t.Errorf("thread name = %q", got)
+	}
+	comps := cardComponents(c)
+	if len(comps) != 1 {
+		t.Fatalf("%d rows, want 1", len(comps))
+	}
+	row := comps[0].(dg.ActionsRow).Components
+	want := []dg.Button{
+		{Label: "Reply publicly", Style: dg.PrimaryButton, CustomID: "liaison:reply:7"},
+		{Label: "Unclaim", Style: dg.SecondaryButton, CustomID: "liaison:unclaim:7"},
+		{Label: "Tag", Style: dg.SecondaryButton, CustomID: "liaison:tag:7"},
+		{Label: "Ignore", Style: dg.DangerButton, CustomID: "liaison:ignore:7"},
+		{Label: "View original", Style: dg.LinkButton, URL: c.Link},
+	}
+	if fmt.Sprint(row) != fmt.Sprint(want) {
+		t.Errorf("buttons = %+v\nwant %+v", row, want)
+	}
+}
+
+func TestRenderDraftCard(t *testing.T) {
+	d := &bot.DraftCard{
+		DraftID: 3, Kind: bot.DraftReply, State: bot.DraftPending, Title: "Draft #3 · public reply (v1)",
+		Preview:     bot.PublicPost{Username: "Alice Martin · Acme", AvatarURL: "https://cdn.example.com/alice.png", Signature: "— Alice Martin, PM at Acme"},
+		PreviewText: "@Maria Hello", Facts: []bot.Fact{{Label: "State", Value: "⏳ Waiting for an approver", Inline: true}},
+		Notes:   []string{"⚠️ note"},
+		Actions: []bot.Button{{Action: bot.ActApprove, Target: 3, Label: "Approve", Style: bot.StylePrimary}},
+	}
+	custom := *d
+	custom.CustomIdentity = true
+	e := draftEmbed(&custom)
+	if e.Author == nil || e.Author.Name != "Alice Martin · Acme" || e.Author.IconURL != "https://cdn.example.com/alice.png" || e.Description != "@Maria Hello" {
+		t.Errorf("custom identity preview = %+v, author %+v", e, e.Author)
+	}
+	signed := *d
+	signed.PreviewNote = "Posted by the app."
+	e = draftEmbed(&signed)
+	if e.Author != nil || e.Description != "@Maria Hello\n— Alice Martin, PM at Acme" || e.Footer == nil || e.Footer.Text != "Posted by the app.\n⚠️ note" {
+		t.Errorf("signed preview = %+v, footer %+v", e, e.Footer)
+	}
+	retraction := custom
+	retraction.Kind, retraction.PreviewText = bot.DraftRetraction, "(deleted)"
+	if e := draftEmbed(&retraction); e.Author != nil {
+		t.Errorf("a retraction previews an author: %+v", e.Author)
+	}
+	if comps := draftComponents(&bot.DraftCard{DraftID: 3, State: bot.DraftRejected}); comps == nil || len(comps) != 0 {
+		t.Errorf("no actions render as %#v, want an empty, non-nil list that clears old buttons", comps)
+	}
+}
+
 func TestRenderWithinLimits(t *testing.T) {
 	long := strings.Repeat("word ", 2000)
-	c := &bot.Card{ItemID: 7, Status: bot.ItemNew, Source: strings.Repeat("s", 300), AuthorName: strings.Repeat("a", 300),
-		Text: long, Tags: []string{strings.Repeat("t", 2000)}, Link: "not a url"}
-	e := cardEmbed(c)
-	if utf8.RuneCountInString(e.Title) > maxTitle || utf8.RuneCountInString(e.Description) > maxDescription || utf8.RuneCountInString(e.Author.Name) > maxAuthorName || e.URL != "" {
-		t.Errorf("card embed breaks a limit: title %d, description %d, author %d, url %q",
-			utf8.RuneCountInString(e.Title), utf8.RuneCountInString(e.Description), utf8.RuneCountInString(e.Author.Name), e.URL)
+	var facts []bot.Fact
+	for i := 0; i < 30; i++ {
+		facts = append(facts, bot.Fact{Label: strings.Repeat("l", 300), Value: long, Links: []bot.Link{{Text: "x", URL: "https://example.com/"}}})
 	}
-	for _, f := range e.Fields {
-		if f.Value == "" || utf8.RuneCountInString(f.Value) > maxFieldValue {
-			t.Errorf("field %q has %d characters", f.Name, utf8.RuneCountInString(f.Value))
-		}
+	var actions []bot.Button
+	for i := 0; i < 30; i++ {
+		actions = append(actions, bot.Button{Action: bot.ActTag, Target: int64(i), Label: strings.Repeat("b", 100)})
 	}
+	c := &bot.Card{ItemID: 7, Status: bot.ItemNew, Title: strings.Repeat("s", 300), AuthorName: strings.Repeat("a", 300),
+		Text: long, Link: "not a url", LinkLabel: "View original", Facts: facts, Footer: long, Notes: []string{long}, ThreadName: long, Actions: actions}
+	checkEmbed(t, cardEmbed(c))
+	if e := cardEmbed(c); e.URL != "" {
+		t.Errorf("card links %q", e.URL)
+	}
+	checkRows(t, cardComponents(c))
 	if n := utf8.RuneCountInString(threadName(c)); n < 1 || n > maxThreadName {
 		t.Errorf("thread name has %d characters", n)
 	}
-	for state, want := range map[bot.DraftState]int{bot.DraftPending: 4, bot.DraftFailed: 1, bot.DraftPublished: 2, bot.DraftRejected: 0, bot.DraftWithdrawn: 0} {
-		comps := draftComponents(&bot.DraftCard{DraftID: 3, Kind: bot.DraftReply, State: state})
-		n := 0
-		if len(comps) > 0 {
-			n = len(comps[0].(dg.ActionsRow).Components)
+	d := &bot.DraftCard{DraftID: 3, Title: strings.Repeat("t", 300), PreviewText: long, Preview: bot.PublicPost{Signature: long, Username: long},
+		Facts: facts, PreviewNote: long, Notes: []string{long}, Actions: actions}
+	checkEmbed(t, draftEmbed(d))
+	d.CustomIdentity = true
+	checkEmbed(t, draftEmbed(d))
+	checkRows(t, draftComponents(d))
+}
+
+func checkEmbed(t *testing.T, e *dg.MessageEmbed) {
+	t.Helper()
+	total := utf8.RuneCountInString(e.Title) + utf8.RuneCountInString(e.Description)
+	if utf8.RuneCountInString(e.Title) > maxTitle || utf8.RuneCountInString(e.Description) > maxDescription {
+		t.Errorf("title %d, description %d characters", utf8.RuneCountInString(e.Title), utf8.RuneCountInString(e.Description))
+	}
+	if e.Author != nil {
+		total += utf8.RuneCountInString(e.Author.Name)
+		if utf8.RuneCountInString(e.Author.Name) > maxAuthorName {
+			t.Errorf("author %d characters", utf8.RuneCountInString(e.Author.Name))
 		}
-		if n != want || comps == nil {
-			t.Errorf("draft %s: %d buttons, want %d (and a non-nil list, to clear old ones)", state, n, want)
+	}
+	if e.Footer != nil {
+		total += utf8.RuneCountInString(e.Footer.Text)
+		if utf8.RuneCountInString(e.Footer.Text) > maxFooter {
+			t.Errorf("footer %d characters", utf8.RuneCountInString(e.Footer.Text))
+		}
+	}
+	if len(e.Fields) > maxFields {
+		t.Errorf("%d fields", len(e.Fields))
+	}
+	for _, f := range e.Fields {
+		total += utf8.RuneCountInString(f.Name) + utf8.RuneCountInString(f.Value)
+		if f.Name == "" || f.Value == "" || utf8.RuneCountInString(f.Name) > maxFieldName || utf8.RuneCountInString(f.Value) > maxFieldValue {
+			t.Errorf("field %q has %d characters", f.Name, utf8.RuneCountInString(f.Value))
+		}
+	}
+	if total > maxEmbedTotal {
+		t.Errorf("embed totals %d characters", total)
+	}
+}
+
+func checkRows(t *testing.T, rows []dg.MessageComponent) {
+	t.Helper()
+	if len(rows) > maxRows {
+		t.Errorf("%d rows", len(rows))
+	}
+	for _, r := range rows {
+		bs := r.(dg.ActionsRow).Components
+		if len(bs) < 1 || len(bs) > maxRowLength {
+			t.Errorf("a row of %d buttons", len(bs))
+		}
+		for _, b := range bs {
+			b := b.(dg.Button)
+			if utf8.RuneCountInString(b.Label) > maxButtonLabel || len(b.CustomID) > maxCustomID {
+				t.Errorf("button %q (%q) breaks a limit", b.Label, b.CustomID)
+			}
 		}
 	}
 }
+
+func TestModal(t *testing.T) {
+	form := &bot.Form{Action: bot.ActProfile, Title: strings.Repeat("T", 60), Fields: []bot.Field{
+		{ID: "name", Label: "Public name", Placeholder: "Alice Martin", Hint: "shown with your replies", Initial: "Alice", Required: true, MaxLen: 60},
+		{ID: "text", Label: strings.Repeat("L", 60), Hint: strings.Repeat("h", 150), Multiline: true, MaxLen: 9000},
+		{ID: "consent", Kind: bot.FieldCheck, Label: "Consent", Option: "I agree", Checked: true, Keyword: "yes", MaxLen: 10,
+			TypedLabel: "Consent: type yes", TypedPrompt: "type yes to agree"},
+		{ID: "consent2", Kind: bot.FieldCheck, Keyword: "yes", TypedLabel: "Again", TypedPrompt: "type yes"},
+		{ID: "f5", Label: "Five"}, {ID: "f6", Label: "Six"},
+	}}
+	m := modal(form)
+	if m.CustomID != "liaison:profile:0" || utf8.RuneCountInString(m.Title) != maxModalTitle || len(m.Components) != maxRows {
+		t.Fatalf("modal = %q %q, %d rows", m.CustomID, m.Title, len(m.Components))
+	}
+	input := func(i int) dg.TextInput { return m.Components[i].(dg.ActionsRow).Components[0].(dg.TextInput) }
+	want := []dg.TextInput{
+		{CustomID: "name", Label: "Public name", Style: dg.TextInputShort, Placeholder: "Alice Martin", Value: "Alice", Required: true, MaxLength: 60},
+		{CustomID: "text", Label: strings.Repeat("L", 44) + "…", Style: dg.TextInputParagraph, Placeholder: strings.Repeat("h", 99) + "…", MaxLength: maxInputLength},
+		{CustomID: "consent", Label: "Consent: type yes", Style: dg.TextInputShort, Placeholder: "type yes to agree", Value: "yes", MaxLength: 10},
+		{CustomID: "consent2", Label: "Again", Style: dg.TextInputShort, Placeholder: "type yes"},
+	}
+	for i, w := range want {
+		if got := input(i); got != w {
+			t.Errorf("input %d =\n %+v\nwant\n %+v", i, got, w)
+		}
+	}
+}
+
+func TestCommand(t *testing.T) {
+	cmd := command()
+	if cmd.Name != bot.CommandName || cmd.Description != bot.CommandDescription {
+		t.Errorf("command = %q: %q", cmd.Name, cmd.Description)
+	}
+	subs := bot.SubCommands()
+	if len(cmd.Options) != len(subs) {
+		t.Fatalf("%d subcommands, want %d", len(cmd.Options), len(subs))
+	}
+	for i, sc := range subs {
+		o := cmd.Options[i]
+		if o.Name != sc.Name || o.Description != sc.Description || o.Type != dg.ApplicationCommandOptionSubCommand {
+			t.Errorf("subcommand %d = %+v, want %+v", i, o, sc)
+		}
+		if (sc.UserArg != "") != (len(o.Options) == 1) {
+			t.Errorf("subcommand %s options = %+v", sc.Name, o.Options)
+		}
+		if sc.UserArg != "" && (o.Options[0].Name != bot.UserArgName || o.Options[0].Type != dg.ApplicationCommandOptionUser || o.Options[0].Description != sc.UserArg) {
+			t.Errorf("subcommand %s user option = %+v", sc.Name, o.Options[0])
+		}
+	}
+}
+
+func TestNextBackoff(t *testing.T) {
+	var got []time.Duration
+	for d := registerBackoffMin; len(got) < 12; d = nextBackoff(d) {
+		got = append(got, d)
+	}
+	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 32 * time.Second,
+		64 * time.Second, 128 * time.Second, 256 * time.Second, 5 * time.Minute, 5 * time.Minute, 5 * time.Minute}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("backoff = %v, want %v", got, want)
+	}
+}
+
+// TestAPIURLRewrite: requests for discord.com go to the base URL, under its
+// path; others go out untouched.
+func TestAPIURLRewrite(t *testing.T) {
+	var seen []string
+	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		seen = append(seen, r.URL.String()+" host="+r.Host)
+		return &http.Response{StatusCode: 200, Body: http.NoBody, Request: r}, nil
+	})
+	client, err := httpClient("http://127.0.0.1:8080/discord/", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{dg.EndpointGateway, "https://cdn.example.com/a.png"} {
+		resp, err := client.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	want := []string{"http://127.0.0.1:8080/discord/api/v9/gateway host=", "https://cdn.example.com/a.png host=cdn.example.com"}
+	if fmt.Sprint(seen) != fmt.Sprint(want) {
+		t.Errorf("requests went to %q, want %q", seen, want)
+	}
+	for _, bad := range []string{"127.0.0.1:8080", "ftp://x", "http://", "http://h/?q=1"} {
+		if _, err := httpClient(bad, nil); err == nil {
+			t.Errorf("api_url %q accepted", bad)
+		}
+	}
+	if c, err := httpClient("", nil); c != nil || err != nil {
+		t.Errorf("no api_url, no transport: %v, %v; want the session's own client", c, err)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -1,7 +1,7 @@
-// Package e2e holds end-to-end tests across adapters: the real Discord and
-// Slack adapters, with the real discordgo and slack-go clients, against the
-// Discord and Slack fakes on 127.0.0.1, around a real bot.Service on a real
-// store and its outbox worker.
+// Package e2e holds end-to-end tests across adapters: Liaison as `liaison
+// run` wires it (cmd/liaison/app) from a config, with the real Discord and
+// Slack adapters and SDKs, against the Discord and Slack fakes on
+// 127.0.0.1, on a real store on each engine.
 package e2e
 
 import (
@@ -11,18 +11,16 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	dg "github.com/bwmarrin/discordgo"
 
 	"github.com/liaison-bot/liaison/bot"
-	"github.com/liaison-bot/liaison/handlers/discord"
+	"github.com/liaison-bot/liaison/cmd/liaison/app"
+	cfgpkg "github.com/liaison-bot/liaison/config"
 	"github.com/liaison-bot/liaison/handlers/discord/discordfake"
-	"github.com/liaison-bot/liaison/handlers/slack"
 	"github.com/liaison-bot/liaison/handlers/slack/slackfake"
-	"github.com/liaison-bot/liaison/storage"
 	"github.com/liaison-bot/liaison/storage/storagetest"
 )
 
@@ -63,114 +61,116 @@ func (w testWriter) Write(p []byte) (int, error) {
 // pinging only the member; the Slack card links to it; the member's
 // @everyone pings nobody on either side.
 func TestDiscordForumToSlack(t *testing.T) {
-	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
-		w := start(t, db)
+	for _, engine := range storagetest.Engines(t) {
+		t.Run(engine, func(t *testing.T) {
+			w := start(t, engine)
 
-		post, _, err := w.discord.OpenForumPost(maria, help, "Export broken", "Hi @everyone, the CSV export fails since Monday. <@"+sam+"> too? @here")
-		if err != nil {
-			t.Fatal(err)
-		}
-		card := w.slackCard()
-		s := shown(card)
-		for _, want := range []string{"Maria", "the CSV export fails since Monday",
-			"https://discord.com/channels/" + guild + "/" + post.ID + "/" + post.ID} {
-			if !strings.Contains(s, want) {
-				t.Errorf("the Slack card does not show %q:\n%s", want, s)
+			post, _, err := w.discord.OpenForumPost(maria, help, "Export broken", "Hi @everyone, the CSV export fails since Monday. <@"+sam+"> too? @here")
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-
-		// A follow-up in the post joins the item, in the card's thread.
-		if _, err := w.discord.PostInThread(maria, post.ID, "Same with JSON. @everyone"); err != nil {
-			t.Fatal(err)
-		}
-		w.slackNote(card.TS, "Same with JSON.")
-		if n := len(w.slackCards()); n != 1 {
-			t.Errorf("%d Slack cards, want the follow-up in the first one's thread", n)
-		}
-
-		// Alice drafts in the thread; Bob approves.
-		if _, err := w.slack.Reply(alice, productCh, card.TS, "!reply Sorry about that, Maria: a fix ships today. @everyone"); err != nil {
-			t.Fatal(err)
-		}
-		var draft slackfake.Message
-		w.waitSlack("the draft card", func() bool {
-			for _, m := range w.slack.Thread(productCh, card.TS) {
-				if m.BotID == slackBot && strings.Contains(string(m.Blocks), actApprove) {
-					draft = m
-					return true
+			card := w.slackCard()
+			s := shown(card)
+			for _, want := range []string{"Maria", "the CSV export fails since Monday",
+				"https://discord.com/channels/" + guild + "/" + post.ID + "/" + post.ID} {
+				if !strings.Contains(s, want) {
+					t.Errorf("the Slack card does not show %q:\n%s", want, s)
 				}
 			}
-			return false
-		})
-		if err := w.slack.Click(bob, productCh, draft.TS, actApprove); err != nil {
-			t.Fatal(err)
-		}
 
-		// The reply appears once in the forum thread, under Alice's name and face.
-		var reply discordfake.Message
-		w.waitDiscord("the public reply", func() bool {
+			// A follow-up in the post joins the item, in the card's thread.
+			if _, err := w.discord.PostInThread(maria, post.ID, "Same with JSON. @everyone"); err != nil {
+				t.Fatal(err)
+			}
+			w.slackNote(card.TS, "Same with JSON.")
+			if n := len(w.slackCards()); n != 1 {
+				t.Errorf("%d Slack cards, want the follow-up in the first one's thread", n)
+			}
+
+			// Alice drafts in the thread; Bob approves.
+			if _, err := w.slack.Reply(alice, productCh, card.TS, "!reply Sorry about that, Maria: a fix ships today. @everyone"); err != nil {
+				t.Fatal(err)
+			}
+			var draft slackfake.Message
+			w.waitSlack("the draft card", func() bool {
+				for _, m := range w.slack.Thread(productCh, card.TS) {
+					if m.BotID == slackBot && strings.Contains(string(m.Blocks), actApprove) {
+						draft = m
+						return true
+					}
+				}
+				return false
+			})
+			if err := w.slack.Click(bob, productCh, draft.TS, actApprove); err != nil {
+				t.Fatal(err)
+			}
+
+			// The reply appears once in the forum thread, under Alice's name and face.
+			var reply discordfake.Message
+			w.waitDiscord("the public reply", func() bool {
+				for _, m := range w.discord.Messages(post.ID) {
+					if m.WebhookID != "" {
+						reply = m
+						return true
+					}
+				}
+				return false
+			})
+			if reply.Author.Username != "Alice Martin · Acme" || reply.AvatarURL != aliceAvatar {
+				t.Errorf("public reply by %q (avatar %q), want Alice Martin · Acme with her avatar", reply.Author.Username, reply.AvatarURL)
+			}
+			if !strings.HasPrefix(reply.Content, "<@"+maria+"> Sorry about that, Maria") || strings.Contains(reply.Content, "@everyone") {
+				t.Errorf("public reply = %q", reply.Content)
+			}
+			if got := w.discord.Pings(reply); !slices.Equal(got, []string{"<@" + maria + ">"}) {
+				t.Errorf("the public reply pings %v, want only the member", got)
+			}
+
+			// The Slack card links to it.
+			link := "https://discord.com/channels/" + guild + "/" + post.ID + "/" + reply.ID
+			w.waitSlack("the answered card", func() bool {
+				m, _ := w.slack.Message(productCh, card.TS)
+				return strings.Contains(shown(m), link)
+			})
+			w.slackNote(card.TS, "Answered publicly by Alice Martin")
+
+			// A later follow-up still arrives; Liaison's own post never does.
+			if _, err := w.discord.PostInThread(maria, post.ID, "Works now, thanks!"); err != nil {
+				t.Fatal(err)
+			}
+			w.slackNote(card.TS, "Works now, thanks!")
+			var webhookPosts int
 			for _, m := range w.discord.Messages(post.ID) {
 				if m.WebhookID != "" {
-					reply = m
-					return true
+					webhookPosts++
 				}
 			}
-			return false
+			if webhookPosts != 1 {
+				t.Errorf("%d public replies, want exactly one", webhookPosts)
+			}
+			for _, m := range w.slack.Thread(productCh, card.TS) {
+				if strings.Contains(shown(m), "Sorry about that") && m.BotID == slackBot && !strings.Contains(string(m.Blocks), "liaison_") {
+					t.Errorf("Liaison relayed its own public reply back: %s", shown(m))
+				}
+			}
+
+			// Nobody was pinged by Liaison on either side but the member, once.
+			for _, m := range append(w.slack.Messages(productCh), w.slack.Thread(productCh, card.TS)...) {
+				if m.BotID == slackBot {
+					if p := slackfake.Pings(m); len(p) > 0 {
+						t.Errorf("Slack message %s pings %v: %s", m.TS, p, shown(m))
+					}
+				}
+			}
+			for _, m := range w.discord.Messages(post.ID) {
+				if m.Author.ID != maria && m.ID != reply.ID {
+					if p := w.discord.Pings(m); len(p) > 0 {
+						t.Errorf("Discord message %s pings %v", m.ID, p)
+					}
+				}
+			}
 		})
-		if reply.Author.Username != "Alice Martin · Acme" || reply.AvatarURL != aliceAvatar {
-			t.Errorf("public reply by %q (avatar %q), want Alice Martin · Acme with her avatar", reply.Author.Username, reply.AvatarURL)
-		}
-		if !strings.HasPrefix(reply.Content, "<@"+maria+"> Sorry about that, Maria") || strings.Contains(reply.Content, "@everyone") {
-			t.Errorf("public reply = %q", reply.Content)
-		}
-		if got := w.discord.Pings(reply); !slices.Equal(got, []string{"<@" + maria + ">"}) {
-			t.Errorf("the public reply pings %v, want only the member", got)
-		}
-
-		// The Slack card links to it.
-		link := "https://discord.com/channels/" + guild + "/" + post.ID + "/" + reply.ID
-		w.waitSlack("the answered card", func() bool {
-			m, _ := w.slack.Message(productCh, card.TS)
-			return strings.Contains(shown(m), link)
-		})
-		w.slackNote(card.TS, "Answered publicly by Alice Martin")
-
-		// A later follow-up still arrives; Liaison's own post never does.
-		if _, err := w.discord.PostInThread(maria, post.ID, "Works now, thanks!"); err != nil {
-			t.Fatal(err)
-		}
-		w.slackNote(card.TS, "Works now, thanks!")
-		var webhookPosts int
-		for _, m := range w.discord.Messages(post.ID) {
-			if m.WebhookID != "" {
-				webhookPosts++
-			}
-		}
-		if webhookPosts != 1 {
-			t.Errorf("%d public replies, want exactly one", webhookPosts)
-		}
-		for _, m := range w.slack.Thread(productCh, card.TS) {
-			if strings.Contains(shown(m), "Sorry about that") && m.BotID == slackBot && !strings.Contains(string(m.Blocks), "liaison_") {
-				t.Errorf("Liaison relayed its own public reply back: %s", shown(m))
-			}
-		}
-
-		// Nobody was pinged by Liaison on either side but the member, once.
-		for _, m := range append(w.slack.Messages(productCh), w.slack.Thread(productCh, card.TS)...) {
-			if m.BotID == slackBot {
-				if p := slackfake.Pings(m); len(p) > 0 {
-					t.Errorf("Slack message %s pings %v: %s", m.TS, p, shown(m))
-				}
-			}
-		}
-		for _, m := range w.discord.Messages(post.ID) {
-			if m.Author.ID != maria && m.ID != reply.ID {
-				if p := w.discord.Pings(m); len(p) > 0 {
-					t.Errorf("Discord message %s pings %v", m.ID, p)
-				}
-			}
-		}
-	})
+	}
 }
 
 type world struct {
@@ -178,11 +178,34 @@ type world struct {
 	ctx     context.Context
 	discord *discordfake.Fake
 	slack   *slackfake.Fake
-	svc     *bot.Service
+	liaison *app.App
 }
 
-// start runs the public Discord connection and the internal Slack one.
-func start(t *testing.T, db *storage.DB) *world {
+// config is Liaison's config for the story: the public Discord guild and
+// the internal Slack workspace, both pointed at their fake by api_url.
+const config = `
+company: Acme
+database: {url: "${DB_URL:-}", sqlite_path: "${DB_PATH:-unused.db}"}
+http: {addr: "127.0.0.1:0"}
+connections:
+  - {name: community, platform: discord, role: public, token: "${DISCORD_TOKEN}", guild_id: "${GUILD}", api_url: "${DISCORD_API}"}
+  - {name: internal, platform: slack, role: internal, bot_token: "${SLACK_BOT_TOKEN}", app_token: "${SLACK_APP_TOKEN}", api_url: "${SLACK_API}"}
+sources:
+  - {name: "community #help", connection: community, channels: ["${HELP}"]}
+routes:
+  - {name: product, default: true, destination: {connection: internal, channel: "${PRODUCT}"}, approval: required, approvers: ["${BOB}"]}
+profiles:
+  - {name: Alice Martin, title: Product Manager, avatar_url: "${ALICE_AVATAR}", consented_at: 2026-01-05T09:00:00Z,
+     identities: [{connection: internal, user_id: "${ALICE}"}]}
+  # Without a public name, notes would name Bob by a Slack mention, which
+  # pings him.
+  - {name: Bob Stone, title: Head of Product, consented_at: 2026-01-05T09:00:00Z,
+     identities: [{connection: internal, user_id: "${BOB}"}]}
+`
+
+// start runs Liaison, wired by the composition root as `liaison run` does,
+// between a public Discord fake and an internal Slack fake.
+func start(t *testing.T, engine string) *world {
 	t.Helper()
 	df, err := discordfake.New(discordfake.Options{
 		BotToken: pubToken, BotUserID: pubBot,
@@ -213,65 +236,42 @@ func start(t *testing.T, db *storage.DB) *world {
 	}
 	t.Cleanup(sf.Close)
 
+	env := map[string]string{
+		"DISCORD_TOKEN": pubToken, "GUILD": guild, "DISCORD_API": df.URL(), "HELP": help,
+		"SLACK_BOT_TOKEN": sf.BotToken(), "SLACK_APP_TOKEN": sf.AppToken(), "SLACK_API": sf.URL(),
+		"PRODUCT": productCh, "ALICE": alice, "BOB": bob, "ALICE_AVATAR": aliceAvatar,
+	}
+	if dsn := storagetest.DSN(t, engine); engine == "postgres" {
+		env["DB_URL"] = dsn
+	} else {
+		env["DB_PATH"] = dsn
+	}
+	cfg, err := cfgpkg.Parse([]byte(config), func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	svc := bot.NewService(db, nil,
-		bot.NewRouter(
-			[]bot.Source{{Name: "community #help", Conn: "community", Channels: []string{help}}},
-			[]bot.Route{{Name: "product", Default: true, DestConn: "internal", DestChannel: productCh,
-				Policy: bot.Policy{Mode: bot.ApprovalRequired, Approvers: []string{bob}}}}),
-		bot.Settings{Company: "Acme"})
-	svc.Log = log
-	pub, err := discord.New(discord.Options{
-		Name: "community", Token: pubToken, GuildID: guild, Log: log,
-		Configure: func(s *dg.Session) { df.Configure(s); s.LogLevel = -1 },
-	}, svc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	internal, err := slack.New(slack.Options{
-		Name: "internal", BotToken: sf.BotToken(), AppToken: sf.AppToken(), APIURL: sf.APIURL(), Log: log,
-	}, svc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc.Platforms["community"], svc.Platforms["internal"] = pub, internal
-	w := &world{t: t, ctx: context.Background(), discord: df, slack: sf, svc: svc}
-
-	for _, p := range []struct {
-		user string
-		in   bot.ProfileInput
-	}{
-		{alice, bot.ProfileInput{Name: "Alice Martin", Title: "Product Manager", AvatarURL: aliceAvatar, Consent: true}},
-		// Without a public name, notes would name Bob by a Slack mention,
-		// which pings him.
-		{bob, bot.ProfileInput{Name: "Bob Stone", Title: "Head of Product", Consent: true}},
-	} {
-		if _, err := svc.SaveProfile(w.ctx, bot.Actor{Conn: "internal", UserID: p.user}, p.in); err != nil {
-			t.Fatal(err)
-		}
-	}
-
 	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	for _, run := range []func(context.Context) error{pub.Run, internal.Run} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := run(ctx); err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		}()
+	a, err := app.Open(ctx, cfg, app.Options{
+		Log: log, Owner: "e2e",
+		Discord: func(_ string, s *dg.Session) { s.LogLevel = -1 },
+		Worker: func(wk *bot.Worker) {
+			wk.Poll, wk.BaseBackoff = 20*time.Millisecond, 50*time.Millisecond
+		},
+	})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
 	}
-	worker := svc.NewWorker("e2e")
-	worker.Poll, worker.BaseBackoff = 20*time.Millisecond, 50*time.Millisecond
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		_ = worker.Run(ctx)
-	}()
+	w := &world{t: t, ctx: context.Background(), discord: df, slack: sf, liaison: a}
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
-		wg.Wait()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		a.Close()
 	})
 	w.waitDiscord("the Discord gateway", func() bool { return df.Gateway().Connected })
 	w.waitSlack("the Slack socket", func() bool { return sf.Connections() == 1 })

@@ -1,7 +1,6 @@
 package slack
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -10,19 +9,52 @@ import (
 	"github.com/liaison-bot/liaison/bot"
 )
 
-// Buttons carry an action and the id of what they act on, never who may act:
-// that is decided from the clicking user Slack names in the payload.
+// Slack's Block Kit limits, in characters unless said otherwise. The domain
+// words and bounds what people write; these bound how Slack shows it, and
+// text beyond them is split or clipped here.
 const (
-	actReply       = "liaison_reply"
-	actClaim       = "liaison_claim"
-	actTag         = "liaison_tag"
-	actIgnore      = "liaison_ignore"
-	actApprove     = "liaison_approve"
-	actEditApprove = "liaison_edit_approve"
-	actReject      = "liaison_reject"
-	actWithdraw    = "liaison_withdraw"
-	actCorrect     = "liaison_correct"
-	actRetract     = "liaison_retract"
+	// messageBlocksMax: blocks in one message
+	// (https://api.slack.com/reference/block-kit/blocks).
+	messageBlocksMax = 50
+	// textObjectMax: a section's text, and any text object
+	// (https://api.slack.com/reference/block-kit/blocks#section,
+	// https://api.slack.com/reference/block-kit/composition-objects#text).
+	textObjectMax = 3000
+	// sectionFieldsMax, sectionFieldMax: a section's fields, and the text of
+	// each (https://api.slack.com/reference/block-kit/blocks#section).
+	sectionFieldsMax = 10
+	sectionFieldMax  = 2000
+	// contextElementsMax: elements of a context block
+	// (https://api.slack.com/reference/block-kit/blocks#context).
+	contextElementsMax = 10
+	// actionsElementsMax: elements of an actions block
+	// (https://api.slack.com/reference/block-kit/blocks#actions).
+	actionsElementsMax = 25
+	// buttonTextMax: a button's text
+	// (https://api.slack.com/reference/block-kit/block-elements#button).
+	buttonTextMax = 75
+	// confirmTitleMax, confirmTextMax, confirmButtonMax: a confirmation
+	// dialog's title, text, and confirm and deny buttons
+	// (https://api.slack.com/reference/block-kit/composition-objects#confirm).
+	confirmTitleMax  = 100
+	confirmTextMax   = 300
+	confirmButtonMax = 30
+	// modalTitleMax, modalButtonMax, privateMetadataMax: a modal's title,
+	// its submit and close buttons, its private_metadata
+	// (https://api.slack.com/reference/surfaces/views).
+	modalTitleMax      = 24
+	modalButtonMax     = 24
+	privateMetadataMax = 3000
+	// inputLabelMax: an input block's label and hint
+	// (https://api.slack.com/reference/block-kit/blocks#input).
+	inputLabelMax = 2000
+	// placeholderMax, textInputMax: a plain-text input's placeholder and
+	// max_length (https://api.slack.com/reference/block-kit/block-elements#input).
+	placeholderMax = 150
+	textInputMax   = 3000
+	// optionTextMax: the text of an option (a check box)
+	// (https://api.slack.com/reference/block-kit/composition-objects#option).
+	optionTextMax = 75
 )
 
 // md is mrkdwn shown verbatim: Slack does not turn bare words into links or
@@ -36,13 +68,13 @@ func plain(text string) *slackapi.TextBlockObject {
 }
 
 func section(text string) slackapi.Block {
-	return slackapi.NewSectionBlock(md(text), nil, nil)
+	return slackapi.NewSectionBlock(md(clip(text, textObjectMax)), nil, nil)
 }
 
 // sections holds mrkdwn of any length, as many sections as it takes.
 func sections(text string) []slackapi.Block {
 	var out []slackapi.Block
-	for _, c := range chunks(text, sectionLimit) {
+	for _, c := range chunks(text, textObjectMax) {
 		if strings.TrimSpace(c) == "" {
 			continue
 		}
@@ -51,220 +83,174 @@ func sections(text string) []slackapi.Block {
 	return out
 }
 
+// contextBlock shows mrkdwn texts in small print, the empty ones left out;
+// beyond Slack's count, the last element holds the rest.
 func contextBlock(texts ...string) slackapi.Block {
-	var els []slackapi.MixedElement
+	var kept []string
 	for _, t := range texts {
-		if t != "" && len(els) < 10 {
-			els = append(els, md(clip(t, 2000)))
+		if strings.TrimSpace(t) != "" {
+			kept = append(kept, t)
 		}
+	}
+	if len(kept) > contextElementsMax {
+		kept = append(kept[:contextElementsMax-1], strings.Join(kept[contextElementsMax-1:], "\n"))
+	}
+	var els []slackapi.MixedElement
+	for _, t := range kept {
+		els = append(els, md(clip(t, textObjectMax)))
+	}
+	if len(els) == 0 {
+		return nil
 	}
 	return slackapi.NewContextBlock("", els...)
 }
 
-func button(action string, id int64, label string, style slackapi.Style) *slackapi.ButtonBlockElement {
-	b := slackapi.NewButtonBlockElement(action, strconv.FormatInt(id, 10), plain(label))
-	if style != "" {
-		b = b.WithStyle(style)
+// factBlocks shows a card's facts: the inline ones side by side as a
+// section's fields, the others each in a section of its own, in order.
+func factBlocks(facts []bot.Fact) []slackapi.Block {
+	var out []slackapi.Block
+	var fields []*slackapi.TextBlockObject
+	flush := func() {
+		for len(fields) > 0 {
+			n := min(len(fields), sectionFieldsMax)
+			out = append(out, slackapi.NewSectionBlock(nil, fields[:n], nil))
+			fields = fields[n:]
+		}
 	}
-	return b
+	for _, f := range facts {
+		text := factText(f)
+		if text == "" {
+			continue
+		}
+		if f.Inline {
+			fields = append(fields, md(clip(text, sectionFieldMax)))
+			continue
+		}
+		flush()
+		out = append(out, sections(text)...)
+	}
+	flush()
+	return out
 }
 
-func statusLabel(s bot.ItemStatus) string { return escape(s.Label()) }
-
-// cardMessage renders an item's card: who said what where, its state, the
-// member's history, the outcome, and the item's actions.
-func cardMessage(card *bot.Card) (string, []slackapi.Block) {
-	var blocks []slackapi.Block
-	head := fmt.Sprintf("*%s* in *%s*", escape(firstOf(card.AuthorName, "Someone")), escape(card.Source))
-	if card.Link != "" {
-		head += " · " + link(card.Link, "view original")
+// factText is "*Label*", then the value and the links, one a line.
+func factText(f bot.Fact) string {
+	var lines []string
+	if f.Label != "" {
+		lines = append(lines, "*"+escape(f.Label)+"*")
 	}
-	blocks = append(blocks, section(head))
-
-	text := escape(card.Text)
-	if strings.TrimSpace(text) == "" {
-		text = "_(no text)_"
+	if f.Value != "" {
+		lines = append(lines, escape(f.Value))
 	}
-	blocks = append(blocks, sections(text)...)
-	if len(card.Attachments) > 0 {
-		var files []string
-		for _, a := range card.Attachments {
-			files = append(files, "📎 "+link(a.URL, a.Name))
+	for _, l := range f.Links {
+		lines = append(lines, link(l.URL, l.Text))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// actionBlocks renders the domain's buttons.
+func actionBlocks(buttons []bot.Button) []slackapi.Block {
+	var out []slackapi.Block
+	var els []slackapi.BlockElement
+	for _, b := range buttons {
+		els = append(els, buttonElement(b))
+	}
+	for len(els) > 0 {
+		n := min(len(els), actionsElementsMax)
+		out = append(out, slackapi.NewActionBlock("", els[:n]...))
+		els = els[n:]
+	}
+	return out
+}
+
+// buttonElement renders a button: its action, the id of what it acts on, and
+// the question Slack asks before sending the click, if any.
+func buttonElement(b bot.Button) *slackapi.ButtonBlockElement {
+	el := slackapi.NewButtonBlockElement(actionPrefix+string(b.Action), strconv.FormatInt(b.Target, 10), plain(clipPlain(b.Label, buttonTextMax)))
+	switch b.Style {
+	case bot.StylePrimary:
+		el.Style = slackapi.StylePrimary
+	case bot.StyleDanger:
+		el.Style = slackapi.StyleDanger
+	}
+	if q := b.Confirm; q != nil {
+		el.Confirm = slackapi.NewConfirmationBlockObject(
+			plain(clipPlain(q.Title, confirmTitleMax)), plain(clipPlain(q.Text, confirmTextMax)),
+			plain(clipPlain(q.OK, confirmButtonMax)), nil)
+		if q.Cancel != "" {
+			el.Confirm.Deny = plain(clipPlain(q.Cancel, confirmButtonMax))
 		}
-		blocks = append(blocks, sections(strings.Join(files, "\n"))...)
+		el.Confirm.Style = el.Style
 	}
+	return el
+}
 
-	facts := []string{"*" + statusLabel(card.Status) + "*", fmt.Sprintf("item #%d", card.ItemID)}
-	if card.Route != "" {
-		facts = append(facts, "route "+escape(card.Route))
+// assemble lays out a message's blocks: head, then as much of body as fits
+// in Slack's count, then tail. Only the body (long text) can grow.
+func assemble(head, body, tail []slackapi.Block) []slackapi.Block {
+	room := max(0, messageBlocksMax-len(head)-len(tail))
+	if len(body) > room {
+		body = body[:room]
 	}
-	if len(card.Tags) > 0 {
-		facts = append(facts, "tags: "+escape(strings.Join(card.Tags, ", ")))
-	}
-	if card.Assignee != "" {
-		facts = append(facts, "assigned to "+escapeDomain(card.Assignee))
-	}
-	switch {
-	case card.Deleted:
-		facts = append(facts, "_deleted by the author_")
-	case card.Edited:
-		facts = append(facts, "_edited_")
-	}
-	if card.Truncated {
-		facts = append(facts, "_truncated_")
-	}
-	blocks = append(blocks, contextBlock(strings.Join(facts, " · ")))
-
-	if len(card.History) > 0 {
-		lines := []string{"*Earlier from this member:*"}
-		for _, h := range card.History {
-			line := fmt.Sprintf("#%d %s, %s", h.ItemID, statusLabel(h.Status), h.At.Format("2 Jan 2006"))
-			if h.Snippet != "" {
-				line += ": “" + escape(h.Snippet) + "”"
+	var out []slackapi.Block
+	for _, part := range [][]slackapi.Block{head, body, tail} {
+		for _, b := range part {
+			if b != nil {
+				out = append(out, b)
 			}
-			lines = append(lines, line)
 		}
-		blocks = append(blocks, contextBlock(strings.Join(lines, "\n")))
 	}
+	return out
+}
 
-	if card.AnsweredBy != "" {
-		out := "✅ Answered publicly by *" + escapeDomain(card.AnsweredBy) + "*"
-		if card.ApprovedBy != "" {
-			out += " · approved by *" + escapeDomain(card.ApprovedBy) + "*"
-		}
-		if card.PublicLink != "" {
-			out += " · " + link(card.PublicLink, "public reply")
-		}
-		blocks = append(blocks, section(out))
+// cardMessage renders an item's card from what the domain worded: who said
+// what where, its facts, its small print and its actions.
+func cardMessage(card *bot.Card) (string, []slackapi.Block) {
+	head := []string{"*" + escape(card.AuthorName) + "*", escape(card.Title)}
+	if card.Link != "" {
+		head = append(head, link(card.Link, card.LinkLabel))
 	}
-
-	blocks = append(blocks, slackapi.NewActionBlock("item_actions",
-		button(actReply, card.ItemID, "Reply publicly", slackapi.StylePrimary),
-		button(actClaim, card.ItemID, "Claim", ""),
-		button(actTag, card.ItemID, "Tag", ""),
-		button(actIgnore, card.ItemID, "Ignore", ""),
-	))
-	fallback := fmt.Sprintf("%s in %s: %s", escape(card.AuthorName), escape(card.Source), clip(escape(card.Text), 150))
-	return fallback, blocks
+	tail := factBlocks(card.Facts)
+	tail = append(tail, contextBlock(append(escapeAll(card.Notes), escape(card.Footer))...))
+	tail = append(tail, actionBlocks(card.Actions)...)
+	blocks := assemble([]slackapi.Block{section(strings.Join(head, " · "))}, sections(escape(card.Text)), tail)
+	return escape(card.Summary), blocks
 }
 
-// previewInfo is what a draft card needs to know of the public side.
-type previewInfo struct {
-	custom bool   // the public connection can post under the person's name
-	member string // the member answered, as the mention will show
-}
-
-var draftTitles = map[bot.DraftKind]string{
-	bot.DraftReply:      "Draft public reply",
-	bot.DraftCorrection: "Correction of a public reply",
-	bot.DraftRetraction: "Retraction of a public reply",
-}
-
-// draftCardMessage renders a draft: the public post exactly as it will look,
-// its state, and the actions its state allows.
-func draftCardMessage(dc *bot.DraftCard, pi previewInfo) (string, []slackapi.Block) {
-	var blocks []slackapi.Block
-	title := firstOf(draftTitles[dc.Kind], "Draft")
-	blocks = append(blocks, section(fmt.Sprintf("*%s #%d* by *%s* · version %d", title, dc.DraftID, escapeDomain(dc.AuthorName), dc.Version)))
-
+// draftCardMessage renders a draft: the public post exactly as it will
+// look, its facts, its small print and the actions its state allows.
+func draftCardMessage(dc *bot.DraftCard) (string, []slackapi.Block) {
+	head := []slackapi.Block{section("*" + escape(dc.Title) + "*")}
 	p := dc.Preview
+	var preview []slackapi.Block
 	switch {
 	case dc.Kind == bot.DraftRetraction:
-		blocks = append(blocks, section("_"+escape(p.Body)+"_"))
-	case pi.custom:
+		preview = sections("_" + escape(dc.PreviewText) + "_")
+	case dc.CustomIdentity:
 		var els []slackapi.MixedElement
-		if safeURL(p.AvatarURL) {
-			els = append(els, slackapi.NewImageBlockElement(p.AvatarURL, "avatar"))
+		if alt := firstOf(p.Username, p.Byline); safeURL(p.AvatarURL) && alt != "" {
+			els = append(els, slackapi.NewImageBlockElement(p.AvatarURL, alt))
 		}
 		els = append(els, md("*"+escape(p.Username)+"*"))
-		blocks = append(blocks, slackapi.NewContextBlock("", els...))
-		blocks = append(blocks, sections(previewText(p, pi.member))...)
-		blocks = append(blocks, contextBlock(escape(strings.TrimPrefix(p.Signature, "— "))))
+		head = append(head, slackapi.NewContextBlock("", els...))
+		preview = sections(escape(dc.PreviewText))
+		preview = append(preview, contextBlock(escape(p.Byline)))
 	default:
-		blocks = append(blocks, contextBlock("*Liaison* (the app, without the person's name and avatar: a signature line says who wrote it)"))
-		blocks = append(blocks, sections(previewText(p, pi.member)+"\n"+escape(p.Signature))...)
+		head = append(head, contextBlock(escape(dc.PreviewNote)))
+		preview = sections(escape(dc.PreviewText + "\n" + p.Signature))
 	}
-
-	blocks = append(blocks, contextBlock(draftState(dc)))
-	if !dc.Consent && (dc.State == bot.DraftPending || dc.State == bot.DraftApproved) {
-		blocks = append(blocks, contextBlock("⚠️ Waiting for *"+escapeDomain(dc.AuthorName)+"* to set up a public profile and agree to publish under it: `/liaison profile`"))
-	}
-
-	var buttons []slackapi.BlockElement
-	switch {
-	case dc.State == bot.DraftPending:
-		buttons = append(buttons,
-			button(actApprove, dc.DraftID, "Approve", slackapi.StylePrimary),
-			button(actEditApprove, dc.DraftID, "Edit & approve", ""),
-			button(actReject, dc.DraftID, "Reject", slackapi.StyleDanger),
-			button(actWithdraw, dc.DraftID, "Withdraw", ""))
-	case dc.State == bot.DraftPublished && dc.Kind == bot.DraftReply:
-		retract := button(actRetract, dc.DraftID, "Retract", slackapi.StyleDanger).WithConfirm(slackapi.NewConfirmationBlockObject(
-			plain("Retract the reply?"), plain("This asks for the public reply to be deleted. An approver approves the retraction like any draft."),
-			plain("Ask to retract"), plain("Cancel")))
-		buttons = append(buttons, button(actCorrect, dc.DraftID, "Correct", ""), retract)
-	case dc.State == bot.DraftFailed:
-		buttons = append(buttons, button(actApprove, dc.DraftID, "Approve (retry)", slackapi.StylePrimary))
-	}
-	if len(buttons) > 0 {
-		blocks = append(blocks, slackapi.NewActionBlock("draft_actions", buttons...))
-	}
-	fallback := fmt.Sprintf("%s #%d by %s: %s", title, dc.DraftID, escapeDomain(dc.AuthorName), draftStateWord(dc.State))
-	return fallback, blocks
+	tail := factBlocks(dc.Facts)
+	tail = append(tail, contextBlock(escapeAll(dc.Notes)...))
+	tail = append(tail, actionBlocks(dc.Actions)...)
+	return escape(dc.Summary), assemble(head, preview, tail)
 }
 
-// previewText is the post's text as it will show: the mention as the
-// member's name (a live mention here could ping someone in this workspace).
-func previewText(p bot.PublicPost, member string) string {
-	text := escape(p.Reply)
-	if p.Mention != "" {
-		text = "*@" + escape(firstOf(member, "member")) + "* " + text
+func escapeAll(texts []string) []string {
+	out := make([]string, len(texts))
+	for i, t := range texts {
+		out[i] = escape(t)
 	}
-	return text
-}
-
-func draftState(dc *bot.DraftCard) string {
-	by := func(prefix string) string {
-		if dc.ApproverName == "" {
-			return ""
-		}
-		return prefix + " *" + escapeDomain(dc.ApproverName) + "*"
-	}
-	switch dc.State {
-	case bot.DraftPending:
-		if dc.NeedsApproval {
-			return "⏳ *Waiting for an approver*"
-		}
-		return "⏳ *Publishes without review* once the author's profile is ready"
-	case bot.DraftApproved:
-		return "✅ *Approved*" + by(" by") + " — publishing…"
-	case bot.DraftPublished:
-		s := "📣 *Published*" + by(", approved by")
-		if dc.PublicLink != "" {
-			s += " · " + link(dc.PublicLink, "public post")
-		}
-		return s
-	case bot.DraftRejected:
-		s := "❌ *Not approved*" + by(" by")
-		if dc.Reason != "" {
-			s += ": " + escape(dc.Reason)
-		}
-		return s
-	case bot.DraftWithdrawn:
-		return "↩️ *Withdrawn* by the author"
-	case bot.DraftFailed:
-		return "⚠️ *Could not be published.* An approver can approve it again to retry."
-	case bot.DraftRetracted:
-		return "🗑️ *Retracted*: the public post was removed"
-	}
-	return escape(string(dc.State))
-}
-
-func draftStateWord(s bot.DraftState) string {
-	if s == bot.DraftPending {
-		return "awaiting review"
-	}
-	return string(s)
+	return out
 }
 
 // publicMessage renders an attributed public reply. The mention of the
@@ -284,8 +270,8 @@ func publicMessage(p *bot.PublicPost, custom bool) (string, []slackapi.Block) {
 		return body + "\n" + escape(p.Signature), nil
 	}
 	blocks := sections(body)
-	if line := strings.TrimPrefix(p.Signature, "— "); line != "" {
-		blocks = append(blocks, contextBlock(escape(line)))
+	if b := contextBlock(escape(p.Byline)); b != nil {
+		blocks = append(blocks, b)
 	}
 	return body, blocks
 }

@@ -137,7 +137,8 @@ func TestHTTPMode(t *testing.T) {
 
 		// Clicks and commands over HTTP.
 		check(t, e.staff.Click(bob, productCh, card.TS, actClaim))
-		e.wait(e.staff, "the claimed card", func() bool { return strings.Contains(shown(e.card(card.TS)), "assigned to Bob Stone") })
+		e.wait(e.staff, "the claimed card", func() bool { return strings.Contains(shown(e.card(card.TS)), fact("Claimed by", "Bob Stone")) })
+		e.ephemeralShowing(e.staff, bob, "Item #1 is yours.")
 		check(t, e.staff.SlashCommand(carol, productCh, "/liaison", "help"))
 		e.ephemeralShowing(e.staff, carol, "/liaison profile")
 		check(t, e.staff.Click(alice, productCh, card.TS, actReply))
@@ -372,7 +373,6 @@ func TestMissingCustomizeScope(t *testing.T) {
 func TestProfileCommand(t *testing.T) {
 	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
 		e := newEnv(t, db)
-		carolActor := bot.Actor{Conn: "internal", UserID: carol}
 		slash := func(user, text string) { check(t, e.staff.SlashCommand(user, productCh, "/liaison", text)) }
 
 		slash(carol, "help")
@@ -388,19 +388,25 @@ func TestProfileCommand(t *testing.T) {
 				t.Errorf("profile modal lacks %s", want)
 			}
 		}
-		// A bad avatar keeps the modal open with the domain's message.
+		// A bad avatar keeps the modal open with the domain's message, on
+		// the avatar's field.
 		check(t, e.staff.SubmitView(carol, v.ID, map[string]map[string]string{
 			blockName: text("Carol King"), blockTitle: text("Engineer"), blockAvatar: text("ftp://example.com/c.png"),
 		}))
 		e.wait(e.staff, "the validation error", func() bool {
 			views := e.staff.Views(carol)
-			return len(views) == 1 && strings.Contains(views[0].Errors[blockName], "avatar")
+			return len(views) == 1 && views[0].Errors[blockAvatar] == "The avatar must be an http(s) URL."
 		})
+		if errs := e.staff.Views(carol)[0].Errors; len(errs) != 1 {
+			t.Errorf("errors = %v, want only the avatar's", errs)
+		}
+		if p := e.profile(carol); p != nil && p.Title != "" {
+			t.Errorf("a refused form saved %+v", p)
+		}
 		// Saved without consent.
 		e.submit(carol, v, map[string]map[string]string{blockName: text("Carol King"), blockTitle: text("Engineer"), blockAvatar: text("https://example.com/carol.png")})
-		p, err := e.svc.MyProfile(e.ctx, carolActor)
-		check(t, err)
-		if p.Name != "Carol King" || p.Title != "Engineer" || p.Consented() {
+		e.ephemeralShowing(e.staff, carol, "Profile saved. Liaison will not publish replies under your name until you agree to it in this form.")
+		if p := e.profile(carol); p == nil || p.Name != "Carol King" || p.Title != "Engineer" || p.AvatarURL != "https://example.com/carol.png" || p.Consented() {
 			t.Errorf("profile = %+v, want saved without consent", p)
 		}
 
@@ -426,9 +432,14 @@ func TestProfileCommand(t *testing.T) {
 		if !strings.Contains(string(v.JSON), `"initial_value":"Carol King"`) {
 			t.Error("the second profile modal is not filled from her profile")
 		}
+		// Not agreed yet: one box, with the domain's keyword, not ticked.
+		if strings.Contains(string(v.JSON), `"initial_options"`) || strings.Count(string(v.JSON), `"value":"yes"`) != 1 {
+			t.Errorf("the consent box: %s", v.JSON)
+		}
 		e.submit(carol, v, map[string]map[string]string{
 			blockName: text("Carol King"), blockTitle: text("Engineer"), blockAvatar: text("https://example.com/carol.png"), blockConsent: text("yes"),
 		})
+		e.ephemeralShowing(e.staff, carol, `Profile saved: your public replies will be signed "Carol King · Acme".`)
 		e.wait(e.staff, "the draft card to drop its warning", func() bool {
 			m, _ := e.staff.Message(productCh, draftCard.TS)
 			return !strings.Contains(shown(m), "set up a public profile") && strings.Contains(shown(m), "Carol King · Acme")
@@ -443,15 +454,18 @@ func TestProfileCommand(t *testing.T) {
 		slash(carol, "promote <@"+alice+"|alice>")
 		e.ephemeralShowing(e.staff, carol, bot.ErrNotApprover.Message)
 		slash(bob, "promote carol")
-		e.ephemeralShowing(e.staff, bob, "Please name the person")
+		e.ephemeralShowing(e.staff, bob, "Please name the person: `/liaison promote @person`.")
+		if p := e.profile(carol); p.Trusted {
+			t.Error("Carol is trusted after refused promotions")
+		}
 		slash(bob, "promote <@"+carol+"|carol>")
-		e.ephemeralShowing(e.staff, bob, "Carol King is now trusted")
-		if p, _ := e.svc.MyProfile(e.ctx, carolActor); !p.Trusted {
+		e.ephemeralShowing(e.staff, bob, "Carol King is now trusted: on trusted-auto routes their drafts publish without review.")
+		if p := e.profile(carol); !p.Trusted {
 			t.Error("Carol is not trusted after promote")
 		}
-		slash(lead, "demote <@"+carol+">")
-		e.ephemeralShowing(e.staff, lead, "Carol King is no longer trusted")
-		if p, _ := e.svc.MyProfile(e.ctx, carolActor); p.Trusted {
+		slash(lead, "  DEMOTE   "+carol)
+		e.ephemeralShowing(e.staff, lead, "Carol King is no longer trusted: their drafts are reviewed again.")
+		if p := e.profile(carol); p.Trusted {
 			t.Error("Carol is still trusted after demote")
 		}
 	})
@@ -516,9 +530,11 @@ func TestReviewModals(t *testing.T) {
 			})
 			e.submit(bob, v, map[string]map[string]string{blockReason: text("Link the <billing> page.")})
 			e.ephemeralShowing(e.staff, alice, "was not approved by Bob Stone: Link the &lt;billing&gt; page.")
+			e.ephemeralShowing(e.staff, bob, "is rejected; its author is told why.")
 			e.wait(e.staff, "the rejected draft card", func() bool {
-				m, _ := e.staff.Message(productCh, dc.TS)
-				return strings.Contains(shown(m), "Not approved* by *Bob Stone*: Link the &lt;billing&gt; page.") && len(buttons(m)) == 0
+				s := shown(e.card(dc.TS))
+				return strings.Contains(s, fact("State", "❌ Not approved")) && strings.Contains(s, fact("Rejected by", "Bob Stone")) &&
+					strings.Contains(s, fact("Reason", "Link the &lt;billing&gt; page.")) && len(buttons(e.card(dc.TS))) == 0
 			})
 		})
 
@@ -556,7 +572,11 @@ func TestReviewModals(t *testing.T) {
 				t.Errorf("the modal is not filled with the published text: %s", v.JSON)
 			}
 			e.submit(alice, v, map[string]map[string]string{blockText: text("Yes: Settings → Plans.")})
-			corr := e.waitDraftCard(card.TS, "Correction of a public reply")
+			e.ephemeralShowing(e.staff, alice, "Correction proposed as draft #")
+			corr := e.waitDraftCard(card.TS, "of the public reply (v1)*")
+			if !strings.Contains(shown(corr), "*Correction #") {
+				t.Errorf("correction card:\n%s", shown(corr))
+			}
 			check(t, e.staff.Click(bob, productCh, corr.TS, actApprove))
 			e.wait(e.pub, "the corrected reply", func() bool {
 				r := e.publicReplies(root)
@@ -569,8 +589,34 @@ func TestReviewModals(t *testing.T) {
 			e.ts(e.pub.Post(other, helpChan, "buy cheap watches"))
 			spam := e.waitCard(2)
 			check(t, e.staff.Click(carol, productCh, spam.TS, actIgnore))
-			e.wait(e.staff, "the ignored card", func() bool { return strings.Contains(shown(e.card(spam.TS)), "Ignored") })
+			e.ephemeralShowing(e.staff, carol, "is set aside: it needs no public answer.")
+			e.wait(e.staff, "the ignored card", func() bool {
+				m := e.card(spam.TS)
+				return strings.Contains(shown(m), fact("Status", "🙈 Ignored")) && slices.Equal(actionIDs(m), []string{actionPrefix + string(bot.ActReopen), actTag})
+			})
 		})
+	})
+}
+
+// TestDraftCardWithoutAvatar: when Slack refuses a draft card's blocks (it
+// could not fetch the avatar), the card goes out again without the image.
+func TestDraftCardWithoutAvatar(t *testing.T) {
+	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db)
+		e.ts(e.pub.Post(member, helpChan, "Avatar?"))
+		card := e.waitCard(1)
+		e.staff.FailNext("chat.postMessage", "invalid_blocks")
+		e.ts(e.staff.Reply(alice, productCh, card.TS, "!reply Here it is."))
+		dc := e.waitDraftCard(card.TS, "Here it is.")
+		if strings.Contains(string(dc.Blocks), "alice.png") || !strings.Contains(shown(dc), "*Alice Martin · Acme*") {
+			t.Errorf("draft card after the refusal:\n%s", dc.Blocks)
+		}
+		refused := slices.ContainsFunc(e.staff.Calls(), func(c slackfake.Call) bool {
+			return c.Method == "chat.postMessage" && c.Error == "invalid_blocks" && strings.Contains(c.Params.Get("blocks"), "alice.png")
+		})
+		if !refused {
+			t.Error("no refused attempt with the avatar")
+		}
 	})
 }
 
@@ -581,11 +627,12 @@ func TestSocketReconnects(t *testing.T) {
 		e := newEnv(t, db)
 		e.pub.DropSocket()
 		e.wait(e.pub, "a new community socket", func() bool { return e.pub.Connects() == 2 && e.pub.Connections() == 1 })
+		e.waitStore("the community connection healthy again", func() bool { return e.community.Health() == nil })
 		e.ts(e.pub.Post(member, helpChan, "After the drop"))
 		card := e.waitCard(1)
 		e.staff.Disconnect()
 		e.wait(e.staff, "a new internal socket", func() bool { return e.staff.Connects() == 2 })
 		check(t, e.staff.Click(bob, productCh, card.TS, actClaim))
-		e.wait(e.staff, "the claimed card", func() bool { return strings.Contains(shown(e.card(card.TS)), "assigned to Bob Stone") })
+		e.wait(e.staff, "the claimed card", func() bool { return strings.Contains(shown(e.card(card.TS)), fact("Claimed by", "Bob Stone")) })
 	})
 }

@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -55,6 +56,7 @@ type env struct {
 	t         *testing.T
 	ctx       context.Context
 	svc       *bot.Service
+	db        *storage.DB
 	pub       *slackfake.Fake
 	staff     *slackfake.Fake
 	community *Conn
@@ -97,7 +99,7 @@ func newEnv(t *testing.T, db *storage.DB, edit ...func(*envConfig)) *env {
 	if cfg.staff != nil {
 		cfg.staff(&staffOpts)
 	}
-	e := &env{t: t, ctx: context.Background()}
+	e := &env{t: t, ctx: context.Background(), db: db}
 	var err error
 	if e.pub, err = slackfake.New(pubOpts); err != nil {
 		t.Fatal(err)
@@ -114,17 +116,18 @@ func newEnv(t *testing.T, db *storage.DB, edit ...func(*envConfig)) *env {
 		Name: "product", Default: true, DestConn: "internal", DestChannel: productCh,
 		Policy: bot.Policy{Mode: bot.ApprovalRequired, Approvers: []string{bob, leads}},
 	}}
-	e.svc = bot.NewService(db, nil, bot.NewRouter(sources, routes), bot.Settings{Company: "Acme"})
-	e.svc.Log = log
+	platforms := map[string]bot.Platform{}
+	e.svc = bot.NewService(db, platforms, bot.NewRouter(sources, routes), bot.Settings{Company: "Acme"})
+	e.svc.Log = log // the harness is the composition root: the domain's warnings go to the test log
 	conn := func(name string, f *slackfake.Fake) *Conn {
 		c, err := New(Options{
 			Name: name, BotToken: f.BotToken(), AppToken: f.AppToken(), SigningSecret: f.SigningSecret(),
-			HTTPMode: cfg.httpMode, APIURL: f.APIURL(), Log: log,
+			HTTPMode: cfg.httpMode, APIURL: f.URL(), Log: log,
 		}, e.svc)
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.svc.Platforms[name] = c
+		platforms[name] = c
 		return c
 	}
 	e.community = conn("community", e.pub)
@@ -141,18 +144,18 @@ func newEnv(t *testing.T, db *storage.DB, edit ...func(*envConfig)) *env {
 		}
 	}
 
-	for _, p := range []struct {
-		a  bot.Actor
-		in bot.ProfileInput
-	}{
-		{bot.Actor{Conn: "internal", UserID: alice}, bot.ProfileInput{Name: "Alice Martin", Title: "Product Manager", AvatarURL: "https://example.com/alice.png", Consent: true}},
-		{bot.Actor{Conn: "internal", UserID: bob}, bot.ProfileInput{Name: "Bob Stone", Title: "Head of Product", Consent: true}},
-		{bot.Actor{Conn: "internal", UserID: lead}, bot.ProfileInput{Name: "Lea Park", Title: "Support Lead", Consent: true}},
-	} {
-		if _, err := e.svc.SaveProfile(e.ctx, p.a, p.in); err != nil {
-			t.Fatal(err)
+	consented := time.Now()
+	staffProfile := func(user, name, title, avatar string) bot.Profile {
+		return bot.Profile{
+			Name: name, Title: title, AvatarURL: avatar, ConsentedAt: &consented, Role: bot.RoleResponder,
+			Identities: []bot.Identity{{Conn: "internal", UserID: user}},
 		}
 	}
+	check(t, e.svc.SeedProfiles(e.ctx, []bot.Profile{
+		staffProfile(alice, "Alice Martin", "Product Manager", "https://example.com/alice.png"),
+		staffProfile(bob, "Bob Stone", "Head of Product", ""),
+		staffProfile(lead, "Lea Park", "Support Lead", ""),
+	}))
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -191,8 +194,42 @@ func newEnv(t *testing.T, db *storage.DB, edit ...func(*envConfig)) *env {
 		e.wait(e.pub, "the community socket", func() bool { return e.pub.Connections() == 1 })
 		e.wait(e.staff, "the internal socket", func() bool { return e.staff.Connections() == 1 })
 	}
+	e.waitStore("both connections healthy", func() bool { return e.community.Health() == nil && e.internal.Health() == nil })
 	return e
 }
+
+// The wire ids the adapter gives the domain's actions and form fields.
+var (
+	actReply       = actionPrefix + string(bot.ActReply)
+	actClaim       = actionPrefix + string(bot.ActClaim)
+	actUnclaim     = actionPrefix + string(bot.ActUnclaim)
+	actTag         = actionPrefix + string(bot.ActTag)
+	actIgnore      = actionPrefix + string(bot.ActIgnore)
+	actApprove     = actionPrefix + string(bot.ActApprove)
+	actEditApprove = actionPrefix + string(bot.ActEditApprove)
+	actReject      = actionPrefix + string(bot.ActReject)
+	actWithdraw    = actionPrefix + string(bot.ActWithdraw)
+	actCorrect     = actionPrefix + string(bot.ActCorrect)
+	actRetract     = actionPrefix + string(bot.ActRetract)
+
+	cbReply       = actReply
+	cbTag         = actTag
+	cbEditApprove = actEditApprove
+	cbReject      = actReject
+	cbCorrect     = actCorrect
+	cbProfile     = actionPrefix + string(bot.ActProfile)
+)
+
+const (
+	blockText     = bot.FieldTextID
+	blockTags     = bot.FieldTagsID
+	blockReason   = bot.FieldReasonID
+	blockName     = bot.FieldNameID
+	blockTitle    = bot.FieldTitleID
+	blockAvatar   = bot.FieldAvatarID
+	blockPronouns = bot.FieldPronounsID
+	blockConsent  = bot.FieldConsentID
+)
 
 // testWriter sends the adapter's warnings to the test log.
 type testWriter struct{ t *testing.T }
@@ -302,14 +339,15 @@ func jobKey(m slackfake.Message) string {
 	return s
 }
 
-// cards returns the item cards in the product channel, oldest first.
+// cards returns the item cards in the product channel, oldest first: the
+// bot's top-level messages with a Tag button, which every card offers.
 func (e *env) cards() []slackfake.Message {
 	var out []slackfake.Message
 	for _, m := range e.staff.Messages(productCh) {
-		if m.BotID == botID && m.ThreadTS != "" && m.ThreadTS != m.TS {
+		if m.BotID != botID || (m.ThreadTS != "" && m.ThreadTS != m.TS) {
 			continue
 		}
-		if _, ok := buttons(m)[actClaim]; ok && !m.Deleted {
+		if _, ok := buttons(m)[actTag]; ok && !m.Deleted {
 			out = append(out, m)
 		}
 	}
@@ -421,6 +459,44 @@ func (e *env) submit(user string, v slackfake.View, values map[string]map[string
 
 func text(s string) map[string]string { return map[string]string{inputAction: s} }
 
+// profile returns the staff profile of a user of the internal workspace,
+// nil when there is none.
+func (e *env) profile(user string) *bot.Profile {
+	e.t.Helper()
+	var p *bot.Profile
+	err := e.db.View(e.ctx, func(tx bot.Tx) (err error) {
+		p, err = tx.ProfileByIdentity(e.ctx, "internal", user)
+		return err
+	})
+	if errors.Is(err, bot.ErrNotFound) {
+		return nil
+	}
+	check(e.t, err)
+	return p
+}
+
+// fact is how a card shows a fact: "*Label*" over its value.
+func fact(label, value string) string { return "*" + label + "*\n" + value }
+
+// buttonJSON returns the JSON of a message's button with actionID.
+func buttonJSON(t *testing.T, m slackfake.Message, actionID string) map[string]any {
+	t.Helper()
+	var blocks []struct {
+		Type     string           `json:"type"`
+		Elements []map[string]any `json:"elements"`
+	}
+	check(t, json.Unmarshal(m.Blocks, &blocks))
+	for _, b := range blocks {
+		for _, el := range b.Elements {
+			if b.Type == "actions" && el["action_id"] == actionID {
+				return el
+			}
+		}
+	}
+	t.Fatalf("message %s has no %s button", m.TS, actionID)
+	return nil
+}
+
 func (e *env) draft(id int64) *bot.Draft {
 	e.t.Helper()
 	d, err := e.svc.Draft(e.ctx, id)
@@ -460,8 +536,8 @@ func TestEndToEnd(t *testing.T) {
 			}
 		}
 		s := shown(card)
-		for _, want := range []string{"*Mia*", "community #help", "How do I export my data &amp; invoices?",
-			"https://acme-community.slack.com/archives/" + helpChan + "/p" + strings.Replace(root, ".", "", 1), "New"} {
+		for _, want := range []string{"*Mia* · #1 · community #help · <https://acme-community.slack.com/archives/" + helpChan + "/p" + strings.Replace(root, ".", "", 1) + "|View original>",
+			"How do I export my data &amp; invoices?", fact("Status", "🆕 New"), fact("Route", "product"), "From Slack · Liaison item #1"} {
 			if !strings.Contains(s, want) {
 				t.Errorf("card does not show %q:\n%s", want, s)
 			}
@@ -487,10 +563,13 @@ func TestEndToEnd(t *testing.T) {
 
 		t.Run("ClaimAndTag", func(t *testing.T) {
 			check(t, e.staff.Click(bob, productCh, card.TS, actClaim))
-			e.wait(e.staff, "the claimed card", func() bool { return strings.Contains(shown(e.card(card.TS)), "assigned to Bob Stone") })
+			// A click answers privately, where it was made.
+			e.ephemeralShowing(e.staff, bob, fmt.Sprintf("Item #%d is yours.", itemID))
+			e.wait(e.staff, "the claimed card", func() bool { return strings.Contains(shown(e.card(card.TS)), fact("Claimed by", "Bob Stone")) })
 			check(t, e.staff.Click(alice, productCh, card.TS, actTag))
 			e.submit(alice, e.openView(alice, cbTag), map[string]map[string]string{blockTags: text("Billing, export")})
-			e.wait(e.staff, "the tagged card", func() bool { return strings.Contains(shown(e.card(card.TS)), "tags: billing, export") })
+			e.ephemeralShowing(e.staff, alice, fmt.Sprintf("Item #%d is tagged billing, export.", itemID))
+			e.wait(e.staff, "the tagged card", func() bool { return strings.Contains(shown(e.card(card.TS)), fact("Tags", "billing, export")) })
 		})
 
 		// Alice drafts in the modal.
@@ -498,6 +577,7 @@ func TestEndToEnd(t *testing.T) {
 		e.submit(alice, e.openView(alice, cbReply), map[string]map[string]string{
 			blockText: text("Settings → Export, then pick CSV. Tell @here & <b>everyone</b>!"),
 		})
+		e.ephemeralShowing(e.staff, alice, "Draft #1 is in the item's thread.")
 		var draftCard slackfake.Message
 		e.wait(e.staff, "the draft card", func() bool {
 			for _, m := range e.replies(card.TS) {
@@ -513,7 +593,8 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("draft card buttons = %v, want %v", got, want)
 		}
 		ds := shown(draftCard)
-		for _, want := range []string{"Alice Martin · Acme", "*@Mia* Settings → Export", "&lt;b&gt;everyone&lt;/b&gt;", "Alice Martin, Product Manager at Acme", "Waiting for an approver"} {
+		for _, want := range []string{"*Draft #1 · public reply (v1)*", "*Alice Martin · Acme*", "@Mia Settings → Export", "Tell @\u200bhere &amp; &lt;b&gt;everyone&lt;/b&gt;!",
+			"Alice Martin, Product Manager at Acme", fact("State", "⏳ Waiting for an approver"), fact("Author", "Alice Martin"), fact("Answering", "Mia")} {
 			if !strings.Contains(ds, want) {
 				t.Errorf("draft card does not show %q:\n%s", want, ds)
 			}
@@ -536,7 +617,7 @@ func TestEndToEnd(t *testing.T) {
 				}
 				return false
 			})
-			if !strings.Contains(shown(carols), "set up a public profile") {
+			if !strings.Contains(shown(carols), "⚠️ Waiting for Carol King to set up a public profile and agree to publish under it: `/liaison profile`") {
 				t.Errorf("Carol's draft card does not say it waits for her profile:\n%s", shown(carols))
 			}
 			// She takes it back.
@@ -589,7 +670,8 @@ func TestEndToEnd(t *testing.T) {
 		e.waitNote(card.TS, "Answered publicly by Alice Martin (approved by Bob Stone)")
 		e.wait(e.staff, "the answered card", func() bool {
 			s := shown(e.card(card.TS))
-			return strings.Contains(s, "Answered publicly by *Alice Martin*") && strings.Contains(s, "approved by *Bob Stone*") && strings.Contains(s, link)
+			return strings.Contains(s, fact("Answered publicly by", "Alice Martin")) && strings.Contains(s, fact("Approved by", "Bob Stone")) &&
+				strings.Contains(s, fact("Public reply", "<"+link+"?thread_ts="+root+"&cid="+helpChan+"|View the public reply>")) && strings.Contains(s, fact("Status", "✅ Answered"))
 		})
 		e.wait(e.staff, "the published draft card", func() bool {
 			m, _ := e.staff.Message(productCh, draftCard.TS)
@@ -599,12 +681,26 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("draft = %s, public id %q, want published as %s", d.State, d.PublicID, pub.TS)
 		}
 
+		// Retract asks first, on the button itself: Slack shows the question.
+		published, _ := e.staff.Message(productCh, draftCard.TS)
+		retract := buttonJSON(t, published, actRetract)
+		confirm, _ := retract["confirm"].(map[string]any)
+		textOf := func(k string) string { o, _ := confirm[k].(map[string]any); s, _ := o["text"].(string); return s }
+		if textOf("title") != "Retract the reply?" || textOf("confirm") != "Ask to retract" || textOf("deny") != "Cancel" ||
+			!strings.Contains(textOf("text"), "An approver approves the retraction") || confirm["style"] != "danger" || retract["style"] != "danger" {
+			t.Errorf("the Retract button asks %v", retract)
+		}
+		if _, ok := buttonJSON(t, published, actCorrect)["confirm"]; ok {
+			t.Error("the Correct button asks a question")
+		}
+
 		// Alice asks to retract; Lea, an approver through her user group, approves.
 		check(t, e.staff.Click(alice, productCh, draftCard.TS, actRetract))
+		e.ephemeralShowing(e.staff, alice, fmt.Sprintf("Retraction of reply #%d proposed as draft #3.", draftID))
 		var retraction slackfake.Message
 		e.wait(e.staff, "the retraction card", func() bool {
 			for _, m := range e.replies(card.TS) {
-				if strings.Contains(shown(m), "Retraction of a public reply") {
+				if strings.Contains(shown(m), "*Retraction #3 of the public reply*") {
 					retraction = m
 					return len(buttons(m)) > 0
 				}

@@ -137,12 +137,16 @@ func (c *Conn) serveInteractivity(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if cb.Type == slackapi.InteractionTypeViewSubmission {
-		if resp := c.viewSubmission(ctx, cb); resp != nil {
+		resp, then := c.viewSubmission(ctx, cb)
+		if resp != nil {
 			w.Header().Set("Content-Type", "application/json")
 			_ = json.NewEncoder(w).Encode(resp)
-			return
+		} else {
+			w.WriteHeader(http.StatusOK) // an empty 200 closes the modal
 		}
-		w.WriteHeader(http.StatusOK)
+		if then != nil {
+			c.goWork(then)
+		}
 		return
 	}
 	if !c.goWork(func(ctx context.Context) { c.interaction(ctx, cb) }) {

@@ -10,10 +10,11 @@ import (
 	"github.com/liaison-bot/liaison/bot"
 )
 
-// contentSubtypes are the message subtypes that carry what a person said.
-// Everything else (channel_join, channel_topic, bot_message, pinned_item…)
-// is housekeeping and is dropped here.
-var contentSubtypes = map[string]bool{"": true, "file_share": true, "thread_broadcast": true, "me_message": true}
+// contentSubtypes are the message subtypes that carry what someone said:
+// a person, or another app (bot_message), which the domain then drops.
+// Everything else (channel_join, channel_topic, pinned_item…) is Slack's
+// housekeeping, not a message.
+var contentSubtypes = map[string]bool{"": true, "file_share": true, "thread_broadcast": true, "me_message": true, "bot_message": true}
 
 // handleEvent takes one Events API callback. It reports false when the
 // domain failed to take it, so that it is not acknowledged and Slack sends
@@ -42,82 +43,59 @@ func (c *Conn) handleEvent(ctx context.Context, ev slackevents.EventsAPIEvent) b
 	return true
 }
 
-// ignored reports messages that are not a person's: other apps, webhooks,
-// system messages and Liaison's own posts (which come back as events).
-func (c *Conn) ignored(user, botID, subtype string) bool {
+// incoming translates a message event. It says who posted it — another
+// app, a webhook, Liaison itself — and leaves it to the domain to drop
+// those; it only spares the look-ups for them, and the permalink for
+// channels nobody watches.
+func (c *Conn) incoming(ctx context.Context, msg *slackevents.MessageEvent) bot.Incoming {
 	self := c.identity()
-	return botID != "" || subtype == "bot_message" || user == "" || user == self.UserID
-}
-
-// watched reports whether the domain watches channel on this connection. The
-// domain checks again; asking first spares the user and permalink lookups
-// for the (many) messages of unwatched channels.
-func (c *Conn) watched(channel string) bool {
-	_, ok := c.svc.Router.Source(c.name, channel)
-	return ok
-}
-
-// message takes a new message: intake when its channel is watched, and in
-// any thread a possible draft ("!reply …") when the thread is an item's.
-func (c *Conn) message(ctx context.Context, msg *slackevents.MessageEvent) error {
-	if c.ignored(msg.User, msg.BotID, msg.SubType) {
-		return nil
-	}
 	thread := msg.ThreadTimeStamp
 	if thread == msg.TimeStamp {
 		thread = "" // a thread's parent is a top-level message
 	}
-	watched := c.watched(msg.Channel)
-	if !watched && thread == "" {
-		return nil // internal chatter outside any thread
+	in := bot.Incoming{
+		Conn: c.name, Channel: msg.Channel, ID: msg.TimeStamp, ThreadID: thread, AuthorID: msg.User,
+		Bot: msg.BotID != "" || msg.SubType == "bot_message",
+		// Incoming webhooks and legacy integrations post as bot_message
+		// without a user.
+		Webhook: msg.SubType == "bot_message" && msg.User == "",
+		Self:    (self.UserID != "" && msg.User == self.UserID) || (self.BotID != "" && msg.BotID == self.BotID),
+		At:      tsTime(msg.TimeStamp),
 	}
-	text := c.plainText(ctx, msg.Text)
-	if watched {
-		in := bot.Incoming{
-			Conn: c.name, Channel: msg.Channel, ID: msg.TimeStamp, ThreadID: thread,
-			AuthorID: msg.User, AuthorName: c.user(ctx, msg.User).shown(),
-			Text: text, Link: c.messageLink(ctx, msg.Channel, msg.TimeStamp, thread), At: tsTime(msg.TimeStamp),
-		}
-		if msg.Message != nil {
-			in.Attachments = attachments(msg.Message.Files)
-		}
-		outcome, err := c.svc.Receive(ctx, in)
-		if err != nil {
-			return err
-		}
-		c.log.Debug("slack message taken in", "channel", msg.Channel, "ts", msg.TimeStamp, "outcome", outcome)
+	if in.Bot || in.Webhook || in.Self {
+		in.Text = c.convert(ctx, msg.Text, 0) // Liaison's own posts come back as events: no look-up for them
+		return in
 	}
-	if thread != "" {
-		return c.internalMessage(ctx, msg, thread, text)
+	u := c.user(ctx, msg.User)
+	in.AuthorName, in.AuthorHandle = u.shown(), u.Name
+	in.Text = c.plainText(ctx, msg.Text)
+	if msg.Message != nil {
+		in.Attachments = attachments(msg.Message.Files)
 	}
-	return nil
+	if c.domain.Watches(c.name, msg.Channel) {
+		in.Link = c.messageLink(ctx, msg.Channel, msg.TimeStamp, thread)
+	}
+	return in
 }
 
-// internalMessage passes a person's thread reply to the domain, which makes
-// a draft of it when it starts with the reply prefix in an item's thread.
-func (c *Conn) internalMessage(ctx context.Context, msg *slackevents.MessageEvent, thread, text string) error {
-	// The domain makes at most one draft per message id: a redelivered
-	// event changes nothing.
-	u := c.user(ctx, msg.User)
-	actor := bot.Actor{Conn: c.name, UserID: msg.User, Name: firstOf(u.RealName, u.Display, u.Name)}
-	d, err := c.svc.InternalMessage(ctx, actor, thread, msg.Channel+"/"+msg.TimeStamp, text)
-	if err != nil && bot.ErrorCode(err) == bot.EINTERNAL {
+// message gives a new message to the domain: a member's in a watched
+// channel, a staff member's in an item's internal thread (a draft when it
+// starts with the reply prefix), or anything else, which it ignores.
+func (c *Conn) message(ctx context.Context, msg *slackevents.MessageEvent) error {
+	outcome, err := c.domain.Receive(ctx, c.incoming(ctx, msg))
+	if err != nil {
 		return err
 	}
-	if err != nil {
-		c.tell(ctx, place{Channel: msg.Channel, Thread: thread, User: msg.User}, bot.ErrorMessage(err))
-		return nil
-	}
-	if d != nil {
-		c.log.Info("draft from thread message", "draft", d.ID, "item", d.ItemID)
-	}
+	c.log.Debug("slack message taken in", "channel", msg.Channel, "ts", msg.TimeStamp, "outcome", outcome)
 	return nil
 }
 
-// changed passes an edit of a person's message on.
+// changed passes an edit on. The domain ignores messages it did not take
+// in; asking Watches first only spares the mention look-ups of the edits
+// in other channels (Liaison's own card updates, to begin with).
 func (c *Conn) changed(ctx context.Context, msg *slackevents.MessageEvent) error {
 	m := msg.Message
-	if m == nil || c.ignored(m.User, m.BotID, m.SubType) || !c.watched(msg.Channel) {
+	if m == nil || !c.domain.Watches(c.name, msg.Channel) {
 		return nil
 	}
 	at := tsTime(msg.EventTimeStamp)
@@ -125,19 +103,17 @@ func (c *Conn) changed(ctx context.Context, msg *slackevents.MessageEvent) error
 		at = tsTime(m.Edited.Timestamp)
 	}
 	key := bot.MessageKey{Conn: c.name, Channel: msg.Channel, ID: m.Timestamp}
-	return c.svc.Edit(ctx, key, c.plainText(ctx, m.Text), orNow(at))
+	return c.domain.Edit(ctx, key, c.plainText(ctx, m.Text), orNow(at))
 }
 
-// deleted passes a deletion on.
+// deleted passes a deletion on; the domain ignores messages it did not take
+// in. The Watches check spares a store look-up per deletion elsewhere.
 func (c *Conn) deleted(ctx context.Context, msg *slackevents.MessageEvent) error {
-	if p := msg.PreviousMessage; p != nil && c.ignored(p.User, p.BotID, p.SubType) {
-		return nil
-	}
-	if msg.DeletedTimeStamp == "" || !c.watched(msg.Channel) {
+	if msg.DeletedTimeStamp == "" || !c.domain.Watches(c.name, msg.Channel) {
 		return nil
 	}
 	key := bot.MessageKey{Conn: c.name, Channel: msg.Channel, ID: msg.DeletedTimeStamp}
-	return c.svc.Delete(ctx, key, orNow(tsTime(msg.EventTimeStamp)))
+	return c.domain.Delete(ctx, key, tsTime(msg.EventTimeStamp))
 }
 
 // attachments relays shared files by name and link.

@@ -2,38 +2,24 @@ package slack
 
 import (
 	"context"
+	"encoding/json"
 	"regexp"
-	"strconv"
 	"strings"
-	"time"
+	"unicode"
 
 	slackapi "github.com/slack-go/slack"
 
 	"github.com/liaison-bot/liaison/bot"
 )
 
-// Modals: the callback id says which form was submitted; private_metadata
-// carries the id of the item or draft it is about, never who may act.
+// On the wire, a button's action_id and a modal's callback_id are
+// actionPrefix followed by the domain's bot.ActionID; a button's value is
+// the id of the item or draft it acts on, never who may act. Every input
+// block of a modal has the domain's field id as block_id and one element
+// whose action_id is inputAction.
 const (
-	cbReply       = "liaison_reply"
-	cbTag         = "liaison_tag"
-	cbEditApprove = "liaison_edit_approve"
-	cbReject      = "liaison_reject"
-	cbCorrect     = "liaison_correct"
-	cbProfile     = "liaison_profile"
-)
-
-// Input blocks of the modals; each holds one element whose action id is "value".
-const (
-	blockText     = "text"
-	blockTags     = "tags"
-	blockReason   = "reason"
-	blockName     = "name"
-	blockTitle    = "title"
-	blockAvatar   = "avatar"
-	blockPronouns = "pronouns"
-	blockConsent  = "consent"
-	inputAction   = "value"
+	actionPrefix = "liaison_"
+	inputAction  = "value"
 )
 
 // place is where someone acted, to answer them privately there.
@@ -42,6 +28,16 @@ type place struct {
 	Thread      string
 	User        string
 	ResponseURL string
+}
+
+// formMeta is a modal's private_metadata: what the form is about and where
+// the person acted, so that the answer to its submission goes there. It
+// carries no identity: Slack names who submits.
+type formMeta struct {
+	Target      int64  `json:"target,omitempty"`
+	Channel     string `json:"channel,omitempty"`
+	Thread      string `json:"thread,omitempty"`
+	ResponseURL string `json:"response_url,omitempty"`
 }
 
 // tell shows text, which the domain wrote, to one user only: an ephemeral
@@ -67,183 +63,193 @@ func (c *Conn) tell(ctx context.Context, p place, text string) {
 	}
 }
 
-// refuse tells the user why their action did nothing: the domain's message,
-// or "Internal error." for anything else, which is logged.
-func (c *Conn) refuse(ctx context.Context, p place, err error) {
-	if bot.ErrorCode(err) == bot.EINTERNAL {
-		c.log.Error("slack action failed", "user", p.User, "err", err)
+// answer shows the domain's reply to the person who acted: the form it
+// asks for, or its text, through say.
+func (c *Conn) answer(ctx context.Context, req bot.Request, reply bot.Reply, trigger string, p place, say func(string)) {
+	if reply.Err != nil && bot.ErrorCode(reply.Err) == bot.EINTERNAL {
+		c.log.Error("slack interaction failed", "action", req.Action, "user", p.User, "err", reply.Err)
 	}
-	c.tell(ctx, p, bot.ErrorMessage(err))
+	switch {
+	case reply.Form != nil:
+		meta := formMeta{Target: reply.Form.Target, Channel: p.Channel, Thread: p.Thread, ResponseURL: p.ResponseURL}
+		if _, err := c.api.OpenViewContext(ctx, trigger, modalView(reply.Form, meta)); err != nil {
+			c.log.Warn("views.open failed", "action", req.Action, "user", p.User, "err", err)
+			say(bot.ErrFormNotOpened.Message)
+		}
+	case reply.Text != "":
+		say(reply.Text)
+	case reply.Confirm != nil:
+		// Slack asks a button's question on the button itself, and
+		// clicks arrive confirmed: there is no second place to ask.
+		c.log.Error("the domain asked to confirm a click Slack already confirmed", "action", req.Action, "user", p.User)
+	}
 }
 
-// interaction handles a click or a closed modal, after the ack.
+// interaction handles a click, after the ack. Liaison's buttons go to the
+// domain, even those it no longer knows (it answers that the card is out
+// of date).
 func (c *Conn) interaction(ctx context.Context, cb slackapi.InteractionCallback) {
 	if cb.Type != slackapi.InteractionTypeBlockActions || cb.User.ID == "" || len(cb.ActionCallback.BlockActions) == 0 {
 		return
 	}
 	act := cb.ActionCallback.BlockActions[0]
-	if !strings.HasPrefix(act.ActionID, "liaison_") {
-		return
+	action, ok := strings.CutPrefix(act.ActionID, actionPrefix)
+	if !ok {
+		return // not an element of Liaison's
 	}
 	p := place{Channel: firstOf(cb.Channel.ID, cb.Container.ChannelID), Thread: cb.Container.ThreadTs, User: cb.User.ID, ResponseURL: cb.ResponseURL}
-	id, perr := strconv.ParseInt(act.Value, 10, 64)
-	if perr != nil || id <= 0 {
-		c.tell(ctx, p, "That button is out of date. Please use the latest card.")
-		return
+	req := bot.Request{
+		Kind: bot.Click, Actor: c.actor(ctx, cb.User.ID), Action: bot.ActionID(action), Target: bot.ParseTarget(act.Value),
+		Confirmed: true, // Slack asked the button's confirm question before sending the click
 	}
-	// Modals first: the trigger_id works for 3 seconds only.
-	var err error
-	switch act.ActionID {
-	case actReply:
-		c.openModal(ctx, cb.TriggerID, textModal(cbReply, "Public reply", "Create draft", id, "Your public reply",
-			"It is published in the public thread under your name once approved. It mentions only the member you answer.", "", true), p)
-		return
-	case actTag:
-		c.openModal(ctx, cb.TriggerID, textModal(cbTag, "Tag item", "Add tags", id, "Tags", "Separate tags with commas.", "", false), p)
-		return
-	}
-	actor := c.actor(ctx, cb.User.ID, cb.User.Name)
-	switch act.ActionID {
-	case actClaim:
-		err = c.svc.Claim(ctx, actor, id)
-	case actIgnore:
-		err = c.svc.Ignore(ctx, actor, id)
-	case actApprove:
-		err = c.svc.Approve(ctx, actor, id)
-	case actWithdraw:
-		err = c.svc.Withdraw(ctx, actor, id)
-	case actRetract:
-		_, err = c.svc.Retract(ctx, actor, id, "")
-	case actEditApprove, actReject:
-		editing := act.ActionID == actEditApprove
-		// Refuse before the modal: a reviewer who may not review must not
-		// write a text that would then be thrown away.
-		if err = c.svc.CheckReviewer(ctx, actor, id, editing); err != nil {
-			break
-		}
-		if !editing {
-			c.openModal(ctx, cb.TriggerID, textModal(cbReject, "Reject draft", "Reject", id, "Reason",
-				"The author is told, privately.", "", true), p)
-			return
-		}
-		var d *bot.Draft
-		if d, err = c.svc.Draft(ctx, id); err == nil {
-			c.openModal(ctx, cb.TriggerID, textModal(cbEditApprove, "Edit and approve", "Approve", id, "Public reply",
-				"The author stays the signer; both versions are kept.", d.Text(), true), p)
-			return
-		}
-	case actCorrect:
-		var d *bot.Draft
-		if d, err = c.svc.Draft(ctx, id); err == nil {
-			c.openModal(ctx, cb.TriggerID, textModal(cbCorrect, "Correct the reply", "Propose", id, "Corrected reply",
-				"Once approved, Liaison edits the public post.", d.Text(), true), p)
-			return
-		}
-	default:
-		return
-	}
-	if err != nil {
-		c.refuse(ctx, p, err)
-	}
-}
-
-// openModal opens a modal; if Slack will not (a trigger used too late), the
-// user is told to try again.
-func (c *Conn) openModal(ctx context.Context, trigger string, v slackapi.ModalViewRequest, p place) {
-	if _, err := c.api.OpenViewContext(ctx, trigger, v); err != nil {
-		c.log.Warn("views.open failed", "modal", v.CallbackID, "user", p.User, "err", err)
-		c.tell(ctx, p, "Sorry, Slack did not let me open the form in time. Please try again.")
-	}
-}
-
-func textModal(callbackID, title, submit string, id int64, label, hint, initial string, multiline bool) slackapi.ModalViewRequest {
-	in := slackapi.NewPlainTextInputBlockElement(nil, inputAction)
-	in.Multiline, in.InitialValue, in.MaxLength = multiline, initial, 3000
-	block := blockText
-	switch callbackID {
-	case cbTag:
-		block = blockTags
-		in.MaxLength = 300
-	case cbReject:
-		block = blockReason
-		in.MaxLength = 1000
-	}
-	return slackapi.ModalViewRequest{
-		Type: slackapi.VTModal, CallbackID: callbackID, PrivateMetadata: strconv.FormatInt(id, 10),
-		Title: plain(title), Submit: plain(submit), Close: plain("Cancel"),
-		Blocks: slackapi.Blocks{BlockSet: []slackapi.Block{slackapi.NewInputBlock(block, plain(label), plain(hint), in)}},
-	}
+	c.answer(ctx, req, c.domain.Interact(ctx, req), cb.TriggerID, p, func(text string) { c.tell(ctx, p, text) })
 }
 
 // viewSubmission takes a submitted modal. Its answer is what Slack shows in
-// the modal: nil closes it, errors keep it open with the domain's message.
-func (c *Conn) viewSubmission(ctx context.Context, cb slackapi.InteractionCallback) *slackapi.ViewSubmissionResponse {
+// the modal: nil closes it, errors keep it open with the domain's message on
+// the field it is about. then, if not nil, tells the person the outcome
+// where they acted, once the modal is answered.
+func (c *Conn) viewSubmission(ctx context.Context, cb slackapi.InteractionCallback) (resp *slackapi.ViewSubmissionResponse, then func(context.Context)) {
+	action, ok := strings.CutPrefix(cb.View.CallbackID, actionPrefix)
+	if !ok || cb.User.ID == "" {
+		return nil, nil
+	}
 	ctx, cancel := context.WithTimeout(ctx, submitWithin)
 	defer cancel()
-	var values map[string]map[string]slackapi.BlockAction
-	if cb.View.State != nil {
-		values = cb.View.State.Values
-	}
-	value := func(block string) string { return strings.TrimSpace(values[block][inputAction].Value) }
-	id, _ := strconv.ParseInt(cb.View.PrivateMetadata, 10, 64)
-	if cb.User.ID == "" {
-		return nil
-	}
-	actor := c.actor(ctx, cb.User.ID, cb.User.Name)
-	var err error
-	block := blockText
-	switch cb.View.CallbackID {
-	case cbReply:
-		_, err = c.svc.CreateDraft(ctx, actor, id, value(blockText))
-	case cbTag:
-		block = blockTags
-		err = c.svc.Tag(ctx, actor, id, splitTags(value(blockTags)))
-	case cbEditApprove:
-		err = c.svc.EditApprove(ctx, actor, id, value(blockText))
-	case cbReject:
-		block = blockReason
-		err = c.svc.Reject(ctx, actor, id, value(blockReason))
-	case cbCorrect:
-		_, err = c.svc.Correct(ctx, actor, id, value(blockText))
-	case cbProfile:
-		block = blockName
-		consent := false
-		for _, o := range values[blockConsent][inputAction].SelectedOptions {
-			consent = consent || o.Value == "yes"
+	var meta formMeta
+	if cb.View.PrivateMetadata != "" {
+		if err := json.Unmarshal([]byte(cb.View.PrivateMetadata), &meta); err != nil {
+			// Target 0: the domain refuses the form as out of date.
+			c.log.Warn("modal with unreadable private_metadata", "callback", cb.View.CallbackID, "err", err)
 		}
-		_, err = c.svc.SaveProfile(ctx, actor, bot.ProfileInput{
-			Name: value(blockName), Title: value(blockTitle), AvatarURL: value(blockAvatar), Pronouns: value(blockPronouns), Consent: consent,
-		})
-	default:
-		return nil
 	}
-	if err == nil {
-		return nil
+	req := bot.Request{Kind: bot.Submit, Actor: c.actor(ctx, cb.User.ID), Action: bot.ActionID(action), Target: meta.Target, Values: formValues(cb.View.State)}
+	reply := c.domain.Interact(ctx, req)
+	if reply.Err != nil && bot.ErrorCode(reply.Err) == bot.EINTERNAL {
+		c.log.Error("slack form failed", "action", req.Action, "user", cb.User.ID, "err", reply.Err)
 	}
-	if bot.ErrorCode(err) == bot.EINTERNAL {
-		c.log.Error("slack modal failed", "modal", cb.View.CallbackID, "user", cb.User.ID, "err", err)
+	if reply.Refused {
+		if block := errorBlock(cb.View, reply.Field); block != "" {
+			return slackapi.NewErrorsViewSubmissionResponse(map[string]string{block: reply.Text}), nil
+		}
 	}
-	return slackapi.NewErrorsViewSubmissionResponse(map[string]string{block: bot.ErrorMessage(err)})
+	if reply.Text == "" {
+		return nil, nil
+	}
+	p := place{Channel: meta.Channel, Thread: meta.Thread, User: cb.User.ID, ResponseURL: meta.ResponseURL}
+	return nil, func(ctx context.Context) { c.tell(ctx, p, reply.Text) }
 }
 
-func splitTags(s string) []string {
-	var out []string
-	for _, t := range strings.Split(s, ",") {
-		if t = strings.TrimSpace(t); t != "" {
-			out = append(out, t)
-		}
+// formValues reads a submitted modal's values by block id (the domain's
+// field ids): a text input's value; for check boxes, the values of the
+// ticked options (the field's keyword), "" when none is.
+func formValues(state *slackapi.ViewState) map[string]string {
+	out := map[string]string{}
+	if state == nil {
+		return out
 	}
-	if len(out) == 0 {
-		out = []string{""} // let the domain say what a tag must be
+	for block, actions := range state.Values {
+		a, ok := actions[inputAction]
+		if !ok {
+			continue
+		}
+		if string(a.Type) == string(slackapi.METCheckboxGroups) {
+			var ticked []string
+			for _, o := range a.SelectedOptions {
+				ticked = append(ticked, o.Value)
+			}
+			out[block] = strings.Join(ticked, ",")
+			continue
+		}
+		out[block] = a.Value
 	}
 	return out
+}
+
+// errorBlock is the input block a refusal is shown on: the field it is
+// about, else the form's first input.
+func errorBlock(v slackapi.View, field string) string {
+	var inputs []string
+	for _, b := range v.Blocks.BlockSet {
+		if in, ok := b.(*slackapi.InputBlock); ok && in.BlockID != "" {
+			inputs = append(inputs, in.BlockID)
+		}
+	}
+	for _, id := range inputs {
+		if id == field {
+			return id
+		}
+	}
+	if len(inputs) > 0 {
+		return inputs[0]
+	}
+	return ""
+}
+
+// modalView renders a domain form as a Slack modal. Its close button is
+// left to Slack, which words it in the person's own language.
+func modalView(f *bot.Form, meta formMeta) slackapi.ModalViewRequest {
+	md, _ := json.Marshal(meta)
+	if len(md) > privateMetadataMax {
+		meta.ResponseURL = "" // the channel is enough to answer in
+		md, _ = json.Marshal(meta)
+	}
+	var blocks []slackapi.Block
+	if f.Intro != "" {
+		blocks = append(blocks, slackapi.NewSectionBlock(plain(clipPlain(f.Intro, textObjectMax)), nil, nil))
+	}
+	for _, field := range f.Fields {
+		blocks = append(blocks, inputBlock(field))
+	}
+	v := slackapi.ModalViewRequest{
+		Type: slackapi.VTModal, CallbackID: actionPrefix + string(f.Action), PrivateMetadata: string(md),
+		Title: plain(clipPlain(f.Title, modalTitleMax)), Blocks: slackapi.Blocks{BlockSet: blocks},
+	}
+	if f.Submit != "" {
+		v.Submit = plain(clipPlain(f.Submit, modalButtonMax))
+	}
+	return v
+}
+
+// inputBlock renders one field: a text input, or a check box whose one
+// option carries the field's keyword.
+func inputBlock(f bot.Field) *slackapi.InputBlock {
+	var el slackapi.BlockElement
+	switch f.Kind {
+	case bot.FieldCheck:
+		opt := slackapi.NewOptionBlockObject(f.Keyword, plain(clipPlain(f.Option, optionTextMax)), nil)
+		box := slackapi.NewCheckboxGroupsBlockElement(inputAction, opt)
+		if f.Checked {
+			box.InitialOptions = []*slackapi.OptionBlockObject{opt}
+		}
+		el = box
+	default:
+		in := slackapi.NewPlainTextInputBlockElement(nil, inputAction)
+		in.Multiline = f.Multiline
+		in.InitialValue = f.Initial
+		if f.MaxLen > 0 {
+			in.MaxLength = min(f.MaxLen, textInputMax)
+			// Slack refuses a form whose initial value is longer than allowed.
+			in.InitialValue = clipRunes(f.Initial, in.MaxLength)
+		}
+		if f.Placeholder != "" {
+			in.Placeholder = plain(clipPlain(f.Placeholder, placeholderMax))
+		}
+		el = in
+	}
+	b := slackapi.NewInputBlock(f.ID, plain(clipPlain(f.Label, inputLabelMax)), nil, el)
+	if f.Hint != "" {
+		b.Hint = plain(clipPlain(f.Hint, inputLabelMax))
+	}
+	b.Optional = !f.Required
+	return b
 }
 
 var mentionArg = regexp.MustCompile(`^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$`)
 var userIDArg = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
 
 // mentionedUser reads the user of "promote @user": Slack sends <@U123|name>
-// when the command escapes mentions (the manifest asks it to).
+// when the command escapes mentions (the manifest asks it to), or a bare id.
 func mentionedUser(arg string) string {
 	arg = strings.TrimSpace(arg)
 	if m := mentionArg.FindStringSubmatch(arg); m != nil {
@@ -255,56 +261,37 @@ func mentionedUser(arg string) string {
 	return ""
 }
 
-func (c *Conn) helpText() string {
-	return "*Liaison* relays what the community says into this workspace and carries approved replies back, under your name.\n" +
-		"• `/liaison profile`: the name, title and avatar the public sees on your replies, and your agreement to publish under them\n" +
-		"• `/liaison promote @person`: trust a responder, whose drafts then publish without review on trusted-auto routes (approvers only)\n" +
-		"• `/liaison demote @person`: review their drafts again (approvers only)\n" +
-		"• `/liaison help`: this message\n" +
-		"On a card: *Reply publicly*, *Claim*, *Tag*, *Ignore*. In a card's thread, a message starting with `" +
-		strings.TrimSpace(c.svc.Settings.ReplyPrefix) + "` becomes a draft reply."
+// takesUser reports whether a subcommand takes a user argument.
+func takesUser(action bot.ActionID) bool {
+	for _, sc := range bot.SubCommands() {
+		if sc.Name == string(action) {
+			return sc.UserArg != ""
+		}
+	}
+	return false
 }
 
-// slashCommand runs /liaison, after the ack; answers go to the user alone.
+// slashCommand runs /liaison <subcommand> [user], after the ack; answers go
+// to the user alone.
 func (c *Conn) slashCommand(ctx context.Context, cmd slackapi.SlashCommand) {
 	if cmd.UserID == "" {
 		return
 	}
-	p := place{Channel: cmd.ChannelID, User: cmd.UserID, ResponseURL: cmd.ResponseURL}
-	reply := func(text string) { c.answerCommand(ctx, p, text) }
-	sub, rest, _ := strings.Cut(strings.TrimSpace(cmd.Text), " ")
-	switch strings.ToLower(sub) {
-	case "", "help":
-		reply(c.helpText())
-	case "profile":
-		c.profileModal(ctx, cmd, p)
-	case "promote", "demote":
-		target := mentionedUser(rest)
-		if target == "" {
-			reply("Please name the person: `/liaison " + strings.ToLower(sub) + " @name`.")
-			return
-		}
-		trusted := strings.EqualFold(sub, "promote")
-		prof, err := c.svc.SetTrusted(ctx, c.actor(ctx, cmd.UserID, cmd.UserName), target, trusted)
-		if err != nil {
-			if bot.ErrorCode(err) == bot.EINTERNAL {
-				c.log.Error("slack command failed", "command", sub, "user", cmd.UserID, "err", err)
-			}
-			reply(bot.ErrorMessage(err))
-			return
-		}
-		who := "<@" + target + ">"
-		if prof.Name != "" {
-			who = prof.Name
-		}
-		if trusted {
-			reply(who + " is now trusted: on trusted-auto routes their drafts publish without review.")
-		} else {
-			reply(who + " is no longer trusted: their drafts are reviewed again.")
-		}
-	default:
-		reply("I don't know `" + strings.ReplaceAll(sub, "`", "'") + "`.\n" + c.helpText())
+	text := strings.TrimSpace(cmd.Text)
+	sub, rest := text, ""
+	if i := strings.IndexFunc(text, unicode.IsSpace); i >= 0 {
+		sub, rest = text[:i], text[i:]
 	}
+	action := bot.ActionID(strings.ToLower(sub))
+	if action == "" {
+		action = bot.ActHelp
+	}
+	req := bot.Request{Kind: bot.Command, Actor: c.actor(ctx, cmd.UserID), Action: action}
+	if takesUser(action) {
+		req.User = mentionedUser(rest)
+	}
+	p := place{Channel: cmd.ChannelID, User: cmd.UserID, ResponseURL: cmd.ResponseURL}
+	c.answer(ctx, req, c.domain.Interact(ctx, req), cmd.TriggerID, p, func(text string) { c.answerCommand(ctx, p, text) })
 }
 
 // answerCommand answers a command privately: through its response_url,
@@ -319,47 +306,4 @@ func (c *Conn) answerCommand(ctx context.Context, p place, text string) {
 		c.log.Warn("response_url failed", "user", p.User, "err", err)
 	}
 	c.tell(ctx, place{Channel: p.Channel, User: p.User}, text)
-}
-
-// profileModal opens the public-profile form, filled with what Liaison has,
-// else with the Slack profile (name, title, image_192).
-func (c *Conn) profileModal(ctx context.Context, cmd slackapi.SlashCommand, p place) {
-	lookup, cancel := context.WithTimeout(ctx, 1500*time.Millisecond) // the trigger lasts 3 s
-	actor := bot.Actor{Conn: c.name, UserID: cmd.UserID, Name: cmd.UserName}
-	prof, err := c.svc.MyProfile(lookup, actor)
-	if err != nil {
-		prof = &bot.Profile{}
-	}
-	u := c.user(lookup, cmd.UserID)
-	cancel()
-	input := func(block, label, hint, initial string, optional bool, max int) slackapi.Block {
-		el := slackapi.NewPlainTextInputBlockElement(nil, inputAction)
-		// Slack refuses a form whose initial value is longer than allowed.
-		el.InitialValue, el.MaxLength = string([]rune(initial)[:min(len([]rune(initial)), max)]), max
-		b := slackapi.NewInputBlock(block, plain(label), nil, el)
-		if hint != "" {
-			b.Hint = plain(hint)
-		}
-		b.Optional = optional
-		return b
-	}
-	yes := slackapi.NewOptionBlockObject("yes", plain("I agree that replies I write are published under this name"), nil)
-	consent := slackapi.NewCheckboxGroupsBlockElement(inputAction, yes)
-	if prof.Consented() {
-		consent.InitialOptions = []*slackapi.OptionBlockObject{yes}
-	}
-	consentBlock := slackapi.NewInputBlock(blockConsent, plain("Consent"), plain("Without it your drafts wait: nothing is published anonymously."), consent)
-	consentBlock.Optional = true
-	v := slackapi.ModalViewRequest{
-		Type: slackapi.VTModal, CallbackID: cbProfile, Title: plain("Your public profile"), Submit: plain("Save"), Close: plain("Cancel"),
-		Blocks: slackapi.Blocks{BlockSet: []slackapi.Block{
-			section("This is how the community sees you on the replies Liaison publishes for you."),
-			input(blockName, "Public name", "", firstOf(prof.Name, u.RealName, u.Display, cmd.UserName), false, 60),
-			input(blockTitle, "Title", "For example: Product Manager", firstOf(prof.Title, u.Title), true, 80),
-			input(blockAvatar, "Avatar URL", "An https:// image; your Slack picture by default.", firstOf(prof.AvatarURL, u.Avatar), true, 500),
-			input(blockPronouns, "Pronouns", "", prof.Pronouns, true, 30),
-			consentBlock,
-		}},
-	}
-	c.openModal(ctx, cmd.TriggerID, v, p)
 }

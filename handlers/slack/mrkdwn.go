@@ -50,7 +50,10 @@ func link(url, label string) string {
 		return escape(label)
 	}
 	if !safeURL(url) {
-		return escape(label) + " " + escape(url)
+		return strings.TrimSpace(escape(label) + " " + escape(url))
+	}
+	if label == "" {
+		return "<" + url + ">"
 	}
 	return "<" + url + "|" + strings.ReplaceAll(escape(label), "|", "¦") + ">"
 }
@@ -59,8 +62,14 @@ func link(url, label string) string {
 // mentions become @names, links "label (url)", broadcasts "@here" (which the
 // domain's sanitiser then neutralises), entities their characters.
 func (c *Conn) plainText(ctx context.Context, text string) string {
+	return c.convert(ctx, text, maxMentionLookups)
+}
+
+// convert is plainText with at most maxLookups users.info calls for the
+// names of mentioned users; the others show as their ids.
+func (c *Conn) convert(ctx context.Context, text string, maxLookups int) string {
 	var b strings.Builder
-	lookups := 0
+	left := maxLookups
 	for text != "" {
 		open := strings.IndexByte(text, '<')
 		if open < 0 {
@@ -73,7 +82,7 @@ func (c *Conn) plainText(ctx context.Context, text string) string {
 			break
 		}
 		b.WriteString(unescaper.Replace(text[:open]))
-		b.WriteString(c.control(ctx, text[open+1:open+end], &lookups))
+		b.WriteString(c.control(ctx, text[open+1:open+end], &left))
 		text = text[open+end+1:]
 	}
 	return b.String()
@@ -82,8 +91,9 @@ func (c *Conn) plainText(ctx context.Context, text string) string {
 // maxMentionLookups bounds the users.info calls one message may cause.
 const maxMentionLookups = 5
 
-// control renders the inside of one <…> sequence as plain text.
-func (c *Conn) control(ctx context.Context, inner string, lookups *int) string {
+// control renders the inside of one <…> sequence as plain text, looking a
+// mentioned user's name up while *left allows.
+func (c *Conn) control(ctx context.Context, inner string, left *int) string {
 	body, label, hasLabel := strings.Cut(inner, "|")
 	label = unescaper.Replace(label)
 	switch {
@@ -92,8 +102,8 @@ func (c *Conn) control(ctx context.Context, inner string, lookups *int) string {
 			return "@" + label
 		}
 		id := body[1:]
-		if *lookups < maxMentionLookups {
-			*lookups++
+		if *left > 0 {
+			*left--
 			if name := c.user(ctx, id).shown(); name != "" {
 				return "@" + name
 			}
@@ -124,9 +134,6 @@ func (c *Conn) control(ctx context.Context, inner string, lookups *int) string {
 	return label + " (" + url + ")"
 }
 
-// sectionLimit is Slack's limit on a section's text.
-const sectionLimit = 3000
-
 // chunks cuts mrkdwn into pieces of at most max characters, at line or word
 // breaks when it can and never inside an entity or a <…> sequence.
 func chunks(s string, max int) []string {
@@ -149,6 +156,22 @@ func chunks(s string, max int) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// clipPlain shortens plain text to at most max characters, marking the cut.
+func clipPlain(s string, max int) string {
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	return clipRunes(s, max-1) + "…"
+}
+
+// clipRunes cuts s to at most n characters.
+func clipRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return s[:byteOffset(s, n)]
 }
 
 // clip shortens mrkdwn to at most max characters, marking the cut.

@@ -18,8 +18,6 @@ import (
 // payload names the outbox job, so Find can tell whether a post happened.
 const jobEvent = "liaison_job"
 
-const fallbackReason = "the Slack app is not allowed to post under a person's name and avatar (it lacks the chat:write.customize scope)"
-
 func jobMetadata(key string) slackapi.MsgOption {
 	return slackapi.MsgOptionMetadata(slackapi.SlackMetadata{EventType: jobEvent, EventPayload: map[string]any{"job": key}})
 }
@@ -145,7 +143,6 @@ func (c *Conn) update(ctx context.Context, channel, ts string, opts ...slackapi.
 // (it fetches images and refuses those it cannot), it tries once more
 // without the avatar.
 func (c *Conn) sendDraftCard(ctx context.Context, op *bot.Op) (bot.Result, error) {
-	pi := c.previewInfo(ctx, op.DraftCard.ItemID)
 	var res bot.Result
 	var err error
 	for _, withAvatar := range []bool{true, false} {
@@ -153,7 +150,7 @@ func (c *Conn) sendDraftCard(ctx context.Context, op *bot.Op) (bot.Result, error
 		if !withAvatar {
 			dc.Preview.AvatarURL = ""
 		}
-		text, blocks := draftCardMessage(&dc, pi)
+		text, blocks := draftCardMessage(&dc)
 		opts := append([]slackapi.MsgOption{slackapi.MsgOptionText(text, false), slackapi.MsgOptionBlocks(blocks...)}, internalOpts...)
 		if op.Kind == bot.OpPostDraftCard {
 			res, err = c.post(ctx, op, op.Channel, op.ThreadID, opts...)
@@ -165,22 +162,6 @@ func (c *Conn) sendDraftCard(ctx context.Context, op *bot.Op) (bot.Result, error
 		}
 	}
 	return res, err
-}
-
-// previewInfo looks up, for a draft card, how the public side will show the
-// post: whether it can carry the person's identity, and whom it answers.
-func (c *Conn) previewInfo(ctx context.Context, itemID int64) previewInfo {
-	pi := previewInfo{custom: true}
-	it, err := c.svc.Item(ctx, itemID)
-	if err != nil {
-		c.log.Warn("draft card: item lookup failed", "item", itemID, "err", err)
-		return pi
-	}
-	pi.member = bot.Sanitize(it.AuthorName)
-	if p, ok := c.svc.Platforms[it.Conn]; ok {
-		pi.custom = p.Capabilities().CustomIdentity
-	}
-	return pi
 }
 
 // publish posts an approved reply in the public thread under the signer's
@@ -206,7 +187,7 @@ func (c *Conn) publish(ctx context.Context, op *bot.Op) (bot.Result, error) {
 	if err != nil {
 		return bot.Result{}, err
 	}
-	res.Fallback, res.FallbackReason = true, fallbackReason
+	res.Fallback, res.FallbackCause = true, bot.FallbackNoCustomize
 	return res, nil
 }
 
@@ -220,12 +201,17 @@ func missingCustomize(err error) bool {
 	return se.Needed == "" || strings.Contains(se.Needed, "chat:write.customize")
 }
 
-// notify shows a private message to one user in the channel; if they are not
-// in it, it sends a direct message instead.
+// notify shows a private message to one user in the channel, in the item's
+// thread when there is one; if they are not in the channel, it sends a
+// direct message instead.
 func (c *Conn) notify(ctx context.Context, op *bot.Op) (bot.Result, error) {
 	text := escapeDomain(op.Note.Text)
 	if op.Channel != "" {
-		ts, err := c.api.PostEphemeralContext(ctx, op.Channel, op.UserID, slackapi.MsgOptionText(text, false))
+		opts := []slackapi.MsgOption{slackapi.MsgOptionText(text, false)}
+		if op.ThreadID != "" {
+			opts = append(opts, slackapi.MsgOptionTS(op.ThreadID))
+		}
+		ts, err := c.api.PostEphemeralContext(ctx, op.Channel, op.UserID, opts...)
 		if err == nil {
 			return bot.Result{MessageID: ts}, nil
 		}
@@ -299,7 +285,7 @@ func (c *Conn) Find(ctx context.Context, op *bot.Op) (bot.Result, bool, error) {
 	}
 	res := c.result(ctx, op.Channel, found.Timestamp, op.ThreadID)
 	if op.Kind == bot.OpPublish && found.Username == "" {
-		res.Fallback, res.FallbackReason = true, fallbackReason
+		res.Fallback, res.FallbackCause = true, bot.FallbackNoCustomize
 	}
 	return res, true, nil
 }

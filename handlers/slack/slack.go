@@ -1,13 +1,16 @@
 // Package slack is Liaison's Slack adapter. It turns what Slack sends — message
 // events, button clicks, modal submissions, the /liaison command, over Socket
-// Mode or HTTP mode — into bot.Service calls, and the outbox's bot.Op values
-// into Web API calls through slack-go. One Conn serves one connection of the
-// configuration, in the public role (a watched community workspace), the
-// internal role (cards, threads, drafts and approvals), or both.
+// Mode or HTTP mode — into calls of the domain (Receive, Edit, Delete,
+// Interact), and the outbox's bot.Op values into Web API calls through
+// slack-go. One Conn serves one connection of the configuration, in the
+// public role (a watched community workspace), the internal role (cards,
+// threads, drafts and approvals), or both.
 //
-// The adapter decides nothing: who may do what, what a card says and what is
-// published are the domain's. It translates, escapes what it places in
-// mrkdwn, and classifies Slack's errors for the outbox.
+// The adapter decides nothing and words nothing: which messages are ignored,
+// who may do what, every label, limit and text people read are the domain's.
+// It translates payloads into bot.Incoming and bot.Request values, renders
+// cards, actions and forms as Block Kit within Slack's own limits, escapes
+// what it places in mrkdwn, and classifies Slack's errors for the outbox.
 package slack
 
 import (
@@ -16,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -28,6 +32,26 @@ import (
 	"github.com/liaison-bot/liaison/bot"
 )
 
+// Domain is what the adapter needs of Liaison's domain; *bot.Service is one.
+type Domain interface {
+	// Receive takes a message; it drops those of bots, webhooks and
+	// Liaison itself, and those of channels nobody watches.
+	Receive(ctx context.Context, in bot.Incoming) (bot.Intake, error)
+	// Edit and Delete record a change of a message Receive took in; a
+	// zero time means now.
+	Edit(ctx context.Context, key bot.MessageKey, text string, at time.Time) error
+	Delete(ctx context.Context, key bot.MessageKey, at time.Time) error
+	// Interact answers a click, a form submission or a command.
+	Interact(ctx context.Context, req bot.Request) bot.Reply
+	// Watches says whether a channel is a watched public channel: only
+	// to spare look-ups for the others.
+	Watches(conn, channel string) bool
+	// ApproverGroups lists the groups whose membership actors must report.
+	ApproverGroups(conn string) []string
+}
+
+var _ Domain = (*bot.Service)(nil)
+
 // Options configure a Conn.
 type Options struct {
 	Name          string // the connection's name in the config (bot.Op.Conn, bot.Actor.Conn, bot.Incoming.Conn)
@@ -35,9 +59,13 @@ type Options struct {
 	AppToken      string // xapp-, Socket Mode
 	SigningSecret string // HTTP mode
 	HTTPMode      bool
-	APIURL        string       // optional slack.OptionAPIURL, ending with "/"
-	HTTPClient    *http.Client // optional
-	Log           *slog.Logger // optional
+	// APIURL is the platform's base URL, "https://slack.com" by default, or
+	// a fake's "http://127.0.0.1:PORT"; the Web API is under its /api/.
+	APIURL string
+	// Transport carries the Web API and response_url calls; nil means
+	// http.DefaultTransport.
+	Transport http.RoundTripper
+	Log       *slog.Logger // optional
 }
 
 const (
@@ -47,19 +75,24 @@ const (
 	// submitWithin bounds the work of a modal submission, whose answer
 	// (validation errors) Slack wants within 3 s.
 	submitWithin = 2500 * time.Millisecond
-	userTTL      = time.Hour
-	groupTTL     = time.Minute
+	// lookupWithin bounds the look-ups that name the person acting: a
+	// trigger_id lasts 3 s, and the form must open within them.
+	lookupWithin = time.Second
+	// httpTimeout bounds one Web API call.
+	httpTimeout = 30 * time.Second
+	userTTL     = time.Hour
+	groupTTL    = time.Minute
 )
 
 // Conn is one Slack connection: a bot token (and app token in Socket Mode)
 // on one workspace.
 type Conn struct {
-	name string
-	opts Options
-	svc  *bot.Service
-	api  *slackapi.Client
-	http *http.Client
-	log  *slog.Logger
+	name   string
+	opts   Options
+	domain Domain
+	api    *slackapi.Client
+	http   *http.Client
+	log    *slog.Logger
 
 	// intake carries message events to one goroutine, so that a message,
 	// its edit and its deletion reach the domain in the order Slack sent them.
@@ -67,6 +100,8 @@ type Conn struct {
 	// custom: the token may post under a person's name and avatar
 	// (chat:write.customize). Assumed until auth.test or an error says not.
 	custom atomic.Bool
+	// connected: the Socket Mode socket is up.
+	connected atomic.Bool
 
 	mu       sync.Mutex
 	started  bool
@@ -95,12 +130,12 @@ type intakeJob struct {
 }
 
 // New returns a connection. It makes no call until Run.
-func New(opts Options, svc *bot.Service) (*Conn, error) {
+func New(opts Options, d Domain) (*Conn, error) {
 	switch {
 	case opts.Name == "":
 		return nil, errors.New("slack: Options.Name is empty (want the connection's name in the config)")
-	case svc == nil:
-		return nil, fmt.Errorf("slack %s: no bot.Service", opts.Name)
+	case d == nil:
+		return nil, fmt.Errorf("slack %s: no domain", opts.Name)
 	case !strings.HasPrefix(opts.BotToken, "xoxb-"):
 		return nil, fmt.Errorf(`slack %s: the bot token must start with "xoxb-"`, opts.Name)
 	case !opts.HTTPMode && !strings.HasPrefix(opts.AppToken, "xapp-"):
@@ -108,14 +143,20 @@ func New(opts Options, svc *bot.Service) (*Conn, error) {
 	case opts.HTTPMode && opts.SigningSecret == "":
 		return nil, fmt.Errorf("slack %s: HTTP mode needs the app's signing secret", opts.Name)
 	}
+	apiURL, err := webAPIURL(opts.APIURL)
+	if err != nil {
+		return nil, fmt.Errorf("slack %s: %w", opts.Name, err)
+	}
+	transport := opts.Transport
+	if transport == nil {
+		transport = http.DefaultTransport
+	}
 	c := &Conn{
-		name: opts.Name, opts: opts, svc: svc, http: opts.HTTPClient, log: opts.Log,
+		name: opts.Name, opts: opts, domain: d, log: opts.Log,
+		http:   &http.Client{Transport: transport, Timeout: httpTimeout},
 		intake: make(chan intakeJob, 256),
 		ready:  make(chan struct{}),
 		users:  map[string]userInfo{}, groups: map[string]groupInfo{},
-	}
-	if c.http == nil {
-		c.http = &http.Client{Timeout: 30 * time.Second}
 	}
 	if c.log == nil {
 		c.log = slog.Default()
@@ -125,12 +166,30 @@ func New(opts Options, svc *bot.Service) (*Conn, error) {
 	if opts.AppToken != "" {
 		apiOpts = append(apiOpts, slackapi.OptionAppLevelToken(opts.AppToken))
 	}
-	if opts.APIURL != "" {
-		apiOpts = append(apiOpts, slackapi.OptionAPIURL(opts.APIURL))
+	if apiURL != "" {
+		apiOpts = append(apiOpts, slackapi.OptionAPIURL(apiURL))
 	}
 	c.api = slackapi.New(opts.BotToken, apiOpts...)
 	c.custom.Store(true)
 	return c, nil
+}
+
+// webAPIURL turns the platform's base URL into the Web API's, which
+// slack-go wants ending with "/" (it appends the method name). Empty stays
+// empty: slack-go's default.
+func webAPIURL(base string) (string, error) {
+	if base == "" {
+		return "", nil
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("APIURL %q is not an http(s) URL (want the platform's base URL, e.g. https://slack.com)", base)
+	}
+	path := strings.TrimRight(u.Path, "/")
+	if path == "/api" || strings.HasSuffix(path, "/api") {
+		return "", fmt.Errorf("APIURL %q ends with /api (want the platform's base URL, e.g. https://slack.com: /api/ is added)", base)
+	}
+	return strings.TrimRight(base, "/") + "/api/", nil
 }
 
 // Kind is bot.KindSlack.
@@ -139,6 +198,26 @@ func (c *Conn) Kind() string { return bot.KindSlack }
 // Capabilities says whether public posts can carry a person's name and avatar.
 func (c *Conn) Capabilities() bot.Capabilities {
 	return bot.Capabilities{CustomIdentity: c.custom.Load()}
+}
+
+// Health reports nil once the connection works: auth.test succeeded and, in
+// Socket Mode, the socket is connected. Otherwise it says what is missing.
+func (c *Conn) Health() error {
+	select {
+	case <-c.ready:
+	default:
+		return fmt.Errorf("slack %s: not authenticated yet (auth.test has not succeeded)", c.name)
+	}
+	c.mu.Lock()
+	stopping := c.stopping
+	c.mu.Unlock()
+	switch {
+	case stopping:
+		return fmt.Errorf("slack %s: stopped", c.name)
+	case !c.opts.HTTPMode && !c.connected.Load():
+		return fmt.Errorf("slack %s: the Socket Mode connection is down", c.name)
+	}
+	return nil
 }
 
 // Run learns who the bot is (auth.test), then serves Socket Mode until ctx is
@@ -171,6 +250,7 @@ func (c *Conn) Run(ctx context.Context) error {
 	close(c.ready)
 
 	c.goWork(c.runIntake)
+	c.goWork(c.warmGroups)
 	var err error
 	if c.opts.HTTPMode {
 		<-runCtx.Done()
@@ -325,8 +405,8 @@ type userInfo struct {
 // shown is the name people see in Slack.
 func (u userInfo) shown() string { return firstOf(u.Display, u.RealName, u.Name) }
 
-// user returns a user's names from users.info, cached; on failure only the
-// id is known, and intake goes on.
+// user returns a user's profile from users.info, cached; on failure nothing
+// is known but the id, and the caller goes on.
 func (c *Conn) user(ctx context.Context, id string) userInfo {
 	c.mu.Lock()
 	u, ok := c.users[id]
@@ -337,10 +417,7 @@ func (c *Conn) user(ctx context.Context, id string) userInfo {
 	info, err := c.api.GetUserInfoContext(ctx, id)
 	if err != nil {
 		c.log.Warn("users.info failed", "user", id, "err", err)
-		if ok {
-			return u // stale is better than nothing
-		}
-		return userInfo{Name: id}
+		return u // stale is better than nothing
 	}
 	u = userInfo{
 		Name: info.Name, RealName: firstOf(info.Profile.RealName, info.RealName), Display: info.Profile.DisplayName,
@@ -358,14 +435,19 @@ type groupInfo struct {
 }
 
 // actor is the person who clicked, typed or submitted, as Slack identified
-// them in the payload, with the approver user groups they belong to.
-func (c *Conn) actor(ctx context.Context, userID, fallbackName string) bot.Actor {
+// them in the payload: their profile, and the approver user groups they
+// belong to. Its look-ups are cached and bounded by lookupWithin, so that a
+// form can still open within its trigger's 3 seconds.
+func (c *Conn) actor(ctx context.Context, userID string) bot.Actor {
+	ctx, cancel := context.WithTimeout(ctx, lookupWithin)
+	defer cancel()
 	u := c.user(ctx, userID)
-	a := bot.Actor{Conn: c.name, UserID: userID, Name: firstOf(u.RealName, u.Display, fallbackName, u.Name)}
+	a := bot.Actor{Conn: c.name, UserID: userID, Name: firstOf(u.RealName, u.Display), Title: u.Title, AvatarURL: u.Avatar}
 	for _, g := range c.approverGroups() {
 		members, err := c.groupMembers(ctx, g)
 		if err != nil {
-			// Refusing is safer than guessing: the user may click again.
+			// Reporting no membership refuses rather than guesses: the
+			// person may try again.
 			c.log.Warn("usergroups.users.list failed", "group", g, "err", err)
 			continue
 		}
@@ -376,23 +458,31 @@ func (c *Conn) actor(ctx context.Context, userID, fallbackName string) bot.Actor
 	return a
 }
 
-// approverGroups lists the user groups named as approvers of routes whose
-// cards this connection shows: only their membership matters.
+// approverGroups lists the Slack user groups (ids starting with S) among
+// the approvers of routes whose cards this connection shows.
 func (c *Conn) approverGroups() []string {
 	var out []string
-	for _, rt := range c.svc.Router.Routes() {
-		if rt.DestConn != c.name {
-			continue
-		}
-		for _, a := range rt.Policy.Approvers {
-			if strings.HasPrefix(a, "S") && !slices.Contains(out, a) {
-				out = append(out, a)
-			}
+	for _, a := range c.domain.ApproverGroups(c.name) {
+		if strings.HasPrefix(a, "S") {
+			out = append(out, a)
 		}
 	}
 	return out
 }
 
+// warmGroups fills the user-group cache at start, so that the first click
+// of an approver does not wait for it.
+func (c *Conn) warmGroups(ctx context.Context) {
+	for _, g := range c.approverGroups() {
+		if _, err := c.groupMembers(ctx, g); err != nil && ctx.Err() == nil {
+			c.log.Warn("usergroups.users.list failed", "group", g, "err", err)
+		}
+	}
+}
+
+// groupMembers returns a user group's members, cached for groupTTL. Stale
+// members are not used when Slack does not answer: someone just removed
+// from a group must not approve.
 func (c *Conn) groupMembers(ctx context.Context, id string) ([]string, error) {
 	c.mu.Lock()
 	g, ok := c.groups[id]

@@ -15,6 +15,7 @@ import (
 // up only on a token Slack refuses.
 func (c *Conn) runSocket(ctx context.Context) error {
 	client := socketmode.New(c.api)
+	defer c.connected.Store(false)
 	errc := make(chan error, 1)
 	go func() { errc <- client.RunContext(ctx) }()
 	for {
@@ -49,14 +50,25 @@ func (c *Conn) socketEvent(ctx context.Context, client *socketmode.Client, ev so
 	}
 	switch ev.Type {
 	case socketmode.EventTypeConnecting:
+		c.connected.Store(false)
 		c.log.Debug("socket mode connecting")
 	case socketmode.EventTypeConnected:
+		c.connected.Store(true)
 		c.log.Info("socket mode connected")
-	case socketmode.EventTypeConnectionError, socketmode.EventTypeIncomingError, socketmode.EventTypeErrorBadMessage, socketmode.EventTypeErrorWriteFailed:
+	case socketmode.EventTypeDisconnect:
+		c.connected.Store(false) // Slack asks for a new socket; the client dials it
+		ack(nil)
+	case socketmode.EventTypeConnectionError:
+		c.connected.Store(false)
 		if ctx.Err() == nil { // closing the socket on the way out is no error
 			c.log.Warn("socket mode", "event", ev.Type, "err", ev.Data)
 		}
+	case socketmode.EventTypeIncomingError, socketmode.EventTypeErrorBadMessage, socketmode.EventTypeErrorWriteFailed:
+		if ctx.Err() == nil {
+			c.log.Warn("socket mode", "event", ev.Type, "err", ev.Data)
+		}
 	case socketmode.EventTypeInvalidAuth:
+		c.connected.Store(false)
 		c.log.Error("socket mode: Slack refused the app-level token")
 
 	case socketmode.EventTypeEventsAPI:
@@ -78,10 +90,14 @@ func (c *Conn) socketEvent(ctx context.Context, client *socketmode.Client, ev so
 		}
 		if cb.Type == slackapi.InteractionTypeViewSubmission {
 			c.goWork(func(ctx context.Context) {
-				if resp := c.viewSubmission(ctx, cb); resp != nil {
+				resp, then := c.viewSubmission(ctx, cb)
+				if resp != nil {
 					ack(resp)
 				} else {
 					ack(nil)
+				}
+				if then != nil {
+					then(ctx)
 				}
 			})
 			return

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	slackapi "github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
 
 	"github.com/liaison-bot/liaison/bot"
 )
@@ -19,7 +20,7 @@ import (
 func testConn(t *testing.T) *Conn {
 	t.Helper()
 	svc := bot.NewService(nil, nil, bot.NewRouter(nil, nil), bot.Settings{})
-	c, err := New(Options{Name: "test", BotToken: "xoxb-test", AppToken: "xapp-test", APIURL: "http://127.0.0.1:1/api/"}, svc)
+	c, err := New(Options{Name: "test", BotToken: "xoxb-test", AppToken: "xapp-test", APIURL: "http://127.0.0.1:1"}, svc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,12 +70,12 @@ func TestEscape(t *testing.T) {
 
 func TestChunks(t *testing.T) {
 	long := strings.Repeat("word &amp; ", 1000) // 11000 characters
-	parts := chunks(long, sectionLimit)
+	parts := chunks(long, textObjectMax)
 	if strings.Join(parts, "") != long {
 		t.Fatal("chunks lost text")
 	}
 	for i, p := range parts {
-		if n := utf8.RuneCountInString(p); n > sectionLimit {
+		if n := utf8.RuneCountInString(p); n > textObjectMax {
 			t.Errorf("part %d has %d characters", i, n)
 		}
 		if strings.Count(p, "&") != strings.Count(p, ";") {
@@ -90,10 +91,13 @@ func TestChunks(t *testing.T) {
 }
 
 func TestPublicMessage(t *testing.T) {
-	p := &bot.PublicPost{Mention: "<@U1>", MentionUserID: "U1", Reply: "Yes <b> & @\u200bhere", Signature: "— Alice Martin, PM at Acme"}
+	p := &bot.PublicPost{Mention: "<@U1>", MentionUserID: "U1", Reply: "Yes <b> & @\u200bhere", Signature: "— Alice Martin, PM at Acme", Byline: "Alice Martin, PM at <Acme>"}
 	text, blocks := publicMessage(p, true)
 	if text != "<@U1> Yes &lt;b&gt; &amp; @\u200bhere" || len(blocks) != 2 {
 		t.Errorf("custom: %q, %d blocks", text, len(blocks))
+	}
+	if got := blockJSON(t, blocks[1:]); !strings.Contains(got, `"text":"Alice Martin, PM at \u0026lt;Acme\u0026gt;"`) {
+		t.Errorf("byline block = %s", got)
 	}
 	text, blocks = publicMessage(p, false)
 	if text != "<@U1> Yes &lt;b&gt; &amp; @\u200bhere\n— Alice Martin, PM at Acme" || blocks != nil {
@@ -149,27 +153,40 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-func TestIgnored(t *testing.T) {
+// TestIncoming: messages of other apps, webhooks and Liaison itself are
+// flagged for the domain, which drops them; nothing is looked up for them.
+func TestIncoming(t *testing.T) {
 	c := testConn(t)
 	for _, tc := range []struct {
-		user, botID, subtype string
-		want                 bool
+		name                 string
+		msg                  slackevents.MessageEvent
+		bot, webhook, self   bool
+		authorName, username string
 	}{
-		{"U1", "", "", false},
-		{"U1", "", "file_share", false},
-		{"U0BOT", "", "", true},         // Liaison itself
-		{"U0BOT", "B0BOT", "", true},    // its posts
-		{"U9", "B9", "", true},          // another app
-		{"", "B9", "bot_message", true}, // a webhook
-		{"", "", "", true},              // no author
-		{"U1", "", "bot_message", true}, // posted as a bot
-		{"U2", "", "thread_broadcast", false},
+		{"Person", slackevents.MessageEvent{User: "U1", Text: "hi"}, false, false, false, "Mia", "mia"},
+		{"FileShare", slackevents.MessageEvent{User: "U1", SubType: "file_share"}, false, false, false, "Mia", "mia"},
+		{"Liaison", slackevents.MessageEvent{User: "U0BOT", BotID: "B0BOT"}, true, false, true, "", ""},
+		{"LiaisonCustomized", slackevents.MessageEvent{BotID: "B0BOT", SubType: "bot_message", Username: "Alice Martin · Acme"}, true, true, true, "", ""},
+		{"OtherApp", slackevents.MessageEvent{User: "U9", BotID: "B9"}, true, false, false, "", ""},
+		{"Webhook", slackevents.MessageEvent{BotID: "B8", SubType: "bot_message"}, true, true, false, "", ""},
+		{"PostedAsBot", slackevents.MessageEvent{User: "U1", SubType: "bot_message"}, true, false, false, "", ""},
 	} {
-		if got := c.ignored(tc.user, tc.botID, tc.subtype); got != tc.want {
-			t.Errorf("ignored(%q, %q, %q) = %v, want %v", tc.user, tc.botID, tc.subtype, got, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			msg := tc.msg
+			msg.Channel, msg.TimeStamp = "C1", "1700000000.000100"
+			in := c.incoming(context.Background(), &msg)
+			if in.Bot != tc.bot || in.Webhook != tc.webhook || in.Self != tc.self {
+				t.Errorf("bot, webhook, self = %v, %v, %v; want %v, %v, %v", in.Bot, in.Webhook, in.Self, tc.bot, tc.webhook, tc.self)
+			}
+			if in.AuthorName != tc.authorName || in.AuthorHandle != tc.username {
+				t.Errorf("author = %q (@%q), want %q (@%q)", in.AuthorName, in.AuthorHandle, tc.authorName, tc.username)
+			}
+			if in.Conn != "test" || in.Channel != "C1" || in.ID != msg.TimeStamp || in.AuthorID != msg.User || in.At.IsZero() {
+				t.Errorf("incoming = %+v", in)
+			}
+		})
 	}
-	for sub, want := range map[string]bool{"": true, "file_share": true, "thread_broadcast": true, "channel_join": false, "channel_topic": false, "bot_message": false, "pinned_item": false} {
+	for sub, want := range map[string]bool{"": true, "file_share": true, "thread_broadcast": true, "bot_message": true, "channel_join": false, "channel_topic": false, "pinned_item": false} {
 		if contentSubtypes[sub] != want {
 			t.Errorf("subtype %q taken as content: %v, want %v", sub, contentSubtypes[sub], want)
 		}
@@ -207,7 +224,26 @@ func TestNewValidates(t *testing.T) {
 			t.Errorf("%s: no error", name)
 		}
 	}
-	if _, err := New(Options{Name: "x", BotToken: "xoxb-1", SigningSecret: "s", HTTPMode: true}, svc); err != nil {
-		t.Errorf("HTTP mode: %v", err)
+	c, err := New(Options{Name: "x", BotToken: "xoxb-1", SigningSecret: "s", HTTPMode: true}, svc)
+	if err != nil {
+		t.Fatalf("HTTP mode: %v", err)
+	}
+	if err := c.Health(); err == nil || !strings.Contains(err.Error(), "auth.test") {
+		t.Errorf("Health before Run = %v, want auth.test missing", err)
+	}
+	for base, want := range map[string]string{
+		"":                            "",
+		"https://slack.com":           "https://slack.com/api/",
+		"http://127.0.0.1:9000/":      "http://127.0.0.1:9000/api/",
+		"http://127.0.0.1:9000/slack": "http://127.0.0.1:9000/slack/api/",
+	} {
+		if got, err := webAPIURL(base); err != nil || got != want {
+			t.Errorf("webAPIURL(%q) = %q, %v; want %q", base, got, err, want)
+		}
+	}
+	for _, base := range []string{"127.0.0.1:9000", "ftp://slack.com", "https://slack.com/api/", "http://127.0.0.1:9000/api"} {
+		if _, err := New(Options{Name: "x", BotToken: "xoxb-1", AppToken: "xapp-1", APIURL: base}, svc); err == nil {
+			t.Errorf("APIURL %q: no error", base)
+		}
 	}
 }

@@ -5,9 +5,13 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,6 +32,23 @@ type Server struct {
 	DB      Pinger
 	Metrics *Metrics
 	mux     *http.ServeMux
+
+	mu     sync.Mutex
+	checks []check
+}
+
+// check is one more condition of readiness: a connection that must be up.
+type check struct {
+	name string
+	fn   func() error
+}
+
+// AddCheck makes /readyz fail, naming name and saying why, while fn
+// returns an error.
+func (s *Server) AddCheck(name string, fn func() error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.checks = append(s.checks, check{name, fn})
 }
 
 // NewServer returns a server with /healthz, /readyz and /metrics.
@@ -54,15 +75,33 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "database unreachable", http.StatusServiceUnavailable)
 		return
 	}
+	s.mu.Lock()
+	checks := slices.Clone(s.checks)
+	s.mu.Unlock()
+	var failed []string
+	for _, c := range checks {
+		if err := c.fn(); err != nil {
+			failed = append(failed, c.name+": "+err.Error())
+		}
+	}
+	if len(failed) > 0 {
+		http.Error(w, strings.Join(failed, "\n"), http.StatusServiceUnavailable)
+		return
+	}
 	w.Write([]byte("ready\n"))
 }
 
-// Run serves until ctx is cancelled, then shuts down gracefully.
+// Run listens on Addr and serves until ctx is cancelled.
 func (s *Server) Run(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.Addr)
 	if err != nil {
-		return err
+		return fmt.Errorf("http: listen on %s: %w", s.Addr, err)
 	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve serves on ln until ctx is cancelled, then shuts down gracefully.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -39,6 +39,17 @@ func TestProbesAndMetrics(t *testing.T) {
 	if code, body := get(t, down, "/readyz"); code != http.StatusServiceUnavailable || strings.Contains(body, "refused") {
 		t.Fatalf("readyz without a database = %d %q", code, body)
 	}
+	// A connection that is not ready makes the whole not ready, and says why.
+	srv := web.NewServer("127.0.0.1:0", pinger{}, m)
+	var notReady error = errors.New("application commands not registered yet")
+	srv.AddCheck("connection community", func() error { return notReady })
+	if code, body := get(t, srv.Handler(), "/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "connection community: application commands not registered yet") {
+		t.Fatalf("readyz with a connection not ready = %d %q", code, body)
+	}
+	notReady = nil
+	if code, _ := get(t, srv.Handler(), "/readyz"); code != http.StatusOK {
+		t.Fatalf("readyz once the connection is ready = %d", code)
+	}
 	m.Intake("community", bot.IntakeNew)
 	m.Intake("community", bot.IntakeNew)
 	m.Job(bot.OpPublish, "done")

@@ -65,21 +65,29 @@ func OpenUnmigrated(tb testing.TB, engine string) *storage.DB {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	var dsn string
-	switch engine {
-	case "sqlite":
-		dsn = filepath.Join(tb.TempDir(), "liaison.db")
-	case "postgres":
-		dsn = freshSchema(tb, ctx)
-	default:
-		tb.Fatalf("storagetest: unknown engine %q (want sqlite or postgres)", engine)
-	}
-	db, err := storage.Open(ctx, dsn)
+	db, err := storage.Open(ctx, DSN(tb, engine))
 	if err != nil {
 		tb.Fatalf("storagetest: %v", err)
 	}
 	tb.Cleanup(func() { db.Close() })
 	return db
+}
+
+// DSN returns where a fresh, empty database on engine is, as a config names
+// it: a SQLite file path, or a Postgres URL whose schema is the test's own.
+// It is removed when the test ends.
+func DSN(tb testing.TB, engine string) string {
+	tb.Helper()
+	switch engine {
+	case "sqlite":
+		return filepath.Join(tb.TempDir(), "liaison.db")
+	case "postgres":
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		return freshSchema(tb, ctx)
+	}
+	tb.Fatalf("storagetest: unknown engine %q (want sqlite or postgres)", engine)
+	return ""
 }
 
 // freshSchema creates a schema of its own for tb in the TEST_DATABASE_URL

@@ -54,6 +54,10 @@
 //     {"message","code"[,"errors"]} and codes (10003, 10008, 10015, 10062, 40060, 50001, 50005,
 //     50006, 50013, 50027, 50035, 50109, 160004, 220001, 220003), bot-token auth, per-channel bot
 //     permissions, rate-limit headers on every response and 429s with Discord's body and headers.
+//   - Limits: a body that breaks one of Discord's limits gets 50035 with Discord's nested errors:
+//     content, embeds (each field and the 6000 total, http(s) URLs), components (5 rows of 5,
+//     custom_id 1–100, button labels ≤ 80, link URLs), modals (5 rows, title ≤ 45, text input
+//     label ≤ 45, placeholder ≤ 100, lengths ≤ 4000), thread names, webhook usernames, commands.
 //   - Webhooks: create (MANAGE_WEBHOOKS, name rules), execute with wait, thread_id, thread_name,
 //     username/avatar_url overrides; message edit/delete/get that need ?thread_id= for messages
 //     in threads (10008 without it, as on Discord).

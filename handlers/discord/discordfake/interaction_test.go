@@ -2,6 +2,7 @@ package discordfake_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -314,5 +315,67 @@ func cmdsToCreate() *discordgo.ApplicationCommand {
 				{Type: discordgo.ApplicationCommandOptionUser, Name: "for", Description: "On behalf of"},
 			},
 		}},
+	}
+}
+
+// TestModalLimits: Discord refuses a modal with more than 5 rows, a title over 45 characters,
+// a text input label over 45, a placeholder over 100, a max_length over 4000 or under its
+// min_length; the fake does too, and takes a modal at every limit.
+func TestModalLimits(t *testing.T) {
+	t.Parallel()
+	f := mustFake(t, discordfake.Options{})
+	s, ev := mustSession(t, f, allIntents)
+	msg, err := s.ChannelMessageSendComplex(general, &discordgo.MessageSend{Content: "Draft ready", Components: buttonRow("open")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	input := func(id string) discordgo.TextInput {
+		return discordgo.TextInput{CustomID: id, Label: strings.Repeat("l", 45), Style: discordgo.TextInputShort, Placeholder: strings.Repeat("p", 100), MaxLength: 4000}
+	}
+	rows := func(inputs ...discordgo.TextInput) []discordgo.MessageComponent {
+		var out []discordgo.MessageComponent
+		for _, in := range inputs {
+			out = append(out, discordgo.ActionsRow{Components: []discordgo.MessageComponent{in}})
+		}
+		return out
+	}
+	five := rows(input("a"), input("b"), input("c"), input("d"), input("e"))
+	change := func(fn func(*discordgo.TextInput)) []discordgo.MessageComponent {
+		in := input("a")
+		fn(&in)
+		return rows(in)
+	}
+	for _, tc := range []struct {
+		name  string
+		title string
+		rows  []discordgo.MessageComponent
+		ok    bool
+	}{
+		{"every limit", strings.Repeat("t", 45), five, true},
+		{"six rows", "t", append(five, rows(input("f"))...), false},
+		{"title over 45", strings.Repeat("t", 46), rows(input("a")), false},
+		{"label over 45", "t", change(func(in *discordgo.TextInput) { in.Label = strings.Repeat("l", 46) }), false},
+		{"placeholder over 100", "t", change(func(in *discordgo.TextInput) { in.Placeholder = strings.Repeat("p", 101) }), false},
+		{"max_length over 4000", "t", change(func(in *discordgo.TextInput) { in.MaxLength = 4001 }), false},
+		{"min_length above max_length", "t", change(func(in *discordgo.TextInput) { in.MinLength, in.MaxLength = 20, 10 }), false},
+		{"no label", "t", change(func(in *discordgo.TextInput) { in.Label = "" }), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := f.Click(alice, general, msg.ID, "open"); err != nil {
+				t.Fatal(err)
+			}
+			ic := recv(t, ev.interaction, "click")
+			err := s.InteractionRespond(ic.Interaction, &discordgo.InteractionResponse{
+				Type: discordgo.InteractionResponseModal,
+				Data: &discordgo.InteractionResponseData{CustomID: "form", Title: tc.title, Components: tc.rows},
+			})
+			if tc.ok {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			restErr(t, err, http.StatusBadRequest, 50035)
+		})
 	}
 }

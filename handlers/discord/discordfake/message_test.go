@@ -152,6 +152,47 @@ func TestValidationErrors(t *testing.T) {
 			_, err := s.ChannelMessageSendComplex(general, &discordgo.MessageSend{Content: "x", Components: buttonRow("a", "a")})
 			return err
 		}, 400, 50035, "components"},
+		{"button label over 80 characters", func() error {
+			_, err := s.ChannelMessageSendComplex(general, &discordgo.MessageSend{Content: "x", Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+				discordgo.Button{Label: strings.Repeat("é", 81), Style: discordgo.PrimaryButton, CustomID: "a"}}}}})
+			return err
+		}, 400, 50035, "components"},
+		{"six buttons in a row", func() error {
+			_, err := s.ChannelMessageSendComplex(general, &discordgo.MessageSend{Content: "x", Components: buttonRow("a", "b", "c", "d", "e", "f")})
+			return err
+		}, 400, 50035, "components"},
+		{"link button to a javascript: URL", func() error {
+			_, err := s.ChannelMessageSendComplex(general, &discordgo.MessageSend{Content: "x", Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+				discordgo.Button{Label: "Open", Style: discordgo.LinkButton, URL: "javascript:alert(1)"}}}}})
+			return err
+		}, 400, 50035, "components"},
+		{"embed description over 4096 characters", func() error {
+			_, err := s.ChannelMessageSendEmbed(general, &discordgo.MessageEmbed{Description: strings.Repeat("é", 4097)})
+			return err
+		}, 400, 50035, "embeds"},
+		{"embed over 6000 characters in all", func() error {
+			_, err := s.ChannelMessageSendEmbed(general, &discordgo.MessageEmbed{Title: strings.Repeat("t", 256), Description: strings.Repeat("d", 4096),
+				Fields: []*discordgo.MessageEmbedField{{Name: "n", Value: strings.Repeat("v", 1024)}, {Name: "n", Value: strings.Repeat("v", 1024)}}})
+			return err
+		}, 400, 50035, "embeds"},
+		{"embed field without a value", func() error {
+			_, err := s.ChannelMessageSendEmbed(general, &discordgo.MessageEmbed{Title: "t", Fields: []*discordgo.MessageEmbedField{{Name: "n"}}})
+			return err
+		}, 400, 50035, "embeds"},
+		{"embed URL that is not http(s)", func() error {
+			_, err := s.ChannelMessageSendEmbed(general, &discordgo.MessageEmbed{Title: "t", URL: "not a url"})
+			return err
+		}, 400, 50035, "embeds"},
+		{"embed author icon on ftp", func() error {
+			_, err := s.ChannelMessageSendEmbed(general, &discordgo.MessageEmbed{Title: "t", Author: &discordgo.MessageEmbedAuthor{Name: "a", IconURL: "ftp://example.com/a.png"}})
+			return err
+		}, 400, 50035, "embeds"},
+		{"embed at its limits is fine", func() error {
+			_, err := s.ChannelMessageSendEmbed(general, &discordgo.MessageEmbed{Title: strings.Repeat("t", 256), Description: strings.Repeat("d", 4096),
+				URL: "https://example.com/", Author: &discordgo.MessageEmbedAuthor{Name: "a", IconURL: "https://example.com/a.png"},
+				Fields: []*discordgo.MessageEmbedField{{Name: "n", Value: strings.Repeat("v", 1024)}}, Footer: &discordgo.MessageEmbedFooter{Text: strings.Repeat("f", 600)}})
+			return err
+		}, 0, 0, ""},
 		{"unknown channel", func() error {
 			_, err := s.ChannelMessageSend("1234567890123456789", "x")
 			return err

@@ -3,6 +3,7 @@ package discordfake
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -78,7 +79,8 @@ func emptyMessage(content string, embeds []Embed, comps []Component, files int, 
 }
 
 // validateMessage checks the limits Discord enforces on a message body and returns 50035 with
-// Discord's nested errors when one is broken.
+// Discord's nested errors when one is broken
+// (https://discord.com/developers/docs/resources/message#create-message-jsonform-params).
 func validateMessage(p *msgPayload) *apiError {
 	var fe formErrors
 	if n := utf8.RuneCountInString(p.content()); n > 2000 {
@@ -90,6 +92,11 @@ func validateMessage(p *msgPayload) *apiError {
 	return fe.err()
 }
 
+// validateEmbeds checks Discord's embed limits
+// (https://discord.com/developers/docs/resources/message#embed-object-embed-limits) and that
+// every URL in an embed is one Discord takes: http(s), or attachment:// for media
+// (https://discord.com/developers/docs/resources/message#embed-object-embed-structure; Discord
+// answers "Scheme \"x\" is not supported. Scheme must be one of ('http', 'https').").
 func validateEmbeds(fe *formErrors, embeds []Embed) {
 	if len(embeds) > 10 {
 		fe.add("embeds", "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.")
@@ -107,11 +114,24 @@ func validateEmbeds(fe *formErrors, embeds []Embed) {
 		base := "embeds." + strconv.Itoa(i)
 		maxLen(base+".title", e.Title, 256)
 		maxLen(base+".description", e.Description, 4096)
+		checkURL(fe, base+".url", e.URL, "http", "https")
 		if e.Footer != nil {
 			maxLen(base+".footer.text", e.Footer.Text, 2048)
+			checkURL(fe, base+".footer.icon_url", e.Footer.IconURL, "http", "https", "attachment")
 		}
 		if e.Author != nil {
+			if e.Author.Name == "" {
+				fe.add(base+".author.name", "BASE_TYPE_REQUIRED", "This field is required")
+			}
 			maxLen(base+".author.name", e.Author.Name, 256)
+			checkURL(fe, base+".author.url", e.Author.URL, "http", "https")
+			checkURL(fe, base+".author.icon_url", e.Author.IconURL, "http", "https", "attachment")
+		}
+		if e.Image != nil {
+			checkURL(fe, base+".image.url", e.Image.URL, "http", "https", "attachment")
+		}
+		if e.Thumbnail != nil {
+			checkURL(fe, base+".thumbnail.url", e.Thumbnail.URL, "http", "https", "attachment")
 		}
 		if len(e.Fields) > 25 {
 			fe.add(base+".fields", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
@@ -133,12 +153,38 @@ func validateEmbeds(fe *formErrors, embeds []Embed) {
 	}
 }
 
+// checkURL refuses a URL that is not absolute or whose scheme is not one of schemes; an empty
+// one is left to the callers that require it.
+func checkURL(fe *formErrors, path, raw string, schemes ...string) {
+	if raw == "" {
+		return
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || (u.Host == "" && u.Scheme != "attachment") {
+		fe.add(path, "URL_TYPE_INVALID_URL", "Not a well formed URL.")
+		return
+	}
+	if !slices.Contains(schemes, strings.ToLower(u.Scheme)) {
+		quoted := make([]string, len(schemes))
+		for i, s := range schemes {
+			quoted[i] = "'" + s + "'"
+		}
+		fe.add(path, "URL_TYPE_INVALID_SCHEME", fmt.Sprintf("Scheme %q is not supported. Scheme must be one of (%s).", u.Scheme, strings.Join(quoted, ", ")))
+	}
+}
+
 func lengthBetween(fe *formErrors, path, s string, lo, hi int) {
 	if n := utf8.RuneCountInString(s); n < lo || n > hi {
 		fe.add(path, "BASE_TYPE_BAD_LENGTH", fmt.Sprintf("Must be between %d and %d in length.", lo, hi))
 	}
 }
 
+// validateComponents checks message components: at most 5 action rows of at most 5 buttons
+// (https://discord.com/developers/docs/components/reference#action-row), custom_ids of 1–100
+// characters, unique in the message
+// (https://discord.com/developers/docs/components/reference#anatomy-of-a-component-custom-id),
+// button labels of at most 80 characters and link buttons with an http(s) or discord:// URL
+// (https://discord.com/developers/docs/components/reference#button-button-structure).
 func validateComponents(fe *formErrors, comps []Component, v2 bool) {
 	if !v2 && len(comps) > 5 {
 		fe.add("components", "BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length.")
@@ -183,6 +229,10 @@ func validateComponents(fe *formErrors, comps []Component, v2 bool) {
 			case 5:
 				if c.URL == "" {
 					fe.add(path+".url", "BUTTON_COMPONENT_URL_REQUIRED", "A url is required")
+				}
+				checkURL(fe, path+".url", c.URL, "http", "https", "discord")
+				if c.Label == "" && c.Emoji == nil {
+					fe.add(path+".label", "BUTTON_COMPONENT_LABEL_OR_EMOJI_REQUIRED", "A label or emoji is required")
 				}
 				if c.CustomID != "" {
 					fe.add(path+".custom_id", "BUTTON_COMPONENT_CUSTOM_ID_NOT_ALLOWED", "A custom id cannot be specified")
@@ -238,7 +288,12 @@ func validateComponents(fe *formErrors, comps []Component, v2 bool) {
 	}
 }
 
-// validateModal checks a type 9 response: title, custom_id, 1–5 action rows of one text input.
+// validateModal checks a type 9 response: a custom_id of 1–100 characters, a title of 1–45, and
+// 1–5 action rows of one text input each
+// (https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-response-object-modal);
+// each text input with a label of 1–45 characters, a placeholder of at most 100, min_length
+// 0–4000 and max_length 1–4000, min_length not above max_length, a value of at most 4000
+// (https://discord.com/developers/docs/components/reference#text-input-text-input-structure).
 func validateModal(p *msgPayload) *apiError {
 	var fe formErrors
 	lengthBetween(&fe, "data.custom_id", p.CustomID, 1, 100)
@@ -269,6 +324,9 @@ func validateModal(p *msgPayload) *apiError {
 		}
 		if ti.MaxLength != nil && (*ti.MaxLength < 1 || *ti.MaxLength > 4000) {
 			fe.add(tp+".max_length", "NUMBER_TYPE_MAX", "int value should be between 1 and 4000.")
+		}
+		if ti.MinLength != nil && ti.MaxLength != nil && *ti.MinLength > *ti.MaxLength {
+			fe.add(tp+".min_length", "BASE_TYPE_BAD_LENGTH", "min_length must not be greater than max_length.")
 		}
 		if utf8.RuneCountInString(ti.Placeholder) > 100 {
 			fe.add(tp+".placeholder", "BASE_TYPE_MAX_LENGTH", "Must be 100 or fewer in length.")

@@ -60,6 +60,23 @@ func (f *Fake) Post(userID, channelID, text string) (string, error) {
 	return m.TS, nil
 }
 
+// PostWebhook posts text in a channel as an incoming webhook does: a
+// bot_message with a bot_id and the given username, and no user. It
+// delivers the message event to the bot and returns the message's ts.
+func (f *Fake) PostWebhook(channelID, username, text string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch := f.channels[channelID]
+	if ch == nil {
+		return "", fmt.Errorf("slackfake: PostWebhook: no channel %s", channelID)
+	}
+	m := &message{appID: f.idLocked("A")}
+	m.Channel, m.TS, m.Text = ch.id, f.tsLocked(), text
+	m.BotID, m.Subtype, m.Username = f.idLocked("B"), "bot_message", username
+	f.addAndEmitLocked(ch, m)
+	return m.TS, nil
+}
+
 // Reply posts text as userID in the thread of threadTS and returns its ts.
 func (f *Fake) Reply(userID, channelID, threadTS, text string) (string, error) {
 	f.mu.Lock()

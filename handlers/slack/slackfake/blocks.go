@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 )
 
 // blockTypes are the layout blocks Slack accepts (those slack-go knows).
@@ -13,28 +14,31 @@ var blockTypes = map[string]bool{
 	"section": true, "call": true, "video": true, "table": true,
 }
 
-// normalizeBlocks checks a blocks argument the way Slack does at its outline
-// and fills in the block_id and action_id Slack assigns when they are missing.
-// It returns the error code Slack gives: invalid_blocks_format for text that
-// is not a JSON array of objects, invalid_blocks for a block Slack refuses.
-func normalizeBlocks(raw string, limit int) (json.RawMessage, string) {
+// normalizeBlocks checks a blocks argument the way Slack does — its outline
+// and the Block Kit limits of the blocks and elements Liaison uses (see
+// checkBlock) — and fills in the block_id and action_id Slack assigns when
+// they are missing. It returns the error code Slack gives, invalid_blocks_format
+// for text that is not a JSON array of objects, invalid_blocks for a block
+// Slack refuses, and why, as Slack says it in response_metadata.
+func normalizeBlocks(raw string, limit int) (json.RawMessage, string, string) {
 	dec := json.NewDecoder(bytes.NewReader([]byte(raw)))
 	dec.UseNumber()
 	var blocks []object
 	if err := dec.Decode(&blocks); err != nil || dec.More() {
-		return nil, "invalid_blocks_format"
+		return nil, "invalid_blocks_format", "not a JSON array of blocks"
 	}
 	if len(blocks) > limit {
-		return nil, "invalid_blocks"
+		return nil, "invalid_blocks", fmt.Sprintf("no more than %d items allowed [json-pointer:/blocks]", limit)
 	}
 	seen := map[string]bool{}
-	for _, b := range blocks {
+	for i, b := range blocks {
+		at := fmt.Sprintf("/blocks/%d", i)
 		if b == nil {
-			return nil, "invalid_blocks_format"
+			return nil, "invalid_blocks_format", "not an object [json-pointer:" + at + "]"
 		}
 		typ, _ := b["type"].(string)
 		if !blockTypes[typ] {
-			return nil, "invalid_blocks"
+			return nil, "invalid_blocks", fmt.Sprintf("unknown block type %q [json-pointer:%s/type]", typ, at)
 		}
 		id, ok := b["block_id"].(string)
 		switch {
@@ -42,31 +46,34 @@ func normalizeBlocks(raw string, limit int) (json.RawMessage, string) {
 			id = shortID()
 			b["block_id"] = id
 		case !ok || id == "" || len(id) > 255:
-			return nil, "invalid_blocks"
+			return nil, "invalid_blocks", "block_id must be 1 to 255 characters [json-pointer:" + at + "/block_id]"
 		}
 		if seen[id] {
-			return nil, "invalid_blocks"
+			return nil, "invalid_blocks", fmt.Sprintf("duplicate block_id %q [json-pointer:%s/block_id]", id, at)
 		}
 		seen[id] = true
-		if code := normalizeElements(b); code != "" {
-			return nil, code
+		if why := checkBlock(b, at); why != "" {
+			return nil, "invalid_blocks", why
+		}
+		if why := normalizeElements(b, at); why != "" {
+			return nil, "invalid_blocks", why
 		}
 	}
 	out, err := json.Marshal(blocks)
 	if err != nil {
-		return nil, "invalid_blocks_format"
+		return nil, "invalid_blocks_format", err.Error()
 	}
-	return out, ""
+	return out, "", ""
 }
 
 // normalizeElements gives the interactive elements of a block their action_id
-// and checks that action ids are unique in the block.
-func normalizeElements(b object) string {
+// and checks that action ids are unique in the block; it says why not.
+func normalizeElements(b object, at string) string {
 	seen := map[string]bool{}
 	for _, el := range elementsOf(b) {
 		typ, _ := el["type"].(string)
 		if typ == "" {
-			return "invalid_blocks"
+			return "an element has no type [json-pointer:" + at + "]"
 		}
 		if !actionable(typ) {
 			continue
@@ -77,10 +84,10 @@ func normalizeElements(b object) string {
 			id = shortID()
 			el["action_id"] = id
 		case !ok || id == "" || len(id) > 255:
-			return "invalid_blocks"
+			return "action_id must be 1 to 255 characters [json-pointer:" + at + "]"
 		}
 		if seen[id] {
-			return "invalid_blocks"
+			return fmt.Sprintf("duplicate action_id %q [json-pointer:%s]", id, at)
 		}
 		seen[id] = true
 	}

@@ -57,9 +57,9 @@ func parseContent(r *apiRequest, requireSome bool) (content, *apiError) {
 		c.setBlocks = true
 		raw := r.get("blocks")
 		if raw != "" {
-			blocks, code := normalizeBlocks(raw, 50)
+			blocks, code, why := normalizeBlocks(raw, 50)
 			if code != "" {
-				return c, refuse(code)
+				return c, errorf(code, "%s", why)
 			}
 			if string(blocks) != "[]" {
 				c.blocks = blocks

@@ -17,7 +17,8 @@
 //   - response_url webhooks for interactions and slash commands.
 //
 // Tests act as the workspace's people with Post, Reply, PostFile, Edit, Delete,
-// Join, Click, SubmitView, CloseView and SlashCommand, and look at what the bot
+// Join, Click, SubmitView, CloseView and SlashCommand, and as another app's
+// incoming webhook with PostWebhook, and look at what the bot
 // did with Messages, Thread, Ephemerals, Views, Calls, Acks and Deliveries.
 // WaitFor and Changes let a test or a live page wait for the next change
 // without polling. Pings tells whom Slack would notify for a message.
@@ -31,8 +32,10 @@
 // only (no DMs, MPIMs, Enterprise Grid or shared channels); no files API (a
 // shared file is a link); no home tab, shortcuts, dialogs, attachments actions
 // or select-menu suggestions; blocks are checked for their outline (known
-// block types, unique block_id, counts), not against the whole Block Kit
-// schema; HTTP retries happen at once instead of after 1 and 5 minutes; only
+// block types, unique block_id, counts) and for the Block Kit limits of the
+// blocks and elements listed in limits.go (section fields, button and
+// confirmation texts, check boxes, text inputs, modal titles…), not against
+// the whole Block Kit schema; HTTP retries happen at once instead of after 1 and 5 minutes; only
 // the bot's membership decides which message events it receives (as if it
 // subscribed to message.channels and message.groups). The payload shapes
 // follow Slack's documented examples listed in testdata/SOURCES.md.

@@ -84,17 +84,29 @@ func parseView(raw string) (object, *apiError) {
 	if def["type"] != "modal" {
 		return nil, errorf("invalid_arguments", "view.type: must be modal")
 	}
-	title := textOf(def["title"])
-	if title == "" || utf8.RuneCountInString(title) > 24 {
-		return nil, errorf("invalid_arguments", "view.title: must be a plain_text object of 1 to 24 characters")
+	// https://api.slack.com/reference/surfaces/views: title, close and
+	// submit are plain_text of at most 24 characters; title is required.
+	if why := checkText(def["title"], "/view/title", 1, 24, true); why != "" {
+		return nil, errorf("invalid_arguments", "%s", why)
+	}
+	for _, k := range []string{"close", "submit"} {
+		if def[k] == nil {
+			continue
+		}
+		if why := checkText(def[k], "/view/"+k, 1, 24, true); why != "" {
+			return nil, errorf("invalid_arguments", "%s", why)
+		}
+	}
+	if id, _ := def["callback_id"].(string); utf8.RuneCountInString(id) > 255 {
+		return nil, errorf("invalid_arguments", "must be at most 255 characters [json-pointer:/view/callback_id]")
 	}
 	blocksRaw, _ := json.Marshal(def["blocks"])
 	if def["blocks"] == nil {
 		return nil, errorf("invalid_arguments", "missing required field: blocks")
 	}
-	blocks, code := normalizeBlocks(string(blocksRaw), 100)
+	blocks, code, why := normalizeBlocks(string(blocksRaw), 100)
 	if code != "" {
-		return nil, errorf("invalid_arguments", "view.blocks: %s", code)
+		return nil, errorf("invalid_arguments", "view.blocks: %s: %s", code, why)
 	}
 	var bs []any
 	dec = json.NewDecoder(bytes.NewReader(blocks))

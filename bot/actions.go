@@ -1,0 +1,119 @@
+package bot
+
+import "context"
+
+// action is everything Liaison knows about one thing a person can do: its
+// label and style, what it acts on, the question it asks first, the form it
+// opens, who may take it and what it does. Cards offer actions through
+// itemButtons and draftButtons; Interact runs them.
+type action struct {
+	label   string
+	style   Style
+	confirm *Confirm
+	onItem  bool // Target is an item
+	onDraft bool // Target is a draft
+	command *commandSpec
+
+	// allowed: may the actor take the action now? Asked before a question
+	// is put to them. Actions with a form check in form instead.
+	allowed func(*Service, context.Context, Request) error
+	// form checks the actor may take the action, then builds its form; nil
+	// when the action needs no input.
+	form func(*Service, context.Context, Request) (*Form, error)
+	// run takes the action (checking again, in its transaction) and
+	// returns the private confirmation.
+	run func(*Service, context.Context, Request) (string, error)
+}
+
+// lookupAction returns the definition of id. Adding an action is one case
+// here, its functions, and where it is offered in itemButtons or
+// draftButtons: adapters render every action the same way.
+func lookupAction(id ActionID) (action, bool) {
+	switch id {
+	case ActReply:
+		return action{label: "Reply publicly", style: StylePrimary, onItem: true, form: (*Service).replyForm, run: (*Service).replyRun}, true
+	case ActClaim:
+		return action{label: "Claim", onItem: true, run: (*Service).claim}, true
+	case ActUnclaim:
+		return action{label: "Unclaim", onItem: true, run: (*Service).unclaim}, true
+	case ActTag:
+		return action{label: "Tag", onItem: true, form: (*Service).tagForm, run: (*Service).tag}, true
+	case ActIgnore:
+		return action{label: "Ignore", onItem: true, run: (*Service).ignore}, true
+	case ActReopen:
+		return action{label: "Reopen", onItem: true, run: (*Service).reopen}, true
+	case ActApprove:
+		return action{label: "Approve", style: StylePrimary, onDraft: true, run: (*Service).approveRun}, true
+	case ActEditApprove:
+		return action{label: "Edit & approve", onDraft: true, form: (*Service).editApproveForm, run: (*Service).editApproveRun}, true
+	case ActReject:
+		return action{label: "Reject", style: StyleDanger, onDraft: true, form: (*Service).rejectForm, run: (*Service).rejectRun}, true
+	case ActWithdraw:
+		return action{label: "Withdraw", onDraft: true, run: (*Service).withdrawRun}, true
+	case ActCorrect:
+		return action{label: "Correct", onDraft: true, form: (*Service).correctForm, run: (*Service).correctRun}, true
+	case ActRetract:
+		return action{label: "Retract", style: StyleDanger, onDraft: true, confirm: &Confirm{
+			Title:  "Retract the reply?",
+			Text:   "This asks for the public reply to be deleted. An approver approves the retraction like any draft.",
+			OK:     "Ask to retract",
+			Cancel: "Cancel",
+		}, allowed: (*Service).retractAllowed, run: (*Service).retractRun}, true
+	case ActProfile:
+		return action{command: &commandSpec{help: "the name, title and avatar the public sees on your replies, and your agreement to publish under them",
+			describe: "Set the name, title and avatar your public replies carry"},
+			form: (*Service).profileForm, run: (*Service).profileRun}, true
+	case ActHelp:
+		return action{command: &commandSpec{help: "this message", describe: "What Liaison does and how to use it"}, run: (*Service).helpRun}, true
+	case ActPromote:
+		return action{command: &commandSpec{user: "The responder to trust", help: "trust a responder, whose drafts then publish without review on trusted-auto routes (approvers only)",
+			describe: "Let a responder publish without review on trusted-auto routes (approvers only)"}, run: (*Service).promote}, true
+	case ActDemote:
+		return action{command: &commandSpec{user: "The responder to review again", help: "review their drafts again (approvers only)",
+			describe: "Have a responder's drafts reviewed again (approvers only)"}, run: (*Service).demote}, true
+	}
+	return action{}, false
+}
+
+// button is action id offered on target, with its label and style.
+func button(id ActionID, target int64) Button {
+	a, _ := lookupAction(id)
+	return Button{Action: id, Target: target, Label: a.label, Style: a.style, Confirm: a.confirm}
+}
+
+// itemButtons are the actions a card offers in the item's state.
+func itemButtons(it *Item) []Button {
+	open := it.Status != ItemIgnored && it.Status != ItemClosed
+	var bs []Button
+	if open {
+		bs = append(bs, button(ActReply, it.ID))
+		if it.Assignee == 0 {
+			bs = append(bs, button(ActClaim, it.ID))
+		} else {
+			bs = append(bs, button(ActUnclaim, it.ID))
+		}
+	}
+	bs = append(bs, button(ActTag, it.ID))
+	if canMove(it.Status, ItemIgnored) {
+		bs = append(bs, button(ActIgnore, it.ID))
+	}
+	if !open {
+		bs = append(bs, button(ActReopen, it.ID))
+	}
+	return bs
+}
+
+// draftButtons are the actions a draft card offers in the draft's state.
+func draftButtons(d *Draft) []Button {
+	switch {
+	case d.State == DraftPending:
+		return []Button{button(ActApprove, d.ID), button(ActEditApprove, d.ID), button(ActReject, d.ID), button(ActWithdraw, d.ID)}
+	case d.State == DraftFailed:
+		retry := button(ActApprove, d.ID)
+		retry.Label = "Approve (retry)"
+		return []Button{retry, button(ActWithdraw, d.ID)}
+	case d.State == DraftPublished && d.Kind == DraftReply:
+		return []Button{button(ActCorrect, d.ID), button(ActRetract, d.ID)}
+	}
+	return nil
+}

@@ -1,0 +1,82 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// CommandName is Liaison's slash command: /liaison <subcommand>.
+const CommandName = "liaison"
+
+// CommandDescription describes /liaison where the platform lists commands.
+const CommandDescription = "Liaison: the community's questions, answered under your own name"
+
+// commandSpec makes an action a /liaison subcommand.
+type commandSpec struct {
+	user     string // the user argument's description; "" when it takes none
+	help     string // its line in the help
+	describe string // its description where the platform lists commands
+}
+
+// commandOrder lists the subcommands as help and the platforms show them.
+var commandOrder = []ActionID{ActProfile, ActPromote, ActDemote, ActHelp}
+
+// SubCommand is a /liaison subcommand as a platform registers it.
+type SubCommand struct {
+	Name        string // the action, as typed: "promote"
+	Description string
+	// UserArg describes the one user argument it takes; "" when it takes none.
+	UserArg string
+}
+
+// SubCommands lists /liaison's subcommands, for platforms that register them.
+func SubCommands() []SubCommand {
+	var out []SubCommand
+	for _, id := range commandOrder {
+		a, _ := lookupAction(id)
+		out = append(out, SubCommand{Name: string(id), Description: a.command.describe, UserArg: a.command.user})
+	}
+	return out
+}
+
+// UserArgName names the user argument of the subcommands that take one.
+const UserArgName = "user"
+
+// usage is how a subcommand is typed: "/liaison promote @person".
+func usage(id ActionID) string {
+	a, _ := lookupAction(id)
+	if a.command != nil && a.command.user != "" {
+		return "/" + CommandName + " " + string(id) + " @person"
+	}
+	return "/" + CommandName + " " + string(id)
+}
+
+// Help says what Liaison does and how to use it, from the actions and
+// commands themselves.
+func (s *Service) Help() string {
+	label := func(id ActionID) string { a, _ := lookupAction(id); return a.label }
+	labels := func(ids ...ActionID) string {
+		var out []string
+		for _, id := range ids {
+			out = append(out, label(id))
+		}
+		return strings.Join(out, ", ")
+	}
+	var b strings.Builder
+	b.WriteString("Liaison relays what the community says into this team's channels and posts your approved answers back, under your own name.\n")
+	fmt.Fprintf(&b, "• On a card: %s.\n", labels(ActReply, ActClaim, ActUnclaim, ActTag, ActIgnore, ActReopen))
+	fmt.Fprintf(&b, "• In a card's thread, a message starting with `%s` becomes a draft reply; everything else said there stays internal.\n", strings.TrimSpace(s.Settings.ReplyPrefix))
+	fmt.Fprintf(&b, "• On a draft: approvers %s; its author can %s. A published reply can be corrected (%s) or retracted (%s) the same way.\n",
+		labels(ActApprove, ActEditApprove, ActReject), label(ActWithdraw), label(ActCorrect), label(ActRetract))
+	for i, id := range commandOrder {
+		a, _ := lookupAction(id)
+		fmt.Fprintf(&b, "• `%s`: %s", usage(id), a.command.help)
+		if i < len(commandOrder)-1 {
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
+
+func (s *Service) helpRun(ctx context.Context, req Request) (string, error) { return s.Help(), nil }

@@ -1,0 +1,344 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Incoming is a message as an adapter saw it: in a watched public channel
+// (a member's message), or in an internal thread (staff discussing a card).
+type Incoming struct {
+	Conn    string
+	Channel string // where it was posted (a Discord thread is its own channel)
+	ID      string
+	// ParentChannel: for a message in a Discord thread or forum post, the
+	// channel the thread belongs to.
+	ParentChannel string
+	// ThreadID: the root of the thread it belongs to (Slack thread_ts,
+	// Discord thread id); empty for a top-level message.
+	ThreadID string
+	// NewThread: the message opens a thread (a Discord forum post), so it is
+	// a new item even though ThreadID is set.
+	NewThread bool
+	ReplyTo   string // the message it replies to (Discord message_reference)
+	AuthorID  string
+	// AuthorName is the name people know the author by (Slack display
+	// name, Discord server nickname or global name); AuthorHandle is their
+	// username.
+	AuthorName   string
+	AuthorHandle string
+	// Bot, Webhook, Self: not a person's message (another app, a webhook,
+	// Liaison itself). Receive drops them, so that nothing loops.
+	Bot         bool
+	Webhook     bool
+	Self        bool
+	Text        string
+	Attachments []Attachment
+	Link        string
+	At          time.Time
+}
+
+// Intake outcomes, for adapters' logs and tests.
+type Intake string
+
+const (
+	IntakeIgnored   Intake = "ignored"   // bot, webhook, self, or nothing Liaison watches
+	IntakeDuplicate Intake = "duplicate" // a redelivery
+	IntakeNew       Intake = "new"       // a new item
+	IntakeFollowUp  Intake = "follow_up"
+	IntakeUnrouted  Intake = "unrouted" // stored, no route
+	IntakeInternal  Intake = "internal" // said in an item's internal thread: stays internal
+	IntakeDraft     Intake = "draft"    // a reply-prefixed message in an item's thread made a draft
+	IntakeRefused   Intake = "refused"  // it would have made a draft; its author is told why not
+)
+
+// Receive takes a message. Messages of bots, webhooks and Liaison itself are
+// dropped here, for every platform alike. A message in a watched public
+// channel is deduped, joined to its item as a follow-up, or opens a new item
+// on the first matching route with its card; a message in an item's
+// internal thread stays internal, unless it starts with the reply prefix:
+// then it becomes a draft, once per message.
+func (s *Service) Receive(ctx context.Context, in Incoming) (Intake, error) {
+	if in.Bot || in.Webhook || in.Self || in.AuthorID == "" {
+		return IntakeIgnored, nil
+	}
+	watched := in.Channel
+	src, ok := s.Router.Source(in.Conn, in.Channel)
+	if !ok && in.ParentChannel != "" {
+		src, ok = s.Router.Source(in.Conn, in.ParentChannel)
+		watched = in.ParentChannel
+	}
+	if !ok {
+		if in.ThreadID == "" {
+			return IntakeIgnored, nil
+		}
+		return s.threadMessage(ctx, in)
+	}
+	if in.At.IsZero() {
+		in.At = s.Clock()
+	}
+	in.At = in.At.UTC().Truncate(time.Microsecond)
+	var outcome Intake
+	err := s.inTx(ctx, func(tx Tx) error {
+		m := &Message{
+			Key:      MessageKey{Conn: in.Conn, Channel: in.Channel, ID: in.ID},
+			AuthorID: in.AuthorID, AuthorName: in.AuthorName, AuthorHandle: in.AuthorHandle,
+			Text: in.Text, Attachments: in.Attachments, Link: in.Link, CreatedAt: in.At,
+		}
+		// The message row is inserted once its item is known, so the common
+		// case writes each row once; a redelivery rolls everything back.
+		insert := func() error {
+			inserted, err := tx.InsertMessage(ctx, m)
+			if err == nil && !inserted {
+				return errDuplicate
+			}
+			return err
+		}
+		if it, err := s.parentItem(ctx, tx, in, watched); err != nil {
+			return err
+		} else if it != nil {
+			outcome = IntakeFollowUp
+			m.ItemID = it.ID
+			if err := insert(); err != nil {
+				return err
+			}
+			return s.followUp(ctx, tx, it, m, in)
+		}
+		rt := s.Router.Match(src, in.Text)
+		if rt == nil {
+			outcome = IntakeUnrouted
+			if err := insert(); err != nil {
+				return err
+			}
+			return s.noRoute(ctx, tx, src, in.Channel)
+		}
+		outcome = IntakeNew
+		return s.openItem(ctx, tx, in, watched, rt, m)
+	})
+	if errors.Is(err, errDuplicate) {
+		outcome, err = IntakeDuplicate, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("receive %s/%s/%s: %w", in.Conn, in.Channel, in.ID, err)
+	}
+	s.Metrics.Intake(in.Conn, outcome)
+	return outcome, nil
+}
+
+// errDuplicate rolls back the intake of a message already stored.
+var errDuplicate = errors.New("duplicate message")
+
+func (s *Service) parentItem(ctx context.Context, tx Tx, in Incoming, watched string) (*Item, error) {
+	if in.ThreadID != "" && !in.NewThread {
+		it, err := tx.ItemByThread(ctx, in.Conn, watched, in.ThreadID)
+		if err == nil || !errors.Is(err, ErrNotFound) {
+			return it, err
+		}
+	}
+	if in.ReplyTo != "" {
+		m, err := tx.MessageByKey(ctx, MessageKey{Conn: in.Conn, Channel: in.Channel, ID: in.ReplyTo})
+		if errors.Is(err, ErrNotFound) {
+			return nil, nil
+		} else if err != nil {
+			return nil, err
+		}
+		if m.ItemID != 0 {
+			return tx.Item(ctx, m.ItemID)
+		}
+	}
+	return nil, nil
+}
+
+func (s *Service) openItem(ctx context.Context, tx Tx, in Incoming, watched string, rt *Route, m *Message) error {
+	now := s.Clock()
+	it := &Item{
+		Conn: in.Conn, Channel: watched, ThreadID: in.ID, RootChannel: in.Channel, RootMsgID: in.ID, Link: in.Link,
+		AuthorID: in.AuthorID, AuthorName: in.AuthorName, AuthorHandle: in.AuthorHandle,
+		Route: rt.Name, Tags: slices.Clone(rt.Tags), Status: ItemNew,
+		CardConn: rt.DestConn, CardChannel: rt.DestChannel,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if in.ThreadID != "" {
+		it.ThreadID = in.ThreadID
+	}
+	if in.ParentChannel != "" && in.Channel != in.ParentChannel {
+		it.ThreadChannel = in.Channel
+	}
+	// No audit event: the message row records what came in, and when.
+	ok, err := tx.OpenItem(ctx, it, m, &OutboxJob{Kind: OpPostCard, Conn: it.CardConn, Channel: it.CardChannel, State: JobPending, RunAt: now, CreatedAt: now})
+	if err == nil && !ok {
+		return errDuplicate
+	}
+	return err
+}
+
+func (s *Service) followUp(ctx context.Context, tx Tx, it *Item, m *Message, in Incoming) error {
+	if it.ThreadChannel == "" && in.ParentChannel != "" && in.Channel != in.ParentChannel {
+		// A thread was opened on the original message: answers go there.
+		it.ThreadChannel = in.Channel
+		if err := tx.UpdateItem(ctx, it); err != nil {
+			return err
+		}
+	}
+	if it.Status == ItemClosed || it.Status == ItemAnswered {
+		// The member came back: the item needs attention again.
+		if err := it.SetStatus(ItemNew); err != nil {
+			return err
+		}
+		if it.Assignee != 0 {
+			it.Status = ItemClaimed
+		}
+		it.UpdatedAt = s.Clock()
+		if err := tx.UpdateItem(ctx, it); err != nil {
+			return err
+		}
+		if err := s.updateCard(ctx, tx, it); err != nil {
+			return err
+		}
+	}
+	return s.enqueue(ctx, tx, &OutboxJob{Kind: OpPostNote, ItemID: it.ID, MessageID: m.ID, Conn: it.CardConn, Channel: it.CardChannel})
+}
+
+func (s *Service) noRoute(ctx context.Context, tx Tx, src *Source, channel string) error {
+	first, err := tx.FirstNotice(ctx, "noroute:"+src.Conn+":"+channel, s.Clock())
+	if err != nil || !first || s.Settings.AdminConn == "" {
+		return err
+	}
+	text := fmt.Sprintf("Messages from source %q (channel %s) match no route and there is no default route: they are stored but nobody sees them. Add a route or a default route to the config.", src.Name, channel)
+	return s.enqueue(ctx, tx, &OutboxJob{Kind: OpPostNote, Conn: s.Settings.AdminConn, Channel: s.Settings.AdminChannel, Payload: notePayload(text, "")})
+}
+
+// threadMessage takes a message in a thread Liaison does not watch: when
+// the thread is an item's internal one and the message starts with the
+// reply prefix, it becomes a draft signed by its author, once per message
+// (a redelivered message makes no second draft). Anything else said there
+// stays internal. A draft the domain refuses (an empty or too long text, an
+// ignored item) is answered privately, through the outbox.
+func (s *Service) threadMessage(ctx context.Context, in Incoming) (Intake, error) {
+	body, ok := strings.CutPrefix(strings.TrimLeft(in.Text, " "), s.Settings.ReplyPrefix)
+	if !ok {
+		return IntakeInternal, nil
+	}
+	actor := Actor{Conn: in.Conn, UserID: in.AuthorID, Name: in.AuthorName}
+	once := "draft-from:" + in.Conn + ":" + in.ThreadID + ":" + in.Channel + "/" + in.ID
+	outcome := IntakeIgnored
+	var refused error
+	err := s.inTx(ctx, func(tx Tx) error {
+		it, err := tx.ItemByCardThread(ctx, in.Conn, in.ThreadID)
+		if errors.Is(err, ErrNotFound) {
+			return nil // a thread that is not an item's
+		} else if err != nil {
+			return err
+		}
+		first, err := tx.FirstNotice(ctx, once, s.Clock())
+		if err != nil {
+			return err
+		}
+		if !first {
+			outcome = IntakeDuplicate
+			return nil
+		}
+		if _, err := s.draftTx(ctx, tx, actor, it.ID, DraftReply, 0, body); err != nil {
+			if ErrorCode(err) != EINTERNAL {
+				refused = err
+			}
+			return err
+		}
+		outcome = IntakeDraft
+		return nil
+	})
+	if refused != nil {
+		// The draft was rolled back; tell its author why, once.
+		err = s.inTx(ctx, func(tx Tx) error {
+			it, err := tx.ItemByCardThread(ctx, in.Conn, in.ThreadID)
+			if err != nil {
+				return err
+			}
+			first, err := tx.FirstNotice(ctx, once, s.Clock())
+			if err != nil || !first {
+				return err
+			}
+			outcome = IntakeRefused
+			return s.notify(ctx, tx, it, in.AuthorID, ErrorMessage(refused))
+		})
+	}
+	if err != nil {
+		return "", fmt.Errorf("thread message %s/%s/%s: %w", in.Conn, in.Channel, in.ID, err)
+	}
+	return outcome, nil
+}
+
+// Edit records a new text for a public message and refreshes its internal
+// copy: the card when it is the item's first message, its note in the
+// card's thread otherwise. A message Liaison did not take in is ignored.
+func (s *Service) Edit(ctx context.Context, key MessageKey, text string, at time.Time) error {
+	return s.changeMessage(ctx, key, "message.edit", func(m *Message) bool {
+		if m.DeletedAt != nil || m.Text == text {
+			return false // a redelivery, or an edit after deletion
+		}
+		t := at.UTC().Truncate(time.Microsecond)
+		m.Text, m.EditedAt = text, &t
+		return true
+	})
+}
+
+// Delete marks a public message deleted; unless configured otherwise its
+// stored text is dropped and the internal copy keeps only a note. A zero at
+// means now.
+func (s *Service) Delete(ctx context.Context, key MessageKey, at time.Time) error {
+	if at.IsZero() {
+		at = s.Clock()
+	}
+	return s.changeMessage(ctx, key, "message.delete", func(m *Message) bool {
+		if m.DeletedAt != nil {
+			return false
+		}
+		t := at.UTC().Truncate(time.Microsecond)
+		m.DeletedAt = &t
+		if !s.Settings.KeepDeletedText {
+			m.Text, m.Attachments = "", nil
+		}
+		return true
+	})
+}
+
+func (s *Service) changeMessage(ctx context.Context, key MessageKey, action string, change func(*Message) bool) error {
+	err := s.inTx(ctx, func(tx Tx) error {
+		m, err := tx.MessageByKey(ctx, key)
+		if errors.Is(err, ErrNotFound) {
+			return nil // not a message Liaison took in
+		} else if err != nil {
+			return err
+		}
+		if !change(m) {
+			return nil
+		}
+		if err := tx.UpdateMessage(ctx, m); err != nil {
+			return err
+		}
+		if m.ItemID == 0 {
+			return nil
+		}
+		it, err := tx.Item(ctx, m.ItemID)
+		if err != nil {
+			return err
+		}
+		if it.RootMsgID == key.ID && rootChannel(it) == key.Channel {
+			err = s.updateCard(ctx, tx, it)
+		} else {
+			err = s.enqueue(ctx, tx, &OutboxJob{Kind: OpUpdateNote, ItemID: it.ID, MessageID: m.ID, Conn: it.CardConn, Channel: it.CardChannel, CoalesceKey: fmt.Sprintf("note:%d", m.ID)})
+		}
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, "system", action, subject("item", it.ID), nil, map[string]any{"message": key.ID})
+	})
+	if err != nil {
+		return fmt.Errorf("%s %s/%s: %w", action, key.Channel, key.ID, err)
+	}
+	return nil
+}

@@ -1,0 +1,190 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// ActionID names something a person can do: a button on a card or a draft
+// card, the form it opens, or a /liaison subcommand. Adapters put it on the
+// wire as it is (a Slack action_id, a Discord custom_id) and hand it back in
+// a Request; it never says who may act.
+type ActionID string
+
+const (
+	ActReply       ActionID = "reply"        // item: opens the reply form
+	ActClaim       ActionID = "claim"        // item
+	ActUnclaim     ActionID = "unclaim"      // item: back to the queue
+	ActTag         ActionID = "tag"          // item: opens the tag form
+	ActIgnore      ActionID = "ignore"       // item
+	ActReopen      ActionID = "reopen"       // item: undoes Ignore
+	ActApprove     ActionID = "approve"      // draft
+	ActEditApprove ActionID = "edit_approve" // draft: opens the edit form
+	ActReject      ActionID = "reject"       // draft: opens the reason form
+	ActWithdraw    ActionID = "withdraw"     // draft, by its author
+	ActCorrect     ActionID = "correct"      // published reply: opens the correction form
+	ActRetract     ActionID = "retract"      // published reply, after a confirmation
+	ActProfile     ActionID = "profile"      // command: opens the public-profile form
+	ActHelp        ActionID = "help"         // command
+	ActPromote     ActionID = "promote"      // command, with a user
+	ActDemote      ActionID = "demote"       // command, with a user
+)
+
+// Style is how a button stands out; adapters map it to their platform's.
+type Style string
+
+const (
+	StyleDefault Style = ""
+	StylePrimary Style = "primary"
+	StyleDanger  Style = "danger"
+)
+
+// Button is an action offered on a card or a draft card.
+type Button struct {
+	Action  ActionID
+	Target  int64 // the item or draft it acts on
+	Label   string
+	Style   Style
+	Confirm *Confirm // ask before acting, where the platform can
+}
+
+// Confirm is the question asked before an action that is hard to undo.
+type Confirm struct {
+	Title  string
+	Text   string
+	OK     string
+	Cancel string
+}
+
+// RequestKind says what a person did.
+type RequestKind int
+
+const (
+	// Click: a button. An action with a form answers with the form.
+	Click RequestKind = iota
+	// Submit: a form, with its values.
+	Submit
+	// Command: a /liaison subcommand, with its user argument if any.
+	Command
+)
+
+// Request is what a person did, as an adapter translated it from its
+// platform. The Actor is the platform's identity of that person, never a
+// value the payload carried.
+type Request struct {
+	Kind   RequestKind
+	Actor  Actor
+	Action ActionID
+	// Target is the item or draft a button or form is about (0 for
+	// commands, and for the profile form).
+	Target int64
+	// Values are a submitted form's values, by field id. A check field
+	// holds its Keyword when ticked (or what was typed where the platform
+	// has no check box).
+	Values map[string]string
+	// Confirmed: the person already answered the action's Confirm (Slack
+	// asks on the button itself; elsewhere the domain asks first).
+	Confirmed bool
+	// User is a command's user argument (promote, demote); empty when the
+	// person named nobody the platform recognised.
+	User string
+}
+
+// Reply is what to show the person, privately: a form to fill, a question
+// to confirm, or a text (a confirmation, a refusal, the help).
+type Reply struct {
+	Form    *Form
+	Confirm *Confirm
+	Text    string
+	// Refused: nothing was done; Text says why.
+	Refused bool
+	// Field is the form field a refused submission is about; "" for the
+	// form as a whole.
+	Field string
+	// Err is the error behind a refusal. Adapters log it when its code is
+	// EINTERNAL; Text then says only "Internal error.".
+	Err error
+}
+
+func done(text string) Reply { return Reply{Text: text} }
+
+func refuse(err error) Reply {
+	var fe *Error
+	field := ""
+	if errors.As(err, &fe) {
+		field = fe.Field
+	}
+	return Reply{Text: ErrorMessage(err), Refused: true, Field: field, Err: err}
+}
+
+// ErrUnknownAction answers a button, form or command Liaison does not know,
+// such as a button left on an old card.
+var ErrUnknownAction = &Error{Code: EINVALID, Message: "Sorry, Liaison does not know this button or form. It may be out of date: please use the latest card."}
+
+// ErrFormNotOpened is what adapters say when the platform would not open a
+// form in time (Slack's trigger lasts 3 seconds).
+var ErrFormNotOpened = &Error{Code: EINTERNAL, Message: "Sorry, the form could not be opened in time. Please try again."}
+
+// Interact takes what a person did on any platform and answers what to
+// show them. Permission is checked before a form opens and again when it
+// is submitted; a refusal changes nothing.
+func (s *Service) Interact(ctx context.Context, req Request) Reply {
+	a, ok := lookupAction(req.Action)
+	switch {
+	case req.Kind == Command && (!ok || a.command == nil):
+		return Reply{Text: fmt.Sprintf("I don't know `%s`.\n%s", strings.ReplaceAll(string(req.Action), "`", "'"), s.Help()), Refused: true, Err: ErrUnknownAction}
+	case !ok, req.Kind == Click && a.command != nil, req.Kind == Submit && a.form == nil:
+		return refuse(ErrUnknownAction)
+	case (a.onItem || a.onDraft) && req.Target <= 0:
+		return refuse(ErrUnknownAction)
+	}
+	if req.Actor.UserID == "" || req.Actor.Conn == "" {
+		return refuse(Errorf(EUNAUTHORIZED, "Sorry, Liaison could not tell who you are."))
+	}
+	switch {
+	case req.Kind != Submit && a.form != nil:
+		form, err := a.form(s, ctx, req)
+		if err != nil {
+			return refuse(err)
+		}
+		return Reply{Form: form}
+	case req.Kind == Click && a.confirm != nil && !req.Confirmed:
+		if a.allowed != nil {
+			if err := a.allowed(s, ctx, req); err != nil {
+				return refuse(err)
+			}
+		}
+		return Reply{Confirm: a.confirm}
+	}
+	text, err := a.run(s, ctx, req)
+	if err != nil {
+		return refuse(err)
+	}
+	return done(text)
+}
+
+// OpensForm reports whether a click on action answers with a form. Adapters
+// that must answer a form at once, without a deferral (Discord), ask first.
+func OpensForm(action ActionID) bool {
+	a, ok := lookupAction(action)
+	return ok && a.form != nil
+}
+
+// ParseTarget reads the target id an adapter carried on the wire; 0 when
+// it is not one.
+func ParseTarget(s string) int64 {
+	id, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || id < 0 {
+		return 0
+	}
+	return id
+}
+
+// allowedFor runs check in a read-only transaction: may the actor take the
+// action now? Used before a form opens and before a confirmation is asked.
+func (s *Service) allowedFor(ctx context.Context, check func(Tx) error) error {
+	return s.Store.View(ctx, check)
+}

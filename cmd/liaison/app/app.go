@@ -1,0 +1,219 @@
+// Package app is Liaison's composition root: the one place that wires a
+// config into a store, the domain service, the outbox worker, the HTTP
+// surface and one adapter per connection. `liaison run`, `liaison demo` and
+// the end-to-end tests all start Liaison through it.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	dg "github.com/bwmarrin/discordgo"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/liaison-bot/liaison/bot"
+	"github.com/liaison-bot/liaison/config"
+	"github.com/liaison-bot/liaison/handlers/discord"
+	"github.com/liaison-bot/liaison/handlers/slack"
+	"github.com/liaison-bot/liaison/handlers/web"
+	"github.com/liaison-bot/liaison/storage"
+)
+
+// Options adjust how Liaison is started; the zero value is `liaison run`.
+type Options struct {
+	// Log receives Liaison's logs; nil means slog.Default().
+	Log *slog.Logger
+	// Listener, if set, serves the HTTP surface instead of http.addr.
+	Listener net.Listener
+	// Owner names this process's outbox worker; "" means host-pid.
+	Owner string
+	// Transport, if set, wraps the HTTP transport of connection conn
+	// (tests put faults between Liaison and a platform).
+	Transport func(conn string, rt http.RoundTripper) http.RoundTripper
+	// Discord, if set, is applied last to each Discord session.
+	Discord func(conn string, s *dg.Session)
+	// Worker, if set, adjusts the outbox worker before it runs.
+	Worker func(*bot.Worker)
+}
+
+// Connection is one adapter: the domain's port to a platform, its event
+// loop and its readiness.
+type Connection interface {
+	bot.Platform
+	Run(ctx context.Context) error
+	Health() error
+}
+
+// App is Liaison, wired and ready to run.
+type App struct {
+	Config  *config.Config
+	DB      *storage.DB
+	Service *bot.Service
+	Worker  *bot.Worker
+	Web     *web.Server
+	Conns   map[string]Connection
+
+	opts Options
+	log  *slog.Logger
+}
+
+// Open opens and migrates the database the config names, builds the domain
+// and one adapter per connection, and seeds the configured profiles.
+// Nothing connects to a platform until Run.
+func Open(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
+	log := opts.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	db, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, DB: db, Conns: map[string]Connection{}, opts: opts, log: log}
+	metrics := web.NewMetrics()
+	a.Service = bot.NewService(db, nil, cfg.Router(), cfg.Settings())
+	a.Service.Log, a.Service.Metrics = log, metrics
+	if err := a.Service.SeedProfiles(ctx, cfg.StaffProfiles()); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.Web = web.NewServer(cfg.HTTP.Addr, db, metrics)
+	for i, c := range cfg.Connections {
+		conn, err := a.connection(c)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("connections[%d] %s: %w", i, c.Name, err)
+		}
+		a.Conns[c.Name] = conn
+		a.Service.Platforms[c.Name] = conn
+		a.Web.AddCheck("connection "+c.Name, conn.Health)
+	}
+	owner := opts.Owner
+	if owner == "" {
+		host, _ := os.Hostname()
+		owner = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	a.Worker = a.Service.NewWorker(owner)
+	if opts.Worker != nil {
+		opts.Worker(a.Worker)
+	}
+	return a, nil
+}
+
+// OpenStore opens and migrates the database the config names.
+func OpenStore(ctx context.Context, cfg *config.Config) (*storage.DB, error) {
+	dsn := cfg.Database.SQLitePath
+	if cfg.Database.URL != "" {
+		dsn = cfg.Database.URL.Reveal()
+	}
+	db, err := storage.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// connection builds the adapter for one connection of the config.
+func (a *App) connection(c config.Connection) (Connection, error) {
+	log := a.log.With("connection", c.Name)
+	var rt http.RoundTripper = http.DefaultTransport
+	if a.opts.Transport != nil {
+		rt = a.opts.Transport(c.Name, rt)
+	}
+	switch c.Platform {
+	case config.Slack:
+		sc, err := slack.New(slack.Options{
+			Name: c.Name, BotToken: c.BotToken.Reveal(), AppToken: c.AppToken.Reveal(),
+			SigningSecret: c.SigningSecret.Reveal(), HTTPMode: c.Mode == config.ModeHTTP,
+			APIURL: c.APIURL, Transport: rt, Log: log,
+		}, a.Service)
+		if err != nil {
+			return nil, err
+		}
+		if c.Mode == config.ModeHTTP {
+			prefix := "/slack/" + c.Name
+			a.Web.Handle(prefix+"/", http.StripPrefix(prefix, sc.Handler()))
+			log.Info("slack http mode", "events", prefix+"/events", "interactivity", prefix+"/interactivity", "commands", prefix+"/commands")
+		}
+		return sc, nil
+	case config.Discord:
+		opts := discord.Options{
+			Name: c.Name, Token: c.Token.Reveal(), GuildID: c.GuildID, ApplicationID: c.ApplicationID,
+			APIURL: c.APIURL, Transport: rt, Log: log,
+		}
+		if a.opts.Discord != nil {
+			name := c.Name
+			opts.Configure = func(s *dg.Session) { a.opts.Discord(name, s) }
+		}
+		return discord.New(opts, a.Service)
+	}
+	return nil, fmt.Errorf("platform %q is not supported", c.Platform)
+}
+
+// Run connects every connection and runs Liaison until ctx ends: the
+// adapters, the outbox worker, the HTTP surface, SLA reminders and the
+// retention purge. It returns once all of them have stopped.
+func (a *App) Run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	for name, c := range a.Conns {
+		g.Go(func() error {
+			if err := c.Run(ctx); err != nil {
+				return fmt.Errorf("connection %s: %w", name, err)
+			}
+			return nil
+		})
+	}
+	g.Go(func() error { return a.Worker.Run(ctx) })
+	g.Go(func() error {
+		if a.opts.Listener != nil {
+			return a.Web.Serve(ctx, a.opts.Listener)
+		}
+		return a.Web.Run(ctx)
+	})
+	g.Go(func() error {
+		return every(ctx, time.Minute, func() {
+			if err := a.Service.Attend(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error("attention", "err", err)
+			}
+		})
+	})
+	if keep := a.Config.Retention; keep > 0 {
+		g.Go(func() error {
+			return every(ctx, time.Hour, func() {
+				if n, err := a.Service.Purge(ctx, keep); err != nil && ctx.Err() == nil {
+					a.log.Error("retention purge", "err", err)
+				} else if n > 0 {
+					a.log.Info("retention purge", "messages", n)
+				}
+			})
+		})
+	}
+	a.log.Info("liaison running", "engine", a.DB.Engine(), "connections", len(a.Conns))
+	return g.Wait()
+}
+
+// Close closes the database. Call it after Run returned.
+func (a *App) Close() error { return a.DB.Close() }
+
+// every runs fn now and then every interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, fn func()) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		fn()
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}

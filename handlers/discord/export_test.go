@@ -1,0 +1,11 @@
+package discord
+
+import "time"
+
+// SetRegisterBackoff shortens the first wait after a failed registration of
+// /liaison, so a test of the retry need not wait seconds. Call it before Run.
+func SetRegisterBackoff(c *Conn, d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.regBackoff = d
+}
