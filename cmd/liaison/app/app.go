@@ -76,9 +76,9 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	}
 	a := &App{Config: cfg, DB: db, Conns: map[string]Connection{}, opts: opts, log: log}
 	metrics := web.NewMetrics()
-	a.Service = bot.NewService(db, nil, cfg.Router(), cfg.Settings())
+	a.Service = bot.NewService(db, nil, router(cfg), settings(cfg))
 	a.Service.Log, a.Service.Metrics = log, metrics
-	if err := a.Service.SeedProfiles(ctx, cfg.StaffProfiles()); err != nil {
+	if err := a.Service.SeedProfiles(ctx, staffProfiles(cfg)); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -1,16 +1,18 @@
-package config
+package app
 
 import (
 	"regexp"
 	"time"
 
 	"github.com/liaison-bot/liaison/bot"
+	"github.com/liaison-bot/liaison/config"
 )
 
-// The configuration as the domain takes it.
+// The configuration as the domain takes it: config/ knows YAML and
+// validation, bot/ knows nothing of either; this is where they meet.
 
-// Settings returns the deployment-wide settings.
-func (c *Config) Settings() bot.Settings {
+// settings returns the deployment-wide settings.
+func settings(c *config.Config) bot.Settings {
 	s := bot.Settings{
 		Company: c.Company, ReplyPrefix: c.ReplyPrefix, MaxRelayChars: c.MaxRelayChars,
 		KeepDeletedText: c.KeepDeletedText,
@@ -21,9 +23,9 @@ func (c *Config) Settings() bot.Settings {
 	return s
 }
 
-// Router returns the sources and routes, in order. The config must have
+// router returns the sources and routes, in order. The config must have
 // been validated (its regular expressions compile).
-func (c *Config) Router() *bot.Router {
+func router(c *config.Config) *bot.Router {
 	var sources []bot.Source
 	for _, s := range c.Sources {
 		sources = append(sources, bot.Source{Name: s.Name, Conn: s.Connection, Channels: s.Channels})
@@ -43,8 +45,8 @@ func (c *Config) Router() *bot.Router {
 	return bot.NewRouter(sources, routes)
 }
 
-// StaffProfiles returns the profiles the admin declared.
-func (c *Config) StaffProfiles() []bot.Profile {
+// staffProfiles returns the profiles the admin declared.
+func staffProfiles(c *config.Config) []bot.Profile {
 	var out []bot.Profile
 	for _, p := range c.Profiles {
 		bp := bot.Profile{Name: p.Name, Title: p.Title, AvatarURL: p.AvatarURL, Pronouns: p.Pronouns, Role: bot.Role(p.Role), Trusted: p.Trusted}

@@ -1,0 +1,100 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	dg "github.com/bwmarrin/discordgo"
+
+	"github.com/liaison-bot/liaison/cmd/liaison/app"
+	"github.com/liaison-bot/liaison/config"
+	"github.com/liaison-bot/liaison/handlers/discord/discordfake"
+)
+
+// TestReadyzReportsConnections: while Discord refuses to register
+// /liaison, /readyz answers 503 and names the connection and why; Liaison
+// tries again and, once registered, is ready.
+func TestReadyzReportsConnections(t *testing.T) {
+	f, err := discordfake.New(discordfake.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.Inject(discordfake.Fault{Method: "PUT", PathPrefix: "/applications/", Status: http.StatusForbidden, Code: 50001})
+	g := discordfake.DefaultGuild()
+	cfg, err := config.Parse([]byte(fmt.Sprintf(`
+company: Acme
+database: {sqlite_path: %q}
+connections:
+  - {name: community, platform: discord, role: both, token: "${TOKEN}", guild_id: %q, api_url: %q}
+sources:
+  - {name: general, connection: community, channels: [%q]}
+routes:
+  - {name: team, default: true, destination: {connection: community, channel: %q}, approval: none}
+`, filepath.Join(t.TempDir(), "l.db"), g.ID, f.URL(), g.Channels[0].ID, g.Channels[1].ID)),
+		func(k string) string { return map[string]string{"TOKEN": strings.TrimPrefix(f.BotToken(), "Bot ")}[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.Open(ctx, cfg, app.Options{
+		Listener: ln, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Discord: func(_ string, s *dg.Session) { s.LogLevel = -1 },
+	})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		a.Close()
+	}()
+
+	readyz := func() (int, string) {
+		resp, err := http.Get("http://" + ln.Addr().String() + "/readyz")
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	var refused bool
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		code, body := readyz()
+		if code == http.StatusServiceUnavailable && strings.Contains(body, "connection community") && strings.Contains(body, "Missing Access") {
+			refused = true
+		}
+		if code == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready after the registration was retried: %d %q", code, body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !refused {
+		t.Fatal("/readyz never said the connection was not ready while Discord refused /liaison")
+	}
+	if n := len(f.Commands(g.ID)); n != 1 {
+		t.Fatalf("%d commands registered, want /liaison", n)
+	}
+}
