@@ -146,25 +146,14 @@ func (s *script) drafts() error {
 	}); err != nil {
 		return err
 	}
-	if err := s.w.slack.Click(aliceID, productChannel, s.card.TS, "liaison_reply"); err != nil {
+	if err := s.writeInForm(s.card.TS, "liaison_reply", "the Reply publicly form opens for Alice", storyAnswer); err != nil {
 		return err
 	}
-	view, err := s.modal(aliceID, "liaison_reply", "the Reply publicly form opens for Alice")
+	var err error
+	s.draft, err = s.waitDraftCard("a draft card in the thread, previewing the post as \"Alice Martin · Acme\"", func(m slackfake.Message) bool {
+		return strings.Contains(s.slackText(m), "Alice Martin · Acme")
+	})
 	if err != nil {
-		return err
-	}
-	if err := s.w.slack.SubmitView(aliceID, view.ID, map[string]map[string]string{"text": {"value": storyAnswer}}); err != nil {
-		return err
-	}
-	if err := s.waitSlack("a draft card in the thread, previewing the post as \"Alice Martin · Acme\"", func() bool {
-		for _, m := range s.thread() {
-			if hasButton(m, "liaison_approve") && strings.Contains(s.slackText(m), "Alice Martin · Acme") {
-				s.draft = m
-				return true
-			}
-		}
-		return false
-	}); err != nil {
 		return err
 	}
 	return s.waitSlack("the card is awaiting approval", func() bool {
@@ -240,25 +229,14 @@ func (s *script) published() error {
 }
 
 func (s *script) corrects() error {
-	if err := s.w.slack.Click(aliceID, productChannel, s.draft.TS, "liaison_correct"); err != nil {
+	if err := s.writeInForm(s.draft.TS, "liaison_correct", "the correction form opens for Alice, filled with the published text", storyFix); err != nil {
 		return err
 	}
-	view, err := s.modal(aliceID, "liaison_correct", "the correction form opens for Alice, filled with the published text")
+	var err error
+	s.correction, err = s.waitDraftCard("a correction draft card in the thread", func(m slackfake.Message) bool {
+		return m.TS != s.draft.TS && strings.Contains(s.slackText(m), "Correction")
+	})
 	if err != nil {
-		return err
-	}
-	if err := s.w.slack.SubmitView(aliceID, view.ID, map[string]map[string]string{"text": {"value": storyFix}}); err != nil {
-		return err
-	}
-	if err := s.waitSlack("a correction draft card in the thread", func() bool {
-		for _, m := range s.thread() {
-			if m.TS != s.draft.TS && hasButton(m, "liaison_approve") && strings.Contains(s.slackText(m), "Correction") {
-				s.correction = m
-				return true
-			}
-		}
-		return false
-	}); err != nil {
 		return err
 	}
 	if err := s.w.slack.Click(bobID, productChannel, s.correction.TS, "liaison_approve"); err != nil {
@@ -284,7 +262,37 @@ func (s *script) corrects() error {
 	})
 }
 
+// writeInForm has Alice click the button action of the message at ts, and
+// write text in the form that opens (its callback id is the action's, and
+// opens says what it is).
+func (s *script) writeInForm(ts, action, opens, text string) error {
+	if err := s.w.slack.Click(aliceID, productChannel, ts, action); err != nil {
+		return err
+	}
+	view, err := s.modal(aliceID, action, opens)
+	if err != nil {
+		return err
+	}
+	return s.w.slack.SubmitView(aliceID, view.ID, map[string]map[string]string{"text": {"value": text}})
+}
+
 // Reading the fakes.
+
+// waitDraftCard waits for a draft card awaiting approval in the card's
+// thread that match accepts, the what.
+func (s *script) waitDraftCard(what string, match func(slackfake.Message) bool) (slackfake.Message, error) {
+	var card slackfake.Message
+	err := s.waitSlack(what, func() bool {
+		for _, m := range s.thread() {
+			if hasButton(m, "liaison_approve") && match(m) {
+				card = m
+				return true
+			}
+		}
+		return false
+	})
+	return card, err
+}
 
 // modal waits for a person's modal with a callback id.
 func (s *script) modal(user, callbackID, what string) (slackfake.View, error) {
@@ -399,11 +407,16 @@ func (s *script) print(key, where string, lines []string) {
 	}
 }
 
-func discordLines(m DMessage) []string {
-	head := m.Author
-	if m.Badge != "" {
-		head += " [" + m.Badge + "]"
+// byline is who wrote a message, with their badge ("APP") if any.
+func byline(author, badge string) string {
+	if badge == "" {
+		return author
 	}
+	return author + " [" + badge + "]"
+}
+
+func discordLines(m DMessage) []string {
+	head := byline(m.Author, m.Badge)
 	if m.Deleted {
 		return []string{head, "(deleted)"}
 	}
@@ -427,10 +440,7 @@ func discordLines(m DMessage) []string {
 }
 
 func slackLines(m SMessage) []string {
-	head := m.Author
-	if m.Badge != "" {
-		head += " [" + m.Badge + "]"
-	}
+	head := byline(m.Author, m.Badge)
 	if m.Deleted {
 		return []string{head, "(deleted)"}
 	}

@@ -417,10 +417,7 @@ func (c *Conn) channel(ctx context.Context, id string) (chanInfo, error) {
 
 // self returns the bot's user ID, asking Discord when READY has not said.
 func (c *Conn) self(ctx context.Context) (string, error) {
-	c.mu.Lock()
-	id := c.botID
-	c.mu.Unlock()
-	if id != "" {
+	if id := c.learnt(&c.botID); id != "" {
 		return id, nil
 	}
 	u, err := c.s.User("@me", dg.WithContext(ctx))
@@ -438,13 +435,18 @@ func (c *Conn) self(ctx context.Context) (string, error) {
 // application returns the application ID: configured, from READY, or (for
 // applications made since 2020) the bot's user ID.
 func (c *Conn) application(ctx context.Context) (string, error) {
-	c.mu.Lock()
-	id := c.appID
-	c.mu.Unlock()
-	if id != "" {
+	if id := c.learnt(&c.appID); id != "" {
 		return id, nil
 	}
 	return c.self(ctx)
+}
+
+// learnt reads an ID the connection learns as it runs (the bot's, the
+// application's): "" until it is known.
+func (c *Conn) learnt(id *string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return *id
 }
 
 // link is the permalink Discord clients open.

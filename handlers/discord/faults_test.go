@@ -1,7 +1,6 @@
 package discord_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -18,20 +17,14 @@ import (
 // card, and the events delivered before the drop change nothing.
 func TestResumeNoDuplicateCard(t *testing.T) {
 	w := newWorld(t, worldOpts{})
-	if _, err := w.pub.Post(maria, general, "Is the API down?"); err != nil {
-		t.Fatal(err)
-	}
+	w.post(maria, general, "Is the API down?")
 	w.card(1, nil)
 
 	w.pub.DropGateway()
-	if _, err := w.pub.Post(sam, general, "Posted while Liaison was disconnected"); err != nil {
-		t.Fatal(err)
-	}
+	w.post(sam, general, "Posted while Liaison was disconnected")
 	w.waitFor(w.pub, "the resume", func() bool { g := w.pub.Gateway(); return g.Connected && g.Resumes >= 1 })
 	w.card(2, nil)
-	if _, err := w.pub.Post(maria, general, "And after the resume?"); err != nil {
-		t.Fatal(err)
-	}
+	w.post(maria, general, "And after the resume?")
 	w.card(3, nil)
 
 	if g := w.pub.Gateway(); g.Identifies != 1 {
@@ -46,29 +39,18 @@ func TestResumeNoDuplicateCard(t *testing.T) {
 	}
 }
 
-// TestRedeliveredEventsOneCard: a second session of the same connection (a
-// replica, or a process restarting while the old one still runs) receives
-// every event again; the domain's message keys make the second delivery
-// change nothing.
+// TestRedeliveredEventsOneCard: a second Liaison on the same database (a
+// replica, or a process restarting while the old one still runs) opens a
+// second session of each connection and receives every event again; the
+// domain's message keys make the second delivery change nothing.
 func TestRedeliveredEventsOneCard(t *testing.T) {
 	w := newWorld(t, worldOpts{})
-	second := w.newConn("community", w.pub, pubToken, pubGuild)
-	ctx, cancel := context.WithCancel(w.ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = second.Run(ctx)
-	}()
-	t.Cleanup(func() { cancel(); <-done })
+	w.start("replica")
 	w.waitFor(w.pub, "two sessions", func() bool { return w.pub.Gateway().Identifies == 2 })
 
-	if _, err := w.pub.Post(maria, general, "Hello twice?"); err != nil {
-		t.Fatal(err)
-	}
+	w.post(maria, general, "Hello twice?")
 	w.card(1, nil)
-	if _, err := w.pub.Post(sam, general, "Sentinel"); err != nil {
-		t.Fatal(err)
-	}
+	w.post(sam, general, "Sentinel")
 	w.card(2, nil)
 	if n := len(w.cards()); n != 2 {
 		t.Errorf("%d cards for two messages delivered twice each", n)
@@ -116,17 +98,12 @@ func TestWebhook429PublishesOnce(t *testing.T) {
 // the member, and the internal thread says why.
 func TestMissingManageWebhooksFallsBack(t *testing.T) {
 	w := newWorld(t, worldOpts{pubPerms: map[string]int64{help: discordfake.PermAll &^ discordfake.PermManageWebhooks}})
-	post, first, err := w.pub.OpenForumPost(maria, help, "Can't log in", question)
-	if err != nil {
-		t.Fatal(err)
-	}
+	post, first := w.openPost(maria, "Can't log in", question)
 	card := w.card(1, nil)
 	w.setUpProfile(alice, "Alice Martin", "Product Manager", aliceAvatar)
 	// Drafting with the reply prefix in the card's thread.
 	w.threadReady(1, card.ID)
-	if _, err := w.inner.PostInThread(alice, card.ID, "!reply "+answerText); err != nil {
-		t.Fatal(err)
-	}
+	w.postInThread(w.inner, alice, card.ID, "!reply "+answerText)
 	dc := w.draftCard(card.ID, 1, nil)
 	w.click(w.inner, mona, card.ID, dc.ID, "liaison:approve:1")
 
@@ -167,23 +144,14 @@ func TestMissingManageWebhooksFallsBack(t *testing.T) {
 // and takes in what it missed, once.
 func TestFailedResumeBackfills(t *testing.T) {
 	w := newWorld(t, worldOpts{})
-	if _, err := w.pub.Post(maria, general, "Before the outage"); err != nil {
-		t.Fatal(err)
-	}
+	w.post(maria, general, "Before the outage")
 	w.card(1, nil)
 
 	w.pub.DropGateway()
 	w.pub.InvalidateSession()
-	if _, err := w.pub.Post(sam, general, "During the outage"); err != nil {
-		t.Fatal(err)
-	}
-	post, _, err := w.pub.OpenForumPost(maria, help, "Missed post", "A forum post nobody saw")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.pub.PostInThread(sam, post.ID, "And its follow-up"); err != nil {
-		t.Fatal(err)
-	}
+	w.post(sam, general, "During the outage")
+	post, _ := w.openPost(maria, "Missed post", "A forum post nobody saw")
+	w.postInThread(w.pub, sam, post.ID, "And its follow-up")
 	w.waitFor(w.pub, "a new session", func() bool { g := w.pub.Gateway(); return g.Connected && g.Identifies == 2 })
 	w.card(2, func(m discordfake.Message) bool {
 		return strings.Contains(m.Embeds[0].Description, "During the outage")
@@ -192,9 +160,7 @@ func TestFailedResumeBackfills(t *testing.T) {
 		return strings.Contains(m.Embeds[0].Description, "A forum post nobody saw")
 	})
 	w.note(c3.ID, "And its follow-up")
-	if _, err := w.pub.Post(maria, general, "After the outage"); err != nil {
-		t.Fatal(err)
-	}
+	w.post(maria, general, "After the outage")
 	w.card(4, nil)
 	if n := len(w.cards()); n != 4 {
 		t.Errorf("%d cards, want one per message", n)
@@ -220,16 +186,13 @@ func TestDeletedWebhookRecreated(t *testing.T) {
 	}
 	restCall(t, w.pub, "DELETE", "/webhooks/"+hooks[0].ID, nil)
 
-	post, _, err := w.pub.OpenForumPost(sam, help, "Another", "Is the API rate limited?")
-	if err != nil {
-		t.Fatal(err)
-	}
+	post, _ := w.openPost(sam, "Another", "Is the API rate limited?")
 	w.card(2, nil)
-	if r := w.svc.Interact(w.ctx, bot.Request{Kind: bot.Submit, Actor: bot.Actor{Conn: "internal", UserID: alice}, Action: bot.ActReply, Target: 2,
+	if r := w.liaison.Service.Interact(w.ctx, bot.Request{Kind: bot.Submit, Actor: bot.Actor{Conn: "internal", UserID: alice}, Action: bot.ActReply, Target: 2,
 		Values: map[string]string{bot.FieldTextID: "Yes, 50 requests per second."}}); r.Refused {
 		t.Fatal(r.Text)
 	}
-	if r := w.svc.Interact(w.ctx, bot.Request{Kind: bot.Click, Actor: bot.Actor{Conn: "internal", UserID: mona, Groups: []string{approvers}}, Action: bot.ActApprove, Target: 2}); r.Refused {
+	if r := w.liaison.Service.Interact(w.ctx, bot.Request{Kind: bot.Click, Actor: bot.Actor{Conn: "internal", UserID: mona, Groups: []string{approvers}}, Action: bot.ActApprove, Target: 2}); r.Refused {
 		t.Fatal(r.Text)
 	}
 	w.waitFor(w.pub, "the reply through a new webhook", func() bool { return len(webhookPosts(w.pub, post.ID)) == 1 })

@@ -6,16 +6,15 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	dg "github.com/bwmarrin/discordgo"
 
 	"github.com/liaison-bot/liaison/bot"
-	"github.com/liaison-bot/liaison/handlers/discord"
+	"github.com/liaison-bot/liaison/cmd/liaison/app"
+	"github.com/liaison-bot/liaison/config"
 	"github.com/liaison-bot/liaison/handlers/discord/discordfake"
-	"github.com/liaison-bot/liaison/storage"
 	"github.com/liaison-bot/liaison/storage/storagetest"
 )
 
@@ -71,30 +70,44 @@ func staffGuild() discordfake.Guild {
 	}
 }
 
-// world is a running Liaison between a public Discord and an internal one:
-// the real adapters and discordgo against two fakes, the real service on a
-// real store, the outbox worker.
+// world is Liaison, wired by the composition root as `liaison run` wires
+// it, between a public Discord and an internal one: the real adapters and
+// discordgo against two fakes, reached through api_url, on a real store.
 type world struct {
 	t          *testing.T
 	ctx        context.Context
 	pub, inner *discordfake.Fake
-	db         *storage.DB
-	svc        *bot.Service
-	pubConn    *discord.Conn
-	innerConn  *discord.Conn
-	wrap       func(conn string, rt http.RoundTripper) http.RoundTripper
+	cfg        *config.Config
+	transport  func(conn string, rt http.RoundTripper) http.RoundTripper
+	liaison    *app.App
 }
 
 type worldOpts struct {
-	engine   string
+	engine   string // "sqlite" when empty
 	pubPerms map[string]int64
-	policy   bot.ApprovalMode
-	// wrap, if set, wraps the HTTP transport of a connection ("community"
-	// or "internal") to the fake.
-	wrap func(conn string, rt http.RoundTripper) http.RoundTripper
+	approval config.Approval // the route's; required when empty
+	// transport, if set, wraps the HTTP transport of a connection
+	// ("community" or "internal") to its fake.
+	transport func(conn string, rt http.RoundTripper) http.RoundTripper
 }
 
-// testLog sends warnings and errors to the test log.
+// worldConfig is Liaison's config for the world: the public guild watched,
+// cards in the internal guild's feedback channel, approved by a role.
+const worldConfig = `
+company: Acme
+database: {url: "${DB_URL:-}", sqlite_path: "${DB_PATH:-unused.db}"}
+http: {addr: "127.0.0.1:0"}
+connections:
+  - {name: community, platform: discord, role: public, token: "${PUB_TOKEN}", guild_id: "${PUB_GUILD}", api_url: "${PUB_API}"}
+  - {name: internal, platform: discord, role: internal, token: "${INNER_TOKEN}", guild_id: "${INNER_GUILD}", api_url: "${INNER_API}"}
+sources:
+  - {name: community, connection: community, channels: ["${GENERAL}", "${HELP}"]}
+routes:
+  - {name: feedback, default: true, destination: {connection: internal, channel: "${FEEDBACK}"},
+     approval: "${APPROVAL:-required}", approvers: ["${APPROVERS}"]}
+`
+
+// testLog sends Liaison's logs to the test log.
 func testLog(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(tLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
@@ -106,92 +119,68 @@ func (w tLogWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// newWorld starts the two fakes and Liaison between them, on a fresh
+// database, and waits until both connections are healthy.
 func newWorld(t *testing.T, o worldOpts) *world {
 	t.Helper()
 	if o.engine == "" {
 		o.engine = "sqlite"
 	}
-	if o.policy == "" {
-		o.policy = bot.ApprovalRequired
+	w := &world{
+		t:         t,
+		ctx:       context.Background(),
+		pub:       discordfake.MustNew(t, discordfake.Options{BotToken: pubToken, BotUserID: pubBot, Guilds: []discordfake.Guild{communityGuild()}, BotPermissions: o.pubPerms}),
+		inner:     discordfake.MustNew(t, discordfake.Options{BotToken: innerToken, BotUserID: innerBot, Guilds: []discordfake.Guild{staffGuild()}}),
+		transport: o.transport,
 	}
-	return newWorldOn(t, storagetest.Open(t, o.engine), o)
-}
-
-func newWorldOn(t *testing.T, db *storage.DB, o worldOpts) *world {
-	t.Helper()
-	pub := mustFake(t, discordfake.Options{BotToken: pubToken, BotUserID: pubBot, Guilds: []discordfake.Guild{communityGuild()}, BotPermissions: o.pubPerms})
-	inner := mustFake(t, discordfake.Options{BotToken: innerToken, BotUserID: innerBot, Guilds: []discordfake.Guild{staffGuild()}})
-
-	router := bot.NewRouter(
-		[]bot.Source{{Name: "community", Conn: "community", Channels: []string{general, help}}},
-		[]bot.Route{{Name: "feedback", Default: true, DestConn: "internal", DestChannel: feedback,
-			Policy: bot.Policy{Mode: o.policy, Approvers: []string{approvers}}}},
-	)
-	platforms := map[string]bot.Platform{}
-	svc := bot.NewService(db, platforms, router, bot.Settings{Company: "Acme"})
-	w := &world{t: t, pub: pub, inner: inner, db: db, svc: svc, wrap: o.wrap}
-	w.pubConn = w.newConn("community", pub, pubToken, pubGuild)
-	w.innerConn = w.newConn("internal", inner, innerToken, innerGuild)
-	platforms["community"] = w.pubConn
-	platforms["internal"] = w.innerConn
-
-	ctx, cancel := context.WithCancel(context.Background())
-	w.ctx = ctx
-	var wg sync.WaitGroup
-	t.Cleanup(func() {
-		cancel()
-		wg.Wait()
-	})
-	for _, c := range []*discord.Conn{w.pubConn, w.innerConn} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := c.Run(ctx); err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		}()
+	env := map[string]string{
+		"PUB_TOKEN": pubToken, "PUB_GUILD": pubGuild, "PUB_API": w.pub.URL(),
+		"INNER_TOKEN": innerToken, "INNER_GUILD": innerGuild, "INNER_API": w.inner.URL(),
+		"GENERAL": general, "HELP": help, "FEEDBACK": feedback, "APPROVERS": approvers, "APPROVAL": string(o.approval),
 	}
-	worker := svc.NewWorker("e2e")
-	worker.Poll, worker.BaseBackoff, worker.MaxBackoff = 20*time.Millisecond, 50*time.Millisecond, time.Second
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		_ = worker.Run(ctx)
-	}()
-	w.waitFor(pub, "community gateway", func() bool { return pub.Gateway().Connected })
-	w.waitFor(inner, "/liaison registered", func() bool { return inner.Gateway().Connected && len(inner.Commands(innerGuild)) == 1 })
-	for _, c := range []*discord.Conn{w.pubConn, w.innerConn} {
+	dsnVar := map[string]string{"sqlite": "DB_PATH", "postgres": "DB_URL"}[o.engine]
+	env[dsnVar] = storagetest.DSN(t, o.engine)
+	cfg, err := config.Parse([]byte(worldConfig), func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.cfg = cfg
+	w.liaison = w.start("e2e")
+	w.waitFor(w.pub, "community gateway", func() bool { return w.pub.Gateway().Connected })
+	w.waitFor(w.inner, "/liaison registered", func() bool { return w.inner.Gateway().Connected && len(w.inner.Commands(innerGuild)) == 1 })
+	for _, c := range w.liaison.Conns {
 		waitHealthy(t, c)
 	}
 	return w
 }
 
-func (w *world) newConn(name string, f *discordfake.Fake, token, guild string) *discord.Conn {
+// start runs a Liaison on the world's config, its database and fakes, until
+// the test ends: the world's own, or a replica beside it.
+func (w *world) start(owner string) *app.App {
 	w.t.Helper()
-	c, err := discord.New(discord.Options{
-		Name: name, Token: token, GuildID: guild, Log: testLog(w.t),
-		Configure: func(s *dg.Session) {
-			f.Configure(s)
-			s.LogLevel = -1 // discordgo logs expected reconnects on stdout otherwise
-			if w.wrap != nil {
-				s.Client = &http.Client{Transport: w.wrap(name, f.Transport()), Timeout: 20 * time.Second}
-			}
+	ctx, cancel := context.WithCancel(w.ctx)
+	a, err := app.Open(ctx, w.cfg, app.Options{
+		Log: testLog(w.t), Owner: owner, Transport: w.transport,
+		// discordgo logs expected reconnects on stdout otherwise.
+		Discord: func(_ string, s *dg.Session) { s.LogLevel = -1 },
+		Worker: func(wk *bot.Worker) {
+			wk.Poll, wk.BaseBackoff, wk.MaxBackoff = 20*time.Millisecond, 50*time.Millisecond, time.Second
 		},
-	}, w.svc)
+	})
 	if err != nil {
-		w.t.Fatalf("discord.New(%s): %v", name, err)
+		cancel()
+		w.t.Fatalf("app.Open: %v", err)
 	}
-	return c
-}
-
-func mustFake(t *testing.T, opts discordfake.Options) *discordfake.Fake {
-	t.Helper()
-	f, err := discordfake.New(opts)
-	if err != nil {
-		t.Fatalf("discordfake.New: %v", err)
-	}
-	t.Cleanup(f.Close)
-	return f
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	w.t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			w.t.Errorf("Run: %v", err)
+		}
+		a.Close()
+	})
+	return a
 }
 
 // waitFor waits, on the fake's change notifications, until cond holds.
@@ -374,6 +363,51 @@ func webhookPosts(f *discordfake.Fake, channel string) []discordfake.Message {
 	return out
 }
 
+// publicReply waits for the first reply Liaison published in a public
+// thread through a webhook.
+func (w *world) publicReply(thread, what string) discordfake.Message {
+	w.t.Helper()
+	var reply discordfake.Message
+	w.waitFor(w.pub, what, func() bool {
+		ps := webhookPosts(w.pub, thread)
+		if len(ps) > 0 {
+			reply = ps[0]
+		}
+		return len(ps) > 0
+	})
+	return reply
+}
+
+// post posts text as a member of the public guild.
+func (w *world) post(user, channel, text string) discordfake.Message {
+	w.t.Helper()
+	m, err := w.pub.Post(user, channel, text)
+	if err != nil {
+		w.t.Fatalf("%s posts in %s: %v", user, channel, err)
+	}
+	return m
+}
+
+// postInThread posts text as a member in a thread on f.
+func (w *world) postInThread(f *discordfake.Fake, user, thread, text string) discordfake.Message {
+	w.t.Helper()
+	m, err := f.PostInThread(user, thread, text)
+	if err != nil {
+		w.t.Fatalf("%s posts in thread %s: %v", user, thread, err)
+	}
+	return m
+}
+
+// openPost opens a forum post in #help as a member.
+func (w *world) openPost(user, title, text string) (post discordfake.Channel, first discordfake.Message) {
+	w.t.Helper()
+	post, first, err := w.pub.OpenForumPost(user, help, title, text)
+	if err != nil {
+		w.t.Fatalf("%s opens a post in #help: %v", user, err)
+	}
+	return post, first
+}
+
 func field(m discordfake.Message, name string) string {
 	if len(m.Embeds) == 0 {
 		return ""
@@ -394,27 +428,36 @@ func footer(m discordfake.Message) string {
 	return m.Embeds[0].Footer.Text
 }
 
+// read reads the store, failing the test if it cannot.
+func read[T any](w *world, what string, get func(tx bot.Tx) (T, error)) T {
+	w.t.Helper()
+	var v T
+	if err := w.liaison.DB.View(w.ctx, func(tx bot.Tx) (err error) { v, err = get(tx); return err }); err != nil {
+		w.t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
 // profile reads a staff member's profile from the store.
 func (w *world) profile(conn, user string) *bot.Profile {
 	w.t.Helper()
-	var p *bot.Profile
-	if err := w.db.View(w.ctx, func(tx bot.Tx) (err error) {
-		p, err = tx.ProfileByIdentity(w.ctx, conn, user)
-		return err
-	}); err != nil {
-		w.t.Fatalf("profile of %s: %v", user, err)
-	}
-	return p
+	return read(w, "profile of "+user, func(tx bot.Tx) (*bot.Profile, error) { return tx.ProfileByIdentity(w.ctx, conn, user) })
 }
 
-// item and draft read the store.
+// item, drafts and draft read the store.
 func (w *world) item(id int64) *bot.Item {
 	w.t.Helper()
-	var it *bot.Item
-	if err := w.db.View(w.ctx, func(tx bot.Tx) (err error) { it, err = tx.Item(w.ctx, id); return err }); err != nil {
-		w.t.Fatalf("item %d: %v", id, err)
-	}
-	return it
+	return read(w, fmt.Sprintf("item %d", id), func(tx bot.Tx) (*bot.Item, error) { return tx.Item(w.ctx, id) })
+}
+
+func (w *world) drafts(itemID int64) []*bot.Draft {
+	w.t.Helper()
+	return read(w, fmt.Sprintf("drafts of item %d", itemID), func(tx bot.Tx) ([]*bot.Draft, error) { return tx.DraftsByItem(w.ctx, itemID) })
+}
+
+func (w *world) draft(id int64) *bot.Draft {
+	w.t.Helper()
+	return read(w, fmt.Sprintf("draft %d", id), func(tx bot.Tx) (*bot.Draft, error) { return tx.Draft(w.ctx, id) })
 }
 
 // threadReady waits until the card's thread exists and the store knows it
@@ -431,27 +474,8 @@ func (w *world) threadReady(itemID int64, cardID string) {
 	}
 }
 
-// drafts lists an item's drafts.
-func (w *world) drafts(itemID int64) []*bot.Draft {
-	w.t.Helper()
-	var ds []*bot.Draft
-	if err := w.db.View(w.ctx, func(tx bot.Tx) (err error) { ds, err = tx.DraftsByItem(w.ctx, itemID); return err }); err != nil {
-		w.t.Fatalf("drafts of item %d: %v", itemID, err)
-	}
-	return ds
-}
-
-func (w *world) draft(id int64) *bot.Draft {
-	w.t.Helper()
-	var d *bot.Draft
-	if err := w.db.View(w.ctx, func(tx bot.Tx) (err error) { d, err = tx.Draft(w.ctx, id); return err }); err != nil {
-		w.t.Fatalf("draft %d: %v", id, err)
-	}
-	return d
-}
-
 // waitHealthy waits until c reports its gateway open and /liaison registered.
-func waitHealthy(t *testing.T, c *discord.Conn) {
+func waitHealthy(t *testing.T, c app.Connection) {
 	t.Helper()
 	deadline := time.Now().Add(waitLimit)
 	for c.Health() != nil {

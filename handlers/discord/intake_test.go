@@ -16,10 +16,7 @@ import (
 // follow-up update their internal copies.
 func TestEditsRepliesDeletes(t *testing.T) {
 	w := newWorld(t, worldOpts{})
-	q, err := w.pub.Post(maria, general, "Where is the changelog?")
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := w.post(maria, general, "Where is the changelog?")
 	card := w.card(1, nil)
 	w.waitFor(w.inner, "the card's thread", func() bool { _, ok := w.inner.Channel(card.ID); return ok })
 
@@ -71,18 +68,12 @@ func TestEditsRepliesDeletes(t *testing.T) {
 // and from Liaison itself open nothing; an unwatched channel neither.
 func TestIgnoresBotsWebhooksAndSelf(t *testing.T) {
 	w := newWorld(t, worldOpts{})
-	if _, err := w.pub.Post(otherBot, general, "Deploy finished ✅"); err != nil {
-		t.Fatal(err)
-	}
+	w.post(otherBot, general, "Deploy finished ✅")
 	hook := restCall(t, w.pub, "POST", "/channels/"+general+"/webhooks", map[string]any{"name": "GitHub"})
 	restCall(t, w.pub, "POST", fmt.Sprintf("/webhooks/%s/%s?wait=true", hook["id"], hook["token"]), map[string]any{"content": "New release v2.1"})
 	restCall(t, w.pub, "POST", "/channels/"+general+"/messages", map[string]any{"content": "Liaison speaking"})
-	if _, err := w.pub.Post(maria, offTopic, "Nice weather today"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.pub.Post(maria, general, "A real question"); err != nil {
-		t.Fatal(err)
-	}
+	w.post(maria, offTopic, "Nice weather today")
+	w.post(maria, general, "A real question")
 	// Intake is in gateway order: once the last message has its card, the
 	// others were seen and dropped.
 	c := w.card(1, nil)

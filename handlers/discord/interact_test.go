@@ -25,9 +25,7 @@ var (
 // Claim again.
 func TestUnclaim(t *testing.T) {
 	w := newWorld(t, worldOpts{})
-	if _, err := w.pub.Post(maria, general, "Where are the docs?"); err != nil {
-		t.Fatal(err)
-	}
+	w.post(maria, general, "Where are the docs?")
 	card := w.card(1, nil)
 	if ids := customIDs(card); !slices.Contains(ids, "liaison:claim:1") || slices.Contains(ids, "liaison:unclaim:1") {
 		t.Errorf("a new card offers %v, want Claim and not Unclaim", ids)
@@ -41,7 +39,7 @@ func TestUnclaim(t *testing.T) {
 	}
 
 	// Alice neither claimed it nor approves: refused, in the domain's words.
-	want := w.svc.Interact(w.ctx, bot.Request{Kind: bot.Click, Actor: internalAlice, Action: bot.ActUnclaim, Target: 1})
+	want := w.liaison.Service.Interact(w.ctx, bot.Request{Kind: bot.Click, Actor: internalAlice, Action: bot.ActUnclaim, Target: 1})
 	if !want.Refused || want.Text == "" {
 		t.Fatalf("the domain lets Alice unclaim Nick's item: %+v", want)
 	}
@@ -74,13 +72,11 @@ func TestUnclaim(t *testing.T) {
 // domain's words, as on every platform, and the tags stay as they were.
 func TestTagOnlyCommas(t *testing.T) {
 	w := newWorld(t, worldOpts{})
-	if _, err := w.pub.Post(maria, general, "Billing question"); err != nil {
-		t.Fatal(err)
-	}
+	w.post(maria, general, "Billing question")
 	card := w.card(1, nil)
 	before := w.item(1).Tags
 	values := map[string]string{bot.FieldTagsID: " , ,, "}
-	want := w.svc.Interact(w.ctx, bot.Request{Kind: bot.Submit, Actor: internalNick, Action: bot.ActTag, Target: 1, Values: values})
+	want := w.liaison.Service.Interact(w.ctx, bot.Request{Kind: bot.Submit, Actor: internalNick, Action: bot.ActTag, Target: 1, Values: values})
 	if !want.Refused || want.Field != bot.FieldTagsID {
 		t.Fatalf("the domain takes a tag form of commas: %+v", want)
 	}
@@ -100,21 +96,14 @@ func TestTagOnlyCommas(t *testing.T) {
 // and nothing is said in the thread.
 func TestReplyPrefixTooLong(t *testing.T) {
 	w := newWorld(t, worldOpts{})
-	if _, err := w.pub.Post(maria, general, "Any news?"); err != nil {
-		t.Fatal(err)
-	}
+	w.post(maria, general, "Any news?")
 	card := w.card(1, nil)
 	w.threadReady(1, card.ID)
-	long, err := w.inner.PostInThread(alice, card.ID, "!reply "+strings.Repeat("a", 1900))
-	if err != nil {
-		t.Fatal(err)
-	}
+	long := w.postInThread(w.inner, alice, card.ID, "!reply "+strings.Repeat("a", 1900))
 	w.dmSaying(alice, "1900 characters")
 	// A short one after it makes a draft: once it shows, the long one was
 	// long handled.
-	if _, err := w.inner.PostInThread(alice, card.ID, "!reply Soon!"); err != nil {
-		t.Fatal(err)
-	}
+	w.postInThread(w.inner, alice, card.ID, "!reply Soon!")
 	w.draftCard(card.ID, 1, nil)
 	if ds := w.drafts(1); len(ds) != 1 || ds[0].Text() != "Soon!" {
 		t.Errorf("drafts %+v, want only the short one", ds)
@@ -170,7 +159,7 @@ func run(t *testing.T, c *discord.Conn) {
 // gateway at a Discord-compatible server: the gateway opens, /liaison is
 // registered, and messages come in translated.
 func TestAPIURL(t *testing.T) {
-	f := mustFake(t, discordfake.Options{BotToken: pubToken, BotUserID: pubBot, Guilds: []discordfake.Guild{communityGuild()}})
+	f := discordfake.MustNew(t, discordfake.Options{BotToken: pubToken, BotUserID: pubBot, Guilds: []discordfake.Guild{communityGuild()}})
 	d := &recorder{}
 	c, err := discord.New(discord.Options{Name: "community", Token: pubToken, GuildID: pubGuild, APIURL: f.URL(), Log: testLog(t)}, d)
 	if err != nil {
@@ -212,7 +201,7 @@ func TestAPIURL(t *testing.T) {
 // the adapter tries again with a growing wait, Health says what is missing
 // and why, and once registered the connection is healthy.
 func TestRegistrationRetried(t *testing.T) {
-	f := mustFake(t, discordfake.Options{BotToken: innerToken, BotUserID: innerBot, Guilds: []discordfake.Guild{staffGuild()}})
+	f := discordfake.MustNew(t, discordfake.Options{BotToken: innerToken, BotUserID: innerBot, Guilds: []discordfake.Guild{staffGuild()}})
 	const fails = 3
 	f.Inject(discordfake.Fault{Method: "PUT", PathPrefix: "/applications/", Status: http.StatusForbidden, Code: 50001, Times: fails})
 	c, err := discord.New(discord.Options{Name: "internal", Token: innerToken, GuildID: innerGuild, APIURL: f.URL(), Log: testLog(t)}, &recorder{})

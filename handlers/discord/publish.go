@@ -127,14 +127,22 @@ func (c *Conn) publish(ctx context.Context, op *bot.Op) (bot.Result, error) {
 		AvatarURL:       httpURL(op.Post.AvatarURL),
 		AllowedMentions: noMentions(op.Post.MentionUserID),
 	}, dg.WithContext(ctx))
-	if isCode(err, codeUnknownWebhook) {
-		c.dropWebhook(hookCh, w.ID)
-		return bot.Result{}, bot.NotApplied(fmt.Errorf("webhook %s is gone: %w", w.ID, err))
-	}
 	if err != nil {
-		return bot.Result{}, fmt.Errorf("execute webhook in channel %s: %w", target, err)
+		return bot.Result{}, fmt.Errorf("execute webhook in channel %s: %w", target, c.forgetGone(hookCh, w, err))
 	}
 	return bot.Result{MessageID: m.ID, Link: c.link(ctx, target, m.ID)}, nil
+}
+
+// forgetGone reads the error of a call through Liaison's webhook w: 10015
+// Unknown Webhook (an admin deleted it) means the call did nothing, and
+// Liaison forgets w so that the next try finds or creates another. Other
+// errors pass unchanged.
+func (c *Conn) forgetGone(hookCh string, w *dg.Webhook, err error) error {
+	if !isCode(err, codeUnknownWebhook) {
+		return err
+	}
+	c.dropWebhook(hookCh, w.ID)
+	return bot.NotApplied(fmt.Errorf("webhook %s is gone: %w", w.ID, err))
 }
 
 // fallbackPost publishes as the bot: a native reply to the original, with
@@ -179,30 +187,23 @@ func (c *Conn) editPublic(ctx context.Context, op *bot.Op) (bot.Result, error) {
 	if op.Post == nil || op.MessageID == "" {
 		return bot.Result{}, bot.Permanent(errors.New("no post or message to correct"))
 	}
-	hookCh, thread, err := c.publicTarget(ctx, op)
+	p, err := c.findPublic(ctx, op)
 	if err != nil {
 		return bot.Result{}, err
 	}
-	target := orChannel(thread, hookCh)
-	w, err := c.authorOf(ctx, hookCh, target, op.MessageID)
+	if p.hook == nil {
+		err = c.editBotMessage(ctx, p.target, op.MessageID, clip(op.Post.Text(false), maxContent), nil, nil)
+	} else {
+		uri, bucket := webhookMessageURL(p.hook, op.MessageID, p.thread)
+		edit := webhookEdit{Content: publicContent(op.Post, p.thread != ""), AllowedMentions: noMentions(op.Post.MentionUserID)}
+		if _, err = c.s.RequestWithBucketID("PATCH", uri, edit, bucket, dg.WithContext(ctx)); err != nil {
+			err = fmt.Errorf("edit webhook message %s: %w", op.MessageID, c.forgetGone(p.hookCh, p.hook, err))
+		}
+	}
 	if err != nil {
 		return bot.Result{}, err
 	}
-	allowed := noMentions(op.Post.MentionUserID)
-	if w == nil {
-		err := c.editBotMessage(ctx, target, op.MessageID, clip(op.Post.Text(false), maxContent), nil, nil)
-		return bot.Result{MessageID: op.MessageID, Link: c.link(ctx, target, op.MessageID)}, err
-	}
-	uri, bucket := webhookMessageURL(w, op.MessageID, thread)
-	_, err = c.s.RequestWithBucketID("PATCH", uri, webhookEdit{Content: publicContent(op.Post, thread != ""), AllowedMentions: allowed}, bucket, dg.WithContext(ctx))
-	if isCode(err, codeUnknownWebhook) {
-		c.dropWebhook(hookCh, w.ID)
-		return bot.Result{}, bot.NotApplied(fmt.Errorf("webhook %s is gone: %w", w.ID, err))
-	}
-	if err != nil {
-		return bot.Result{}, fmt.Errorf("edit webhook message %s: %w", op.MessageID, err)
-	}
-	return bot.Result{MessageID: op.MessageID, Link: c.link(ctx, target, op.MessageID)}, nil
+	return bot.Result{MessageID: op.MessageID, Link: c.link(ctx, p.target, op.MessageID)}, nil
 }
 
 // deletePublic retracts a published reply; one already gone counts as done.
@@ -210,32 +211,43 @@ func (c *Conn) deletePublic(ctx context.Context, op *bot.Op) (bot.Result, error)
 	if op.MessageID == "" {
 		return bot.Result{}, bot.Permanent(errors.New("no message to retract"))
 	}
-	hookCh, thread, err := c.publicTarget(ctx, op)
-	if err != nil {
-		return bot.Result{}, err
-	}
-	target := orChannel(thread, hookCh)
-	w, err := c.authorOf(ctx, hookCh, target, op.MessageID)
+	p, err := c.findPublic(ctx, op)
 	if isCode(err, codeUnknownMessage) {
 		return bot.Result{MessageID: op.MessageID}, nil
 	}
 	if err != nil {
 		return bot.Result{}, err
 	}
-	if w == nil {
-		err = c.s.ChannelMessageDelete(target, op.MessageID, dg.WithContext(ctx))
+	if p.hook == nil {
+		err = c.s.ChannelMessageDelete(p.target, op.MessageID, dg.WithContext(ctx))
 	} else {
-		uri, bucket := webhookMessageURL(w, op.MessageID, thread)
+		uri, bucket := webhookMessageURL(p.hook, op.MessageID, p.thread)
 		_, err = c.s.RequestWithBucketID("DELETE", uri, nil, bucket, dg.WithContext(ctx))
-		if isCode(err, codeUnknownWebhook) {
-			c.dropWebhook(hookCh, w.ID)
-			return bot.Result{}, bot.NotApplied(fmt.Errorf("webhook %s is gone: %w", w.ID, err))
-		}
+		err = c.forgetGone(p.hookCh, p.hook, err)
 	}
 	if err != nil && !isCode(err, codeUnknownMessage) {
 		return bot.Result{}, fmt.Errorf("delete message %s: %w", op.MessageID, err)
 	}
 	return bot.Result{MessageID: op.MessageID}, nil
+}
+
+// publicReply is a reply Liaison published, found again to change it.
+type publicReply struct {
+	hookCh string      // the channel owning the webhook
+	thread string      // the thread the reply is in, if any
+	target string      // where the reply is: the thread, else hookCh
+	hook   *dg.Webhook // the webhook that posted it; nil for a fallback post by the bot
+}
+
+// findPublic finds the reply op names and who posted it.
+func (c *Conn) findPublic(ctx context.Context, op *bot.Op) (publicReply, error) {
+	hookCh, thread, err := c.publicTarget(ctx, op)
+	if err != nil {
+		return publicReply{}, err
+	}
+	p := publicReply{hookCh: hookCh, thread: thread, target: orChannel(thread, hookCh)}
+	p.hook, err = c.authorOf(ctx, hookCh, p.target, op.MessageID)
+	return p, err
 }
 
 // authorOf says who posted a public reply: Liaison's webhook (returned), or

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/liaison-bot/liaison/bot"
+	"github.com/liaison-bot/liaison/config"
 	"github.com/liaison-bot/liaison/handlers/discord/discordfake"
 )
 
@@ -35,10 +36,7 @@ func (w *world) dmSaying(user, substr string) {
 // pinging only them.
 func TestReviewModalsAndNotices(t *testing.T) {
 	w := newWorld(t, worldOpts{})
-	post, _, err := w.pub.OpenForumPost(maria, help, "Export", "How do I export my data?")
-	if err != nil {
-		t.Fatal(err)
-	}
+	post, _ := w.openPost(maria, "Export", "How do I export my data?")
 	card := w.card(1, nil)
 
 	// Claim and Tag.
@@ -77,14 +75,7 @@ func TestReviewModalsAndNotices(t *testing.T) {
 		t.Errorf("the edit modal is not filled with the draft's text")
 	}
 	w.submit(w.inner, mona, card.ID, "liaison:edit_approve:1", map[string]string{bot.FieldTextID: "Go to Settings → Export and pick CSV."})
-	var reply discordfake.Message
-	w.waitFor(w.pub, "the edited reply", func() bool {
-		ps := webhookPosts(w.pub, post.ID)
-		if len(ps) > 0 {
-			reply = ps[0]
-		}
-		return len(ps) > 0
-	})
+	reply := w.publicReply(post.ID, "the edited reply")
 	if reply.Author.Username != "Alice Martin · Acme" || !strings.Contains(reply.Content, "Go to Settings → Export and pick CSV.") {
 		t.Errorf("edited reply by %q: %q", reply.Author.Username, reply.Content)
 	}
@@ -137,7 +128,7 @@ func lastInteraction(f *discordfake.Fake) string {
 
 // TestCommands: /liaison help, and promote/demote, which only approvers may do.
 func TestCommands(t *testing.T) {
-	w := newWorld(t, worldOpts{policy: bot.ApprovalTrustedAuto})
+	w := newWorld(t, worldOpts{approval: config.ApprovalTrustedAuto})
 	run := func(user, sub string, opts ...discordfake.CommandOption) string {
 		id, err := w.inner.RunCommand(user, feedback, "liaison", []discordfake.CommandOption{{Name: sub, Type: 1, Options: opts}})
 		if err != nil {
@@ -160,10 +151,7 @@ func TestCommands(t *testing.T) {
 	}
 
 	// Trusted on a trusted-auto route, Alice's draft goes out without review.
-	post, _, err := w.pub.OpenForumPost(maria, help, "Question", "Is there a dark mode?")
-	if err != nil {
-		t.Fatal(err)
-	}
+	post, _ := w.openPost(maria, "Question", "Is there a dark mode?")
 	card := w.card(1, nil)
 	w.setUpProfile(alice, "Alice Martin", "Product Manager", aliceAvatar)
 	w.click(w.inner, alice, feedback, card.ID, "liaison:reply:1")
@@ -216,14 +204,11 @@ func TestLostAnswersReconciled(t *testing.T) {
 			return r.Method == "POST" && r.URL.Path == "/api/v9/channels/"+feedback+"/messages"
 		},
 	}
-	w := newWorld(t, worldOpts{wrap: func(conn string, rt http.RoundTripper) http.RoundTripper {
+	w := newWorld(t, worldOpts{transport: func(conn string, rt http.RoundTripper) http.RoundTripper {
 		return &lossy{base: rt, lose: lose[conn]}
 	}})
 
-	post, _, err := w.pub.OpenForumPost(maria, help, "Lost", "Is anyone there?")
-	if err != nil {
-		t.Fatal(err)
-	}
+	post, _ := w.openPost(maria, "Lost", "Is anyone there?")
 	card := w.card(1, nil)
 	w.waitFor(w.inner, "the card's thread, started by the reconciliation", func() bool { _, ok := w.inner.Channel(card.ID); return ok })
 	w.setUpProfile(alice, "Alice Martin", "Product Manager", aliceAvatar)

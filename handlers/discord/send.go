@@ -25,45 +25,29 @@ func (c *Conn) Send(ctx context.Context, op *bot.Op) (bot.Result, error) {
 
 func (c *Conn) send(ctx context.Context, op *bot.Op) (bot.Result, error) {
 	switch op.Kind {
-	case bot.OpPostCard:
+	case bot.OpPostCard, bot.OpUpdateCard:
 		if op.Card == nil {
 			return bot.Result{}, bot.Permanent(errors.New("no card"))
 		}
-		return c.postCard(ctx, op)
-	case bot.OpUpdateCard:
-		if op.Card == nil {
-			return bot.Result{}, bot.Permanent(errors.New("no card"))
+		if op.Kind == bot.OpPostCard {
+			return c.postCard(ctx, op)
 		}
 		err := c.editBotMessage(ctx, op.Channel, op.MessageID, "", []*dg.MessageEmbed{cardEmbed(op.Card)}, cardComponents(op.Card))
 		return bot.Result{MessageID: op.MessageID}, err
 	case bot.OpPostNote:
-		target := internalTarget(op)
-		m, err := c.postBotMessage(ctx, target, outMessage{Content: noteContent(op.Note)}, op.Key)
-		if err != nil {
-			return bot.Result{}, err
-		}
-		return bot.Result{MessageID: m.ID, Link: c.link(ctx, target, m.ID)}, nil
+		return c.postLinked(ctx, internalTarget(op), outMessage{Content: noteContent(op.Note)}, op.Key)
 	case bot.OpUpdateNote:
 		err := c.editBotMessage(ctx, internalTarget(op), op.MessageID, noteContent(op.Note), nil, nil)
 		return bot.Result{MessageID: op.MessageID}, err
-	case bot.OpPostDraftCard:
+	case bot.OpPostDraftCard, bot.OpUpdateDraftCard:
 		if op.DraftCard == nil {
 			return bot.Result{}, bot.Permanent(errors.New("no draft card"))
 		}
-		target := internalTarget(op)
-		m, err := c.postBotMessage(ctx, target, outMessage{
-			Embeds:     []*dg.MessageEmbed{draftEmbed(op.DraftCard)},
-			Components: draftComponents(op.DraftCard),
-		}, op.Key)
-		if err != nil {
-			return bot.Result{}, err
+		embeds, comps := []*dg.MessageEmbed{draftEmbed(op.DraftCard)}, draftComponents(op.DraftCard)
+		if op.Kind == bot.OpPostDraftCard {
+			return c.postLinked(ctx, internalTarget(op), outMessage{Embeds: embeds, Components: comps}, op.Key)
 		}
-		return bot.Result{MessageID: m.ID, Link: c.link(ctx, target, m.ID)}, nil
-	case bot.OpUpdateDraftCard:
-		if op.DraftCard == nil {
-			return bot.Result{}, bot.Permanent(errors.New("no draft card"))
-		}
-		err := c.editBotMessage(ctx, internalTarget(op), op.MessageID, "", []*dg.MessageEmbed{draftEmbed(op.DraftCard)}, draftComponents(op.DraftCard))
+		err := c.editBotMessage(ctx, internalTarget(op), op.MessageID, "", embeds, comps)
 		return bot.Result{MessageID: op.MessageID}, err
 	case bot.OpPublish:
 		return c.publish(ctx, op)
@@ -148,12 +132,17 @@ func (c *Conn) notify(ctx context.Context, op *bot.Op) (bot.Result, error) {
 		return bot.Result{}, err
 	}
 	c.log.Info("notice falls back to the channel", "user", op.UserID, "reason", err)
-	m, err := c.postBotMessage(ctx, target, outMessage{
+	return c.postLinked(ctx, target, outMessage{
 		Content:         clip(bot.Mention(op.UserID)+" "+text, maxContent),
 		AllowedMentions: noMentions(op.UserID),
 	}, op.Key)
+}
+
+// postLinked posts msg as the bot (see postBotMessage) and says where it is.
+func (c *Conn) postLinked(ctx context.Context, channelID string, msg outMessage, key string) (bot.Result, error) {
+	m, err := c.postBotMessage(ctx, channelID, msg, key)
 	if err != nil {
 		return bot.Result{}, err
 	}
-	return bot.Result{MessageID: m.ID, Link: c.link(ctx, target, m.ID)}, nil
+	return bot.Result{MessageID: m.ID, Link: c.link(ctx, channelID, m.ID)}, nil
 }

@@ -6,7 +6,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -70,7 +69,7 @@ func TestDiscordForumToSlack(t *testing.T) {
 				t.Fatal(err)
 			}
 			card := w.slackCard()
-			s := shown(card)
+			s := slackfake.Shown(card)
 			for _, want := range []string{"Maria", "the CSV export fails since Monday",
 				"https://discord.com/channels/" + guild + "/" + post.ID + "/" + post.ID} {
 				if !strings.Contains(s, want) {
@@ -92,7 +91,7 @@ func TestDiscordForumToSlack(t *testing.T) {
 				t.Fatal(err)
 			}
 			var draft slackfake.Message
-			w.waitSlack("the draft card", func() bool {
+			w.wait(w.slack, "the draft card", func() bool {
 				for _, m := range w.slack.Thread(productCh, card.TS) {
 					if m.BotID == slackBot && strings.Contains(string(m.Blocks), actApprove) {
 						draft = m
@@ -106,16 +105,8 @@ func TestDiscordForumToSlack(t *testing.T) {
 			}
 
 			// The reply appears once in the forum thread, under Alice's name and face.
-			var reply discordfake.Message
-			w.waitDiscord("the public reply", func() bool {
-				for _, m := range w.discord.Messages(post.ID) {
-					if m.WebhookID != "" {
-						reply = m
-						return true
-					}
-				}
-				return false
-			})
+			w.wait(w.discord, "the public reply", func() bool { return len(w.publicReplies(post.ID)) > 0 })
+			reply := w.publicReplies(post.ID)[0]
 			if reply.Author.Username != "Alice Martin · Acme" || reply.AvatarURL != aliceAvatar {
 				t.Errorf("public reply by %q (avatar %q), want Alice Martin · Acme with her avatar", reply.Author.Username, reply.AvatarURL)
 			}
@@ -128,9 +119,9 @@ func TestDiscordForumToSlack(t *testing.T) {
 
 			// The Slack card links to it.
 			link := "https://discord.com/channels/" + guild + "/" + post.ID + "/" + reply.ID
-			w.waitSlack("the answered card", func() bool {
+			w.wait(w.slack, "the answered card", func() bool {
 				m, _ := w.slack.Message(productCh, card.TS)
-				return strings.Contains(shown(m), link)
+				return strings.Contains(slackfake.Shown(m), link)
 			})
 			w.slackNote(card.TS, "Answered publicly by Alice Martin")
 
@@ -139,18 +130,12 @@ func TestDiscordForumToSlack(t *testing.T) {
 				t.Fatal(err)
 			}
 			w.slackNote(card.TS, "Works now, thanks!")
-			var webhookPosts int
-			for _, m := range w.discord.Messages(post.ID) {
-				if m.WebhookID != "" {
-					webhookPosts++
-				}
-			}
-			if webhookPosts != 1 {
-				t.Errorf("%d public replies, want exactly one", webhookPosts)
+			if n := len(w.publicReplies(post.ID)); n != 1 {
+				t.Errorf("%d public replies, want exactly one", n)
 			}
 			for _, m := range w.slack.Thread(productCh, card.TS) {
-				if strings.Contains(shown(m), "Sorry about that") && m.BotID == slackBot && !strings.Contains(string(m.Blocks), "liaison_") {
-					t.Errorf("Liaison relayed its own public reply back: %s", shown(m))
+				if strings.Contains(slackfake.Shown(m), "Sorry about that") && m.BotID == slackBot && !strings.Contains(string(m.Blocks), "liaison_") {
+					t.Errorf("Liaison relayed its own public reply back: %s", slackfake.Shown(m))
 				}
 			}
 
@@ -158,7 +143,7 @@ func TestDiscordForumToSlack(t *testing.T) {
 			for _, m := range append(w.slack.Messages(productCh), w.slack.Thread(productCh, card.TS)...) {
 				if m.BotID == slackBot {
 					if p := slackfake.Pings(m); len(p) > 0 {
-						t.Errorf("Slack message %s pings %v: %s", m.TS, p, shown(m))
+						t.Errorf("Slack message %s pings %v: %s", m.TS, p, slackfake.Shown(m))
 					}
 				}
 			}
@@ -241,12 +226,23 @@ func start(t *testing.T, engine string) *world {
 		"SLACK_BOT_TOKEN": sf.BotToken(), "SLACK_APP_TOKEN": sf.AppToken(), "SLACK_API": sf.URL(),
 		"PRODUCT": productCh, "ALICE": alice, "BOB": bob, "ALICE_AVATAR": aliceAvatar,
 	}
+	w := &world{t: t, ctx: context.Background(), discord: df, slack: sf, liaison: runLiaison(t, engine, config, env)}
+	w.wait(w.discord, "the Discord gateway", func() bool { return df.Gateway().Connected })
+	w.wait(w.slack, "the Slack socket", func() bool { return sf.Connections() == 1 })
+	return w
+}
+
+// runLiaison starts Liaison from a config, wired by the composition root
+// as `liaison run` does, on a fresh database on engine, and stops it when
+// the test ends.
+func runLiaison(t *testing.T, engine, yaml string, env map[string]string) *app.App {
+	t.Helper()
 	if dsn := storagetest.DSN(t, engine); engine == "postgres" {
 		env["DB_URL"] = dsn
 	} else {
 		env["DB_PATH"] = dsn
 	}
-	cfg, err := cfgpkg.Parse([]byte(config), func(k string) string { return env[k] })
+	cfg, err := cfgpkg.Parse([]byte(yaml), func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +259,6 @@ func start(t *testing.T, engine string) *world {
 		cancel()
 		t.Fatal(err)
 	}
-	w := &world{t: t, ctx: context.Background(), discord: df, slack: sf, liaison: a}
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
 	t.Cleanup(func() {
@@ -273,27 +268,33 @@ func start(t *testing.T, engine string) *world {
 		}
 		a.Close()
 	})
-	w.waitDiscord("the Discord gateway", func() bool { return df.Gateway().Connected })
-	w.waitSlack("the Slack socket", func() bool { return sf.Connections() == 1 })
-	return w
+	return a
 }
 
-func (w *world) waitDiscord(what string, cond func() bool) {
+// fake is either fake: it tells of every change.
+type fake interface {
+	WaitFor(ctx context.Context, cond func() bool) error
+}
+
+// wait waits until cond holds, checking after every change of f.
+func (w *world) wait(f fake, what string, cond func() bool) {
 	w.t.Helper()
 	ctx, cancel := context.WithTimeout(w.ctx, waitLimit)
 	defer cancel()
-	if err := w.discord.WaitFor(ctx, cond); err != nil {
+	if err := f.WaitFor(ctx, cond); err != nil {
 		w.t.Fatalf("waiting for %s: %v", what, err)
 	}
 }
 
-func (w *world) waitSlack(what string, cond func() bool) {
-	w.t.Helper()
-	ctx, cancel := context.WithTimeout(w.ctx, waitLimit)
-	defer cancel()
-	if err := w.slack.WaitFor(ctx, cond); err != nil {
-		w.t.Fatalf("waiting for %s: %v", what, err)
+// publicReplies are Liaison's posts in a Discord thread: its webhook's.
+func (w *world) publicReplies(thread string) []discordfake.Message {
+	var out []discordfake.Message
+	for _, m := range w.discord.Messages(thread) {
+		if m.WebhookID != "" {
+			out = append(out, m)
+		}
 	}
+	return out
 }
 
 // slackCards are the item cards in the product channel (they carry Claim).
@@ -313,7 +314,7 @@ func (w *world) slackCards() []slackfake.Message {
 func (w *world) slackCard() slackfake.Message {
 	w.t.Helper()
 	var card slackfake.Message
-	w.waitSlack("the Slack card", func() bool {
+	w.wait(w.slack, "the Slack card", func() bool {
 		cs := w.slackCards()
 		if len(cs) > 0 {
 			card = cs[0]
@@ -326,40 +327,12 @@ func (w *world) slackCard() slackfake.Message {
 // slackNote waits for a bot message in the card's thread showing want.
 func (w *world) slackNote(cardTS, want string) {
 	w.t.Helper()
-	w.waitSlack(fmt.Sprintf("a note %q", want), func() bool {
+	w.wait(w.slack, fmt.Sprintf("a note %q", want), func() bool {
 		for _, m := range w.slack.Thread(productCh, cardTS) {
-			if m.TS != cardTS && m.BotID == slackBot && !m.Deleted && strings.Contains(shown(m), want) {
+			if m.TS != cardTS && m.BotID == slackBot && !m.Deleted && strings.Contains(slackfake.Shown(m), want) {
 				return true
 			}
 		}
 		return false
 	})
-}
-
-// shown is what a Slack message shows: its text and the texts of its blocks.
-func shown(m slackfake.Message) string {
-	var b strings.Builder
-	b.WriteString(m.Text)
-	var walk func(v any)
-	walk = func(v any) {
-		switch x := v.(type) {
-		case []any:
-			for _, e := range x {
-				walk(e)
-			}
-		case map[string]any:
-			for k, e := range x {
-				if s, ok := e.(string); ok && k == "text" {
-					b.WriteString("\n" + s)
-				} else {
-					walk(e)
-				}
-			}
-		}
-	}
-	var v any
-	if json.Unmarshal(m.Blocks, &v) == nil {
-		walk(v)
-	}
-	return b.String()
 }

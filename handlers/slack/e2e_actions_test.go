@@ -1,4 +1,4 @@
-package slack
+package slack_test
 
 import (
 	"errors"
@@ -11,26 +11,20 @@ import (
 
 	"github.com/liaison-bot/liaison/bot"
 	"github.com/liaison-bot/liaison/handlers/slack/slackfake"
-	"github.com/liaison-bot/liaison/storage"
-	"github.com/liaison-bot/liaison/storage/storagetest"
 )
 
 // TestUnclaim: a claimed card offers Unclaim instead of Claim; only its
 // assignee (or an approver) gives it back, and a refusal changes nothing.
 func TestUnclaim(t *testing.T) {
-	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
-		e := newEnv(t, db)
-		e.ts(e.pub.Post(member, helpChan, "Where are my invoices?"))
-		card := e.waitCard(1)
+	eachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		_, card := e.ask(1, "Where are my invoices?")
 		itemID := idOf(t, card, actClaim)
 
 		check(t, e.staff.Click(alice, productCh, card.TS, actClaim))
 		e.ephemeralShowing(e.staff, alice, fmt.Sprintf("Item #%d is yours.", itemID))
-		e.wait(e.staff, "the claimed card", func() bool {
-			m := e.card(card.TS)
-			return strings.Contains(shown(m), fact("Claimed by", "Alice Martin")) && strings.Contains(shown(m), fact("Status", "🙋 Claimed"))
-		})
-		claimed := e.card(card.TS)
+		e.waitShowing(card.TS, "the claimed card", fact("Claimed by", "Alice Martin"), fact("Status", "🙋 Claimed"))
+		claimed := e.current(card.TS)
 		if got, want := actionIDs(claimed), []string{actIgnore, actReply, actTag, actUnclaim}; !slices.Equal(got, want) {
 			t.Errorf("claimed card buttons = %v, want %v", got, want)
 		}
@@ -38,22 +32,22 @@ func TestUnclaim(t *testing.T) {
 		// Carol, neither the assignee nor an approver, is refused politely.
 		check(t, e.staff.Click(carol, productCh, card.TS, actUnclaim))
 		e.ephemeralShowing(e.staff, carol, fmt.Sprintf("Sorry, only whoever claimed item #%d, or an approver of its route, can give it back.", itemID))
-		if it, err := e.svc.Item(e.ctx, itemID); err != nil || it.Status != bot.ItemClaimed || it.Assignee == 0 {
+		if it, err := e.liaison.Service.Item(e.ctx, itemID); err != nil || it.Status != bot.ItemClaimed || it.Assignee == 0 {
 			t.Errorf("item after a refused unclaim: %+v, %v", it, err)
 		}
-		if m := e.card(card.TS); string(m.Blocks) != string(claimed.Blocks) {
-			t.Errorf("a refused unclaim changed the card:\n%s", shown(m))
+		if m := e.current(card.TS); string(m.Blocks) != string(claimed.Blocks) {
+			t.Errorf("a refused unclaim changed the card:\n%s", slackfake.Shown(m))
 		}
 
 		// Alice gives it back: the card is new again, with Claim.
 		check(t, e.staff.Click(alice, productCh, card.TS, actUnclaim))
 		e.ephemeralShowing(e.staff, alice, fmt.Sprintf("Item #%d is back in the queue.", itemID))
 		e.wait(e.staff, "the unclaimed card", func() bool {
-			m := e.card(card.TS)
-			return strings.Contains(shown(m), fact("Status", "🆕 New")) && !strings.Contains(shown(m), "*Claimed by*") &&
+			m := e.current(card.TS)
+			return strings.Contains(slackfake.Shown(m), fact("Status", "🆕 New")) && !strings.Contains(slackfake.Shown(m), "*Claimed by*") &&
 				slices.Equal(actionIDs(m), []string{actClaim, actIgnore, actReply, actTag})
 		})
-		if it, _ := e.svc.Item(e.ctx, itemID); it.Status != bot.ItemNew || it.Assignee != 0 {
+		if it, _ := e.liaison.Service.Item(e.ctx, itemID); it.Status != bot.ItemNew || it.Assignee != 0 {
 			t.Errorf("item = %s, assignee %d", it.Status, it.Assignee)
 		}
 	})
@@ -63,10 +57,9 @@ func TestUnclaim(t *testing.T) {
 // the field it is about, and changes nothing; buttons Liaison no longer
 // knows are answered politely.
 func TestRefusedForms(t *testing.T) {
-	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
-		e := newEnv(t, db)
-		e.ts(e.pub.Post(member, helpChan, "Tag me"))
-		card := e.waitCard(1)
+	eachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		_, card := e.ask(1, "Tag me")
 		itemID := idOf(t, card, actTag)
 
 		check(t, e.staff.Click(alice, productCh, card.TS, actTag))
@@ -75,17 +68,21 @@ func TestRefusedForms(t *testing.T) {
 			t.Errorf("tag modal: %s", v.JSON)
 		}
 		check(t, e.staff.SubmitView(alice, v.ID, map[string]map[string]string{blockTags: text(" , ,, ")}))
-		e.wait(e.staff, "the refusal", func() bool {
-			views := e.staff.Views(alice)
-			return len(views) == 1 && views[0].Errors[blockTags] == "Please give at least one tag."
-		})
-		if it, _ := e.svc.Item(e.ctx, itemID); len(it.Tags) != 0 {
+		if got := e.waitFieldError(alice, blockTags); got != "Please give at least one tag." {
+			t.Errorf("the tags' error = %q", got)
+		}
+		if it, _ := e.liaison.Service.Item(e.ctx, itemID); len(it.Tags) != 0 {
 			t.Errorf("tags = %v after a refused form", it.Tags)
 		}
 		check(t, e.staff.CloseView(alice, v.ID))
 
 		// Buttons of an older Liaison, or unreadable: the domain answers.
-		_, old, err := e.internal.api.PostMessage(productCh, slackapi.MsgOptionText("old card", false), slackapi.MsgOptionBlocks(
+		// They are posted with the bot's token, as Liaison posted them.
+		plain := func(s string) *slackapi.TextBlockObject {
+			return slackapi.NewTextBlockObject(slackapi.PlainTextType, s, false, false)
+		}
+		asBot := slackapi.New(e.staff.BotToken(), slackapi.OptionAPIURL(e.staff.APIURL()))
+		_, old, err := asBot.PostMessage(productCh, slackapi.MsgOptionText("old card", false), slackapi.MsgOptionBlocks(
 			slackapi.NewActionBlock("", slackapi.NewButtonBlockElement(actionPrefix+"frobnicate", "1", plain("Frobnicate")),
 				slackapi.NewButtonBlockElement(actReply, "not-an-id", plain("Reply")))))
 		check(t, err)
@@ -106,10 +103,9 @@ func TestRefusedForms(t *testing.T) {
 // TestThreadDraftTooLong: a "!reply" longer than a public reply may be is
 // refused privately, and makes no draft.
 func TestThreadDraftTooLong(t *testing.T) {
-	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
-		e := newEnv(t, db)
-		e.ts(e.pub.Post(member, helpChan, "Tell me everything"))
-		card := e.waitCard(1)
+	eachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		_, card := e.ask(1, "Tell me everything")
 		e.ts(e.staff.Reply(alice, productCh, card.TS, "!reply "+strings.Repeat("a", 1801)))
 		e.ephemeralShowing(e.staff, alice, "The reply is 1801 characters long; the limit is 1800.")
 		refusal := e.staff.Ephemerals(alice)[0]
@@ -133,35 +129,34 @@ func TestThreadDraftTooLong(t *testing.T) {
 // TestNotAPersonsMessage: another app's message and a webhook's in a watched
 // channel make no card; the domain drops them, and nothing is looked up.
 func TestNotAPersonsMessage(t *testing.T) {
-	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
-		const app = "U0APP"
-		e := newEnv(t, db, func(c *envConfig) {
+	eachEngine(t, func(t *testing.T, engine string) {
+		const statusBot = "U0APP"
+		e := newEnv(t, engine, func(c *envConfig) {
 			c.pub = func(o *slackfake.Options) {
-				o.Users = append(o.Users, slackfake.User{ID: app, Name: "statusbot", RealName: "Status Bot", IsBot: true})
-				o.Channels[0].Members = append(o.Channels[0].Members, app)
+				o.Users = append(o.Users, slackfake.User{ID: statusBot, Name: "statusbot", RealName: "Status Bot", IsBot: true})
+				o.Channels[0].Members = append(o.Channels[0].Members, statusBot)
 			}
 		})
-		e.ts(e.pub.Post(app, helpChan, "Deploy finished: please ask anyone?"))
+		e.ts(e.pub.Post(statusBot, helpChan, "Deploy finished: please ask anyone?"))
 		e.ts(e.pub.PostWebhook(helpChan, "CI", "Build failed: can someone help?"))
 		// Events are taken in order: once the member's card is there, the
 		// two before it have been handled.
-		e.ts(e.pub.Post(member, helpChan, "A real question"))
-		card := e.waitCard(1)
+		_, card := e.ask(1, "A real question")
 		if id := idOf(t, card, actTag); id != 1 {
 			t.Errorf("the member's item is #%d, want #1: the others made items", id)
 		}
-		if _, err := e.svc.Item(e.ctx, 2); !errors.Is(err, bot.ErrNotFound) {
+		if _, err := e.liaison.Service.Item(e.ctx, 2); !errors.Is(err, bot.ErrNotFound) {
 			t.Errorf("item 2: err = %v, want not found", err)
 		}
 		cards := e.cards()
-		if len(cards) != 1 || !strings.Contains(shown(cards[0]), "A real question") {
+		if len(cards) != 1 || !strings.Contains(slackfake.Shown(cards[0]), "A real question") {
 			for _, c := range cards {
-				t.Logf("card: %s", shown(c))
+				t.Logf("card: %s", slackfake.Shown(c))
 			}
 			t.Fatalf("%d cards, want only the member's", len(cards))
 		}
 		for _, c := range e.pub.Calls() {
-			if c.Method == "users.info" && c.Params.Get("user") == app {
+			if c.Method == "users.info" && c.Params.Get("user") == statusBot {
 				t.Error("users.info was asked about the app's message")
 			}
 		}

@@ -1,4 +1,4 @@
-package slack
+package slack_test
 
 import (
 	"bytes"
@@ -16,27 +16,36 @@ import (
 
 	"github.com/liaison-bot/liaison/bot"
 	"github.com/liaison-bot/liaison/handlers/slack/slackfake"
-	"github.com/liaison-bot/liaison/storage"
-	"github.com/liaison-bot/liaison/storage/storagetest"
 )
 
-// signedPost sends body to url as Slack would, signed with secret at ts,
-// with extra headers.
-func signedPost(t *testing.T, url string, body []byte, contentType string, ts time.Time, secret string, extra http.Header) *http.Response {
+// post sends body to url with header, as Slack would, and returns the
+// answer.
+func post(t *testing.T, url, contentType string, body []byte, header http.Header) *http.Response {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	check(t, err)
-	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("X-Slack-Request-Timestamp", strconv.FormatInt(ts.Unix(), 10))
-	req.Header.Set("X-Slack-Signature", slackfake.Signature(secret, ts, body))
-	for k, v := range extra {
-		req.Header[k] = v
+	if header != nil {
+		req.Header = header
 	}
+	req.Header.Set("Content-Type", contentType)
 	res, err := http.DefaultClient.Do(req)
 	check(t, err)
 	res.Body.Close()
 	return res
 }
+
+// signed returns the headers by which Slack signs body with secret at ts.
+func signed(secret string, ts time.Time, body []byte) http.Header {
+	return http.Header{
+		"X-Slack-Request-Timestamp": {strconv.FormatInt(ts.Unix(), 10)},
+		"X-Slack-Signature":         {slackfake.Signature(secret, ts, body)},
+	}
+}
+
+const (
+	jsonType = "application/json"
+	formType = "application/x-www-form-urlencoded"
+)
 
 // messageDelivery returns the delivery of the message event for ts.
 func messageDelivery(f *slackfake.Fake, ts string) (slackfake.Delivery, bool) {
@@ -58,67 +67,49 @@ func messageDelivery(f *slackfake.Fake, ts string) (slackfake.Delivery, bool) {
 // Slack's retries change nothing, and a request with a bad, stale or missing
 // signature gets 401 and stores nothing.
 func TestHTTPMode(t *testing.T) {
-	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
-		e := newEnv(t, db, func(c *envConfig) { c.httpMode = true })
+	eachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine, func(c *envConfig) { c.httpMode = true })
 		check(t, e.pub.VerifyURL())
 
 		forged, err := os.ReadFile("testdata/event_message_forged.json")
 		check(t, err)
-		base := e.srv.URL + "/slack/community"
+		base := e.url + "/slack/community"
 		secret := e.pub.SigningSecret()
 		form := []byte(url.Values{"payload": {`{"type":"block_actions","user":{"id":"U0BOB"},"actions":[{"action_id":"liaison_ignore","value":"1"}]}`}}.Encode())
+		command := []byte("command=%2Fliaison&text=help&user_id=U0BOB")
+		now := time.Now()
 		for _, tc := range []struct {
 			name, path, ctype string
 			body              []byte
-			ts                time.Time
-			secret            string
+			header            http.Header
 		}{
-			{"WrongSecret", "/events", "application/json", forged, time.Now(), "not-" + secret},
-			{"Stale", "/events", "application/json", forged, time.Now().Add(-6 * time.Minute), secret},
-			{"FromTheFuture", "/events", "application/json", forged, time.Now().Add(6 * time.Minute), secret},
-			{"InteractivityWrongSecret", "/interactivity", "application/x-www-form-urlencoded", form, time.Now(), "not-" + secret},
-			{"CommandStale", "/commands", "application/x-www-form-urlencoded", []byte("command=%2Fliaison&text=help&user_id=U0BOB"), time.Now().Add(-time.Hour), secret},
+			{"WrongSecret", "/events", jsonType, forged, signed("not-"+secret, now, forged)},
+			{"Stale", "/events", jsonType, forged, signed(secret, now.Add(-6*time.Minute), forged)},
+			{"FromTheFuture", "/events", jsonType, forged, signed(secret, now.Add(6*time.Minute), forged)},
+			{"InteractivityWrongSecret", "/interactivity", formType, form, signed("not-"+secret, now, form)},
+			{"CommandStale", "/commands", formType, command, signed(secret, now.Add(-time.Hour), command)},
+			{"Unsigned", "/events", jsonType, forged, nil},
+			{"TamperedBody", "/events", jsonType, bytes.Replace(forged, []byte("never"), []byte("often"), 1), signed(secret, now, forged)},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				if res := signedPost(t, base+tc.path, tc.body, tc.ctype, tc.ts, tc.secret, nil); res.StatusCode != http.StatusUnauthorized {
+				if res := post(t, base+tc.path, tc.ctype, tc.body, tc.header); res.StatusCode != http.StatusUnauthorized {
 					t.Errorf("status %d, want 401", res.StatusCode)
 				}
 			})
 		}
-		t.Run("Unsigned", func(t *testing.T) {
-			res, err := http.Post(base+"/events", "application/json", bytes.NewReader(forged))
-			check(t, err)
-			res.Body.Close()
-			if res.StatusCode != http.StatusUnauthorized {
-				t.Errorf("status %d, want 401", res.StatusCode)
-			}
-		})
-		t.Run("TamperedBody", func(t *testing.T) {
-			ts := time.Now()
-			req, _ := http.NewRequest(http.MethodPost, base+"/events", bytes.NewReader(bytes.Replace(forged, []byte("never"), []byte("often"), 1)))
-			req.Header.Set("X-Slack-Request-Timestamp", strconv.FormatInt(ts.Unix(), 10))
-			req.Header.Set("X-Slack-Signature", slackfake.Signature(secret, ts, forged))
-			res, err := http.DefaultClient.Do(req)
-			check(t, err)
-			res.Body.Close()
-			if res.StatusCode != http.StatusUnauthorized {
-				t.Errorf("status %d, want 401", res.StatusCode)
-			}
-		})
 
 		t.Run("OtherWorkspace", func(t *testing.T) {
 			// Signed by the app, but from a workspace this connection does not serve.
 			body := bytes.ReplaceAll(forged, []byte(`"T0COMMUNITY"`), []byte(`"T0ELSEWHERE"`))
-			if res := signedPost(t, base+"/events", body, "application/json", time.Now(), secret, nil); res.StatusCode != http.StatusOK {
+			if res := post(t, base+"/events", jsonType, body, signed(secret, time.Now(), body)); res.StatusCode != http.StatusOK {
 				t.Errorf("status %d, want 200 (and nothing done)", res.StatusCode)
 			}
 		})
 
 		// A real message, delivered signed over HTTP.
-		root := e.ts(e.pub.Post(member, helpChan, "Hello over HTTP"))
-		card := e.waitCard(1)
-		if !strings.Contains(shown(card), "Hello over HTTP") {
-			t.Fatalf("card = %s", shown(card))
+		root, card := e.ask(1, "Hello over HTTP")
+		if !strings.Contains(slackfake.Shown(card), "Hello over HTTP") {
+			t.Fatalf("card = %s", slackfake.Shown(card))
 		}
 
 		t.Run("RetryChangesNothing", func(t *testing.T) {
@@ -128,8 +119,10 @@ func TestHTTPMode(t *testing.T) {
 			}
 			// Slack's retry of a delivery it thinks failed: the same body, a
 			// retry header. The answer comes once the domain has it.
-			res := signedPost(t, base+"/events", d.Payload, "application/json", time.Now(), secret,
-				http.Header{"X-Slack-Retry-Num": {"1"}, "X-Slack-Retry-Reason": {"http_timeout"}})
+			retry := signed(secret, time.Now(), d.Payload)
+			retry.Set("X-Slack-Retry-Num", "1")
+			retry.Set("X-Slack-Retry-Reason", "http_timeout")
+			res := post(t, base+"/events", jsonType, d.Payload, retry)
 			if res.StatusCode != http.StatusOK {
 				t.Errorf("retry answered %d, want 200", res.StatusCode)
 			}
@@ -137,25 +130,23 @@ func TestHTTPMode(t *testing.T) {
 
 		// Clicks and commands over HTTP.
 		check(t, e.staff.Click(bob, productCh, card.TS, actClaim))
-		e.wait(e.staff, "the claimed card", func() bool { return strings.Contains(shown(e.card(card.TS)), fact("Claimed by", "Bob Stone")) })
+		e.waitShowing(card.TS, "the claimed card", fact("Claimed by", "Bob Stone"))
 		e.ephemeralShowing(e.staff, bob, "Item #1 is yours.")
 		check(t, e.staff.SlashCommand(carol, productCh, "/liaison", "help"))
 		e.ephemeralShowing(e.staff, carol, "/liaison profile")
 		check(t, e.staff.Click(alice, productCh, card.TS, actReply))
 		e.submit(alice, e.openView(alice, cbReply), map[string]map[string]string{blockText: text("Hello to you!")})
-		e.wait(e.staff, "the draft card", func() bool {
-			return slices.ContainsFunc(e.replies(card.TS), func(m slackfake.Message) bool { return strings.Contains(shown(m), "Hello to you!") })
-		})
+		e.waitReply(card.TS, "the draft card", func(m slackfake.Message) bool { return strings.Contains(slackfake.Shown(m), "Hello to you!") })
 
 		if n := len(e.cards()); n != 1 {
 			t.Errorf("%d cards, want 1", n)
 		}
 		for _, m := range e.staff.Messages(productCh) {
-			if strings.Contains(shown(m), "forged") {
-				t.Errorf("the forged message reached the internal side: %s", shown(m))
+			if strings.Contains(slackfake.Shown(m), "forged") {
+				t.Errorf("the forged message reached the internal side: %s", slackfake.Shown(m))
 			}
 		}
-		if _, err := e.svc.Item(e.ctx, 2); !errors.Is(err, bot.ErrNotFound) {
+		if _, err := e.liaison.Service.Item(e.ctx, 2); !errors.Is(err, bot.ErrNotFound) {
 			t.Errorf("item 2: err = %v, want not found", err)
 		}
 	})
@@ -164,8 +155,8 @@ func TestHTTPMode(t *testing.T) {
 // TestRedeliveredEnvelope: an event acknowledged late is delivered again by
 // Socket Mode; the item is still opened once.
 func TestRedeliveredEnvelope(t *testing.T) {
-	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
-		e := newEnv(t, db, func(c *envConfig) {
+	eachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine, func(c *envConfig) {
 			c.pub = func(o *slackfake.Options) { o.AckTimeout = 300 * time.Millisecond }
 		})
 		// The adapter stores an event before acknowledging it; a slow
@@ -184,8 +175,8 @@ func TestRedeliveredEnvelope(t *testing.T) {
 		if len(cards) != 2 {
 			t.Fatalf("%d cards, want 2", len(cards))
 		}
-		if !strings.Contains(shown(cards[0]), "Is anyone there?") || !strings.Contains(shown(cards[1]), "Same question here") {
-			t.Errorf("cards: %q, %q", shown(cards[0]), shown(cards[1]))
+		if !strings.Contains(slackfake.Shown(cards[0]), "Is anyone there?") || !strings.Contains(slackfake.Shown(cards[1]), "Same question here") {
+			t.Errorf("cards: %q, %q", slackfake.Shown(cards[0]), slackfake.Shown(cards[1]))
 		}
 		if d, _ := messageDelivery(e.pub, root); d.Attempts < 2 {
 			t.Errorf("delivery = %+v, want a redelivery", d)
@@ -196,8 +187,8 @@ func TestRedeliveredEnvelope(t *testing.T) {
 // TestRateLimitStorm: the internal channel takes few messages a second;
 // every card and note still arrives, once.
 func TestRateLimitStorm(t *testing.T) {
-	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
-		e := newEnv(t, db)
+	eachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
 		e.staff.SetRate(productCh, 4, 2)
 		const questions = 6
 		var roots []string
@@ -231,7 +222,7 @@ func TestRateLimitStorm(t *testing.T) {
 			} else {
 				keys[k] = true
 			}
-			head := strings.SplitN(shown(m), "\n", 2)[0]
+			head := strings.SplitN(slackfake.Shown(m), "\n", 2)[0]
 			if texts[head] {
 				t.Errorf("posted twice: %q", head)
 			}
@@ -250,34 +241,23 @@ func TestRateLimitStorm(t *testing.T) {
 // what staff draft, ping nobody on either side; the public reply pings only
 // the member it answers.
 func TestNoPingAnywhere(t *testing.T) {
-	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
-		e := newEnv(t, db)
-		root := e.ts(e.pub.Post(member, helpChan, "<!channel> <!here> <!everyone> @channel @here @everyone <@"+other+"> <!subteam^S0TEAM|@team> <#C0HELP|help> <https://evil.example|click> anyone?"))
-		card := e.waitCard(1)
+	eachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		root, card := e.ask(1, "<!channel> <!here> <!everyone> @channel @here @everyone <@"+other+"> <!subteam^S0TEAM|@team> <#C0HELP|help> <https://evil.example|click> anyone?")
 		reply := e.ts(e.pub.Reply(member, helpChan, root, "<!here> still waiting <@"+other+">"))
 		note := e.waitNote(card.TS, "still waiting")
 		check(t, e.pub.Edit(helpChan, reply, "<!channel> still waiting, edited"))
-		e.wait(e.staff, "the edited note", func() bool { m, _ := e.staff.Message(productCh, note.TS); return strings.Contains(m.Text, "edited") })
+		e.wait(e.staff, "the edited note", func() bool { return strings.Contains(e.current(note.TS).Text, "edited") })
 		e.ts(e.pub.PostFile(member, helpChan, "<!here> my log", "<!channel>.txt", "https://files.example/log.txt"))
 		e.waitCard(2)
 
 		// Alice drafts in the thread, as typed in Slack: her @here arrives as <!here>.
 		e.ts(e.staff.Reply(alice, productCh, card.TS, "!reply Hi <!here> <!channel> <@"+carol+">, fixed!"))
-		var draftCard slackfake.Message
-		e.wait(e.staff, "the draft card", func() bool {
-			for _, m := range e.replies(card.TS) {
-				if _, ok := buttons(m)[actApprove]; ok {
-					draftCard = m
-					return true
-				}
-			}
-			return false
-		})
+		draftCard := e.waitButton(card.TS, actApprove)
 		check(t, e.staff.Click(bob, productCh, draftCard.TS, actApprove))
-		e.wait(e.pub, "the public reply", func() bool { return len(e.publicReplies(root)) == 1 })
+		pub := e.waitPublicReply(root)
 		e.waitNote(card.TS, "Answered publicly")
 
-		pub := e.publicReplies(root)[0]
 		if got := slackfake.Pings(pub); !slices.Equal(got, []string{member}) {
 			t.Errorf("the public reply pings %v, want only %s: %q", got, member, pub.Text)
 		}
@@ -286,7 +266,7 @@ func TestNoPingAnywhere(t *testing.T) {
 				continue
 			}
 			if got := slackfake.Pings(m); len(got) > 0 {
-				t.Errorf("internal post %s pings %v:\n%s", m.TS, got, shown(m))
+				t.Errorf("internal post %s pings %v:\n%s", m.TS, got, slackfake.Shown(m))
 			}
 		}
 		for _, u := range []string{alice, bob, carol, lead} {
@@ -296,13 +276,8 @@ func TestNoPingAnywhere(t *testing.T) {
 				}
 			}
 		}
-		s := shown(e.card(card.TS))
-		for _, want := range []string{"#help click (https://evil.example)", "@\u200bchannel", "@Otto Berg"} {
-			if !strings.Contains(s, want) {
-				t.Errorf("card does not show %q:\n%s", want, s)
-			}
-		}
-		if strings.Contains(s, "<https://evil.example") {
+		expectShown(t, "card", e.current(card.TS), "#help click (https://evil.example)", "@\u200bchannel", "@Otto Berg")
+		if s := slackfake.Shown(e.current(card.TS)); strings.Contains(s, "<https://evil.example") {
 			t.Errorf("the card carries the member's disguised link:\n%s", s)
 		}
 	})
@@ -310,69 +285,86 @@ func TestNoPingAnywhere(t *testing.T) {
 
 // TestMissingCustomizeScope: without chat:write.customize the reply goes out
 // as the app with a signature line, and the internal thread says so; the
-// adapter learns it from auth.test, and from Slack's refusal when it did not.
+// adapter learns it from auth.test, and from Slack's refusal when auth.test
+// did not say which scopes the token has.
 func TestMissingCustomizeScope(t *testing.T) {
-	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
-		e := newEnv(t, db, func(c *envConfig) {
-			c.pub = func(o *slackfake.Options) {
-				o.Scopes = slices.DeleteFunc(slackfake.DefaultScopes(), func(s string) bool { return s == "chat:write.customize" })
+	withoutCustomize := func(c *envConfig) {
+		c.pub = func(o *slackfake.Options) {
+			o.Scopes = slices.DeleteFunc(slackfake.DefaultScopes(), func(s string) bool { return s == "chat:write.customize" })
+		}
+	}
+	const signature = "— Alice Martin, Product Manager at Acme"
+	ask := func(t *testing.T, e *env, question string, knowsScope bool) {
+		root, card := e.ask(1, question)
+		check(t, e.staff.Click(alice, productCh, card.TS, actReply))
+		e.submit(alice, e.openView(alice, cbReply), map[string]map[string]string{blockText: text("Here is how.")})
+		draftCard := e.waitButton(card.TS, actApprove)
+		if knowsScope && (!strings.Contains(slackfake.Shown(draftCard), signature) || strings.Contains(slackfake.Shown(draftCard), "Alice Martin · Acme")) {
+			t.Errorf("the preview should show the signature line, not a custom name:\n%s", slackfake.Shown(draftCard))
+		}
+		check(t, e.staff.Click(bob, productCh, draftCard.TS, actApprove))
+		pub := e.waitPublicReply(root)
+		if pub.Username != "" || pub.IconURL != "" || pub.Text != "<@"+member+"> Here is how.\n"+signature {
+			t.Errorf("fallback post = %q as %q/%q", pub.Text, pub.Username, pub.IconURL)
+		}
+		if got := slackfake.Pings(pub); !slices.Equal(got, []string{member}) {
+			t.Errorf("pings %v", got)
+		}
+		e.waitNote(card.TS, "Posted by the bot with a signature line")
+	}
+	eachEngine(t, func(t *testing.T, engine string) {
+		t.Run("ToldByAuthTest", func(t *testing.T) {
+			e := newEnv(t, engine, withoutCustomize)
+			if e.conn("community").Capabilities().CustomIdentity {
+				t.Fatal("auth.test's scopes lack chat:write.customize, yet the connection claims a custom identity")
 			}
+			ask(t, e, "First question", true)
 		})
-		if e.community.Capabilities().CustomIdentity {
-			t.Fatal("auth.test's scopes lack chat:write.customize, yet the connection claims a custom identity")
-		}
-		const signature = "— Alice Martin, Product Manager at Acme"
-		ask := func(n int, question string, knowsScope bool) {
-			root := e.ts(e.pub.Post(member, helpChan, question))
-			card := e.waitCard(n)
-			check(t, e.staff.Click(alice, productCh, card.TS, actReply))
-			e.submit(alice, e.openView(alice, cbReply), map[string]map[string]string{blockText: text("Here is how.")})
-			var draftCard slackfake.Message
-			e.wait(e.staff, "the draft card", func() bool {
-				for _, m := range e.replies(card.TS) {
-					if _, ok := buttons(m)[actApprove]; ok {
-						draftCard = m
-						return true
-					}
-				}
-				return false
-			})
-			if knowsScope && (!strings.Contains(shown(draftCard), signature) || strings.Contains(shown(draftCard), "Alice Martin · Acme")) {
-				t.Errorf("the preview should show the signature line, not a custom name:\n%s", shown(draftCard))
-			}
-			check(t, e.staff.Click(bob, productCh, draftCard.TS, actApprove))
-			e.wait(e.pub, "the public reply", func() bool { return len(e.publicReplies(root)) == 1 })
-			pub := e.publicReplies(root)[0]
-			if pub.Username != "" || pub.IconURL != "" || pub.Text != "<@"+member+"> Here is how.\n"+signature {
-				t.Errorf("fallback post = %q as %q/%q", pub.Text, pub.Username, pub.IconURL)
-			}
-			if got := slackfake.Pings(pub); !slices.Equal(got, []string{member}) {
-				t.Errorf("pings %v", got)
-			}
-			e.waitNote(card.TS, "Posted by the bot with a signature line")
-		}
-		ask(1, "First question", true)
 
 		// As if auth.test had said nothing: Slack's refusal teaches it.
-		e.community.custom.Store(true)
-		ask(2, "Second question", false)
-		refused := slices.ContainsFunc(e.pub.Calls(), func(c slackfake.Call) bool {
-			return c.Method == "chat.postMessage" && c.Error == "missing_scope" && c.Params.Get("username") != ""
+		t.Run("LearnedFromRefusal", func(t *testing.T) {
+			e := newEnv(t, engine, withoutCustomize, func(c *envConfig) {
+				c.transport = func(conn string, rt http.RoundTripper) http.RoundTripper {
+					if conn != "community" {
+						return rt
+					}
+					return scopesUnsaid{rt}
+				}
+			})
+			if !e.conn("community").Capabilities().CustomIdentity {
+				t.Fatal("auth.test said nothing of the scopes, yet the connection does not assume a custom identity")
+			}
+			ask(t, e, "Second question", false)
+			refused := slices.ContainsFunc(e.pub.Calls(), func(c slackfake.Call) bool {
+				return c.Method == "chat.postMessage" && c.Error == "missing_scope" && c.Params.Get("username") != ""
+			})
+			if !refused {
+				t.Error("no refused attempt with a username")
+			}
+			if e.conn("community").Capabilities().CustomIdentity {
+				t.Error("the connection did not learn it lacks chat:write.customize")
+			}
 		})
-		if !refused {
-			t.Error("no refused attempt with a username")
-		}
-		if e.community.Capabilities().CustomIdentity {
-			t.Error("the connection did not learn it lacks chat:write.customize")
-		}
 	})
+}
+
+// scopesUnsaid drops the scopes from auth.test's answers, as if Slack had
+// not said which scopes the token has.
+type scopesUnsaid struct{ http.RoundTripper }
+
+func (rt scopesUnsaid) RoundTrip(req *http.Request) (*http.Response, error) {
+	res, err := rt.RoundTripper.RoundTrip(req)
+	if err == nil && strings.HasSuffix(req.URL.Path, "/auth.test") {
+		res.Header.Del("X-OAuth-Scopes")
+	}
+	return res, err
 }
 
 // TestProfileCommand: /liaison help, profile (modal, validation, consent),
 // promote and demote.
 func TestProfileCommand(t *testing.T) {
-	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
-		e := newEnv(t, db)
+	eachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
 		slash := func(user, text string) { check(t, e.staff.SlashCommand(user, productCh, "/liaison", text)) }
 
 		slash(carol, "help")
@@ -393,10 +385,9 @@ func TestProfileCommand(t *testing.T) {
 		check(t, e.staff.SubmitView(carol, v.ID, map[string]map[string]string{
 			blockName: text("Carol King"), blockTitle: text("Engineer"), blockAvatar: text("ftp://example.com/c.png"),
 		}))
-		e.wait(e.staff, "the validation error", func() bool {
-			views := e.staff.Views(carol)
-			return len(views) == 1 && views[0].Errors[blockAvatar] == "The avatar must be an http(s) URL."
-		})
+		if got := e.waitFieldError(carol, blockAvatar); got != "The avatar must be an http(s) URL." {
+			t.Errorf("the avatar's error = %q", got)
+		}
 		if errs := e.staff.Views(carol)[0].Errors; len(errs) != 1 {
 			t.Errorf("errors = %v, want only the avatar's", errs)
 		}
@@ -411,19 +402,11 @@ func TestProfileCommand(t *testing.T) {
 		}
 
 		// Her draft waits for her consent.
-		root := e.ts(e.pub.Post(member, helpChan, "Does the API paginate?"))
-		card := e.waitCard(1)
+		root, card := e.ask(1, "Does the API paginate?")
 		e.ts(e.staff.Reply(carol, productCh, card.TS, "!reply Yes, with cursors."))
 		e.ephemeralShowing(e.staff, carol, "Your draft is saved")
-		var draftCard slackfake.Message
-		e.wait(e.staff, "the waiting draft card", func() bool {
-			for _, m := range e.replies(card.TS) {
-				if strings.Contains(shown(m), "Yes, with cursors.") && strings.Contains(shown(m), "set up a public profile") {
-					draftCard = m
-					return true
-				}
-			}
-			return false
+		draftCard := e.waitReply(card.TS, "the waiting draft card", func(m slackfake.Message) bool {
+			return strings.Contains(slackfake.Shown(m), "Yes, with cursors.") && strings.Contains(slackfake.Shown(m), "set up a public profile")
 		})
 
 		// She agrees; the draft card says so; Bob approves.
@@ -441,12 +424,11 @@ func TestProfileCommand(t *testing.T) {
 		})
 		e.ephemeralShowing(e.staff, carol, `Profile saved: your public replies will be signed "Carol King · Acme".`)
 		e.wait(e.staff, "the draft card to drop its warning", func() bool {
-			m, _ := e.staff.Message(productCh, draftCard.TS)
-			return !strings.Contains(shown(m), "set up a public profile") && strings.Contains(shown(m), "Carol King · Acme")
+			m := e.current(draftCard.TS)
+			return !strings.Contains(slackfake.Shown(m), "set up a public profile") && strings.Contains(slackfake.Shown(m), "Carol King · Acme")
 		})
 		check(t, e.staff.Click(bob, productCh, draftCard.TS, actApprove))
-		e.wait(e.pub, "the public reply", func() bool { return len(e.publicReplies(root)) == 1 })
-		if pub := e.publicReplies(root)[0]; pub.Username != "Carol King · Acme" || pub.IconURL != "https://example.com/carol.png" {
+		if pub := e.waitPublicReply(root); pub.Username != "Carol King · Acme" || pub.IconURL != "https://example.com/carol.png" {
 			t.Errorf("published as %q / %q", pub.Username, pub.IconURL)
 		}
 
@@ -474,11 +456,10 @@ func TestProfileCommand(t *testing.T) {
 // TestReconcileUnknownOutcome: the card is posted but Slack's answer is
 // lost; the worker finds it by its job metadata instead of posting again.
 func TestReconcileUnknownOutcome(t *testing.T) {
-	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
-		e := newEnv(t, db, func(c *envConfig) { c.worker = func(w *bot.Worker) { w.CallTimeout = 500 * time.Millisecond } })
+	eachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine, func(c *envConfig) { c.worker = func(w *bot.Worker) { w.CallTimeout = 500 * time.Millisecond } })
 		e.staff.DelayNext("chat.postMessage", 2*time.Second) // takes effect at once, answers too late
-		root := e.ts(e.pub.Post(member, helpChan, "Lost answer?"))
-		card := e.waitCard(1)
+		root, card := e.ask(1, "Lost answer?")
 		e.wait(e.staff, "the reconciling read", func() bool {
 			return slices.ContainsFunc(e.staff.Calls(), func(c slackfake.Call) bool {
 				return c.Method == "conversations.history" && c.Params.Get("include_all_metadata") == "1"
@@ -493,30 +474,13 @@ func TestReconcileUnknownOutcome(t *testing.T) {
 	})
 }
 
-// waitDraftCard waits for the draft card in a card's thread that shows text.
-func (e *env) waitDraftCard(cardTS, text string) slackfake.Message {
-	e.t.Helper()
-	var found slackfake.Message
-	e.wait(e.staff, "the draft card showing "+text, func() bool {
-		for _, m := range e.replies(cardTS) {
-			if strings.Contains(shown(m), text) && strings.Contains(shown(m), "#") && len(buttons(m)) > 0 {
-				found = m
-				return true
-			}
-		}
-		return false
-	})
-	return found
-}
-
 // TestReviewModals: reject with a reason, edit and approve, correct a
 // published reply, ignore an item — each through its button and modal.
 func TestReviewModals(t *testing.T) {
-	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
-		e := newEnv(t, db)
+	eachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
 		e.staff.SetRate(productCh, -1, 0) // the storm test covers rate limits
-		root := e.ts(e.pub.Post(member, helpChan, "Can I change my plan?"))
-		card := e.waitCard(1)
+		root, card := e.ask(1, "Can I change my plan?")
 
 		t.Run("Reject", func(t *testing.T) {
 			e.ts(e.staff.Reply(alice, productCh, card.TS, "!reply Yes, in Settings."))
@@ -524,17 +488,16 @@ func TestReviewModals(t *testing.T) {
 			check(t, e.staff.Click(bob, productCh, dc.TS, actReject))
 			v := e.openView(bob, cbReject)
 			check(t, e.staff.SubmitView(bob, v.ID, map[string]map[string]string{blockReason: text("  ")}))
-			e.wait(e.staff, "the missing reason", func() bool {
-				views := e.staff.Views(bob)
-				return len(views) == 1 && strings.Contains(views[0].Errors[blockReason], "reason")
-			})
+			if got := e.waitFieldError(bob, blockReason); !strings.Contains(got, "reason") {
+				t.Errorf("the reason's error = %q", got)
+			}
 			e.submit(bob, v, map[string]map[string]string{blockReason: text("Link the <billing> page.")})
 			e.ephemeralShowing(e.staff, alice, "was not approved by Bob Stone: Link the &lt;billing&gt; page.")
 			e.ephemeralShowing(e.staff, bob, "is rejected; its author is told why.")
 			e.wait(e.staff, "the rejected draft card", func() bool {
-				s := shown(e.card(dc.TS))
+				s := slackfake.Shown(e.current(dc.TS))
 				return strings.Contains(s, fact("State", "❌ Not approved")) && strings.Contains(s, fact("Rejected by", "Bob Stone")) &&
-					strings.Contains(s, fact("Reason", "Link the &lt;billing&gt; page.")) && len(buttons(e.card(dc.TS))) == 0
+					strings.Contains(s, fact("Reason", "Link the &lt;billing&gt; page.")) && len(buttons(e.current(dc.TS))) == 0
 			})
 		})
 
@@ -549,8 +512,7 @@ func TestReviewModals(t *testing.T) {
 				t.Errorf("the modal is not filled with the draft: %s", v.JSON)
 			}
 			e.submit(lead, v, map[string]map[string]string{blockText: text("Yes: Settings → Billing → Change plan.")})
-			e.wait(e.pub, "the public reply", func() bool { return len(e.publicReplies(root)) == 1 })
-			pub := e.publicReplies(root)[0]
+			pub := e.waitPublicReply(root)
 			if pub.Username != "Alice Martin · Acme" || !strings.Contains(pub.Text, "Change plan.") {
 				t.Errorf("published %q as %q", pub.Text, pub.Username)
 			}
@@ -562,7 +524,7 @@ func TestReviewModals(t *testing.T) {
 
 		t.Run("Correct", func(t *testing.T) {
 			e.wait(e.staff, "the Correct button", func() bool {
-				m, _ := e.staff.Message(productCh, dc.TS)
+				m := e.current(dc.TS)
 				_, ok := buttons(m)[actCorrect]
 				return ok
 			})
@@ -574,8 +536,8 @@ func TestReviewModals(t *testing.T) {
 			e.submit(alice, v, map[string]map[string]string{blockText: text("Yes: Settings → Plans.")})
 			e.ephemeralShowing(e.staff, alice, "Correction proposed as draft #")
 			corr := e.waitDraftCard(card.TS, "of the public reply (v1)*")
-			if !strings.Contains(shown(corr), "*Correction #") {
-				t.Errorf("correction card:\n%s", shown(corr))
+			if !strings.Contains(slackfake.Shown(corr), "*Correction #") {
+				t.Errorf("correction card:\n%s", slackfake.Shown(corr))
 			}
 			check(t, e.staff.Click(bob, productCh, corr.TS, actApprove))
 			e.wait(e.pub, "the corrected reply", func() bool {
@@ -591,8 +553,8 @@ func TestReviewModals(t *testing.T) {
 			check(t, e.staff.Click(carol, productCh, spam.TS, actIgnore))
 			e.ephemeralShowing(e.staff, carol, "is set aside: it needs no public answer.")
 			e.wait(e.staff, "the ignored card", func() bool {
-				m := e.card(spam.TS)
-				return strings.Contains(shown(m), fact("Status", "🙈 Ignored")) && slices.Equal(actionIDs(m), []string{actionPrefix + string(bot.ActReopen), actTag})
+				m := e.current(spam.TS)
+				return strings.Contains(slackfake.Shown(m), fact("Status", "🙈 Ignored")) && slices.Equal(actionIDs(m), []string{actReopen, actTag})
 			})
 		})
 	})
@@ -601,14 +563,13 @@ func TestReviewModals(t *testing.T) {
 // TestDraftCardWithoutAvatar: when Slack refuses a draft card's blocks (it
 // could not fetch the avatar), the card goes out again without the image.
 func TestDraftCardWithoutAvatar(t *testing.T) {
-	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
-		e := newEnv(t, db)
-		e.ts(e.pub.Post(member, helpChan, "Avatar?"))
-		card := e.waitCard(1)
+	eachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		_, card := e.ask(1, "Avatar?")
 		e.staff.FailNext("chat.postMessage", "invalid_blocks")
 		e.ts(e.staff.Reply(alice, productCh, card.TS, "!reply Here it is."))
 		dc := e.waitDraftCard(card.TS, "Here it is.")
-		if strings.Contains(string(dc.Blocks), "alice.png") || !strings.Contains(shown(dc), "*Alice Martin · Acme*") {
+		if strings.Contains(string(dc.Blocks), "alice.png") || !strings.Contains(slackfake.Shown(dc), "*Alice Martin · Acme*") {
 			t.Errorf("draft card after the refusal:\n%s", dc.Blocks)
 		}
 		refused := slices.ContainsFunc(e.staff.Calls(), func(c slackfake.Call) bool {
@@ -623,16 +584,15 @@ func TestDraftCardWithoutAvatar(t *testing.T) {
 // TestSocketReconnects: a dropped socket and Slack's refresh request are
 // both survived, and events keep flowing.
 func TestSocketReconnects(t *testing.T) {
-	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
-		e := newEnv(t, db)
+	eachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
 		e.pub.DropSocket()
 		e.wait(e.pub, "a new community socket", func() bool { return e.pub.Connects() == 2 && e.pub.Connections() == 1 })
-		e.waitStore("the community connection healthy again", func() bool { return e.community.Health() == nil })
-		e.ts(e.pub.Post(member, helpChan, "After the drop"))
-		card := e.waitCard(1)
+		e.waitStore("the community connection healthy again", func() bool { return e.conn("community").Health() == nil })
+		_, card := e.ask(1, "After the drop")
 		e.staff.Disconnect()
 		e.wait(e.staff, "a new internal socket", func() bool { return e.staff.Connects() == 2 })
 		check(t, e.staff.Click(bob, productCh, card.TS, actClaim))
-		e.wait(e.staff, "the claimed card", func() bool { return strings.Contains(shown(e.card(card.TS)), fact("Claimed by", "Bob Stone")) })
+		e.waitShowing(card.TS, "the claimed card", fact("Claimed by", "Bob Stone"))
 	})
 }

@@ -1,4 +1,4 @@
-package slack
+package slack_test
 
 import (
 	"context"
@@ -6,25 +6,25 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/liaison-bot/liaison/bot"
+	"github.com/liaison-bot/liaison/cmd/liaison/app"
+	"github.com/liaison-bot/liaison/config"
 	"github.com/liaison-bot/liaison/handlers/slack/slackfake"
-	"github.com/liaison-bot/liaison/storage"
 	"github.com/liaison-bot/liaison/storage/storagetest"
 )
 
-// The end-to-end tests run the real adapter and the real slack-go clients
-// against two fake workspaces on 127.0.0.1: a community workspace watched by
-// the "community" connection and an internal one where the "internal"
-// connection shows cards. Between them run a real bot.Service on a real
-// store and its outbox worker.
+// The end-to-end tests run Liaison as `liaison run` wires it
+// (cmd/liaison/app), from a config, with the real adapter and the real
+// slack-go clients, against two fake workspaces on 127.0.0.1: a community
+// workspace watched by the "community" connection and an internal one where
+// the "internal" connection shows cards; on a real store on each engine.
 
 const (
 	botUser = "U0BOT"
@@ -46,27 +46,96 @@ const (
 	waitLimit = 15 * time.Second
 )
 
+// The adapter's wire protocol: a button's action_id and a modal's
+// callback_id are "liaison_" and the domain's action; an input block's
+// block_id is the domain's field id, its element's action_id "value"; the
+// metadata of every message Liaison posts has the event type "liaison_job".
+const (
+	actionPrefix = "liaison_"
+	inputAction  = "value"
+	jobEvent     = "liaison_job"
+)
+
+var (
+	actReply       = actionPrefix + string(bot.ActReply)
+	actClaim       = actionPrefix + string(bot.ActClaim)
+	actUnclaim     = actionPrefix + string(bot.ActUnclaim)
+	actTag         = actionPrefix + string(bot.ActTag)
+	actIgnore      = actionPrefix + string(bot.ActIgnore)
+	actReopen      = actionPrefix + string(bot.ActReopen)
+	actApprove     = actionPrefix + string(bot.ActApprove)
+	actEditApprove = actionPrefix + string(bot.ActEditApprove)
+	actReject      = actionPrefix + string(bot.ActReject)
+	actWithdraw    = actionPrefix + string(bot.ActWithdraw)
+	actCorrect     = actionPrefix + string(bot.ActCorrect)
+	actRetract     = actionPrefix + string(bot.ActRetract)
+
+	cbReply       = actReply
+	cbTag         = actTag
+	cbEditApprove = actEditApprove
+	cbReject      = actReject
+	cbCorrect     = actCorrect
+	cbProfile     = actionPrefix + string(bot.ActProfile)
+)
+
+const (
+	blockText     = bot.FieldTextID
+	blockTags     = bot.FieldTagsID
+	blockReason   = bot.FieldReasonID
+	blockName     = bot.FieldNameID
+	blockTitle    = bot.FieldTitleID
+	blockAvatar   = bot.FieldAvatarID
+	blockPronouns = bot.FieldPronounsID
+	blockConsent  = bot.FieldConsentID
+)
+
+// liaisonConfig is Liaison's config for the tests: the community workspace
+// watched, the internal one showing cards, both pointed at their fake by
+// api_url, in Socket Mode or, with MODE=http, in HTTP mode. Alice, Bob and
+// Lea agreed in writing to publish under their profiles; Carol has none.
+const liaisonConfig = `
+company: Acme
+database: {url: "${DB_URL:-}", sqlite_path: "${DB_PATH:-unused.db}"}
+http: {addr: "127.0.0.1:0"}
+connections:
+  - {name: community, platform: slack, role: public, mode: "${MODE:-socket}", api_url: "${COMMUNITY_API}",
+     bot_token: "${COMMUNITY_BOT_TOKEN}", app_token: "${COMMUNITY_APP_TOKEN}", signing_secret: "${COMMUNITY_SIGNING_SECRET}"}
+  - {name: internal, platform: slack, role: internal, mode: "${MODE:-socket}", api_url: "${INTERNAL_API}",
+     bot_token: "${INTERNAL_BOT_TOKEN}", app_token: "${INTERNAL_APP_TOKEN}", signing_secret: "${INTERNAL_SIGNING_SECRET}"}
+sources:
+  - {name: "community #help", connection: community, channels: ["${HELP}"]}
+routes:
+  - {name: product, default: true, destination: {connection: internal, channel: "${PRODUCT}"}, approval: required,
+     approvers: ["${BOB}", "${LEADS}"]}
+profiles:
+  - {name: Alice Martin, title: Product Manager, avatar_url: "https://example.com/alice.png", consented_at: 2026-01-05T09:00:00Z,
+     identities: [{connection: internal, user_id: "${ALICE}"}]}
+  - {name: Bob Stone, title: Head of Product, consented_at: 2026-01-05T09:00:00Z,
+     identities: [{connection: internal, user_id: "${BOB}"}]}
+  - {name: Lea Park, title: Support Lead, consented_at: 2026-01-05T09:00:00Z,
+     identities: [{connection: internal, user_id: "${LEAD}"}]}
+`
+
 type envConfig struct {
 	pub, staff func(*slackfake.Options)
 	worker     func(*bot.Worker)
 	httpMode   bool // both connections in HTTP mode
+	// transport, if set, stands between a connection and its workspace.
+	transport func(conn string, rt http.RoundTripper) http.RoundTripper
 }
 
 type env struct {
-	t         *testing.T
-	ctx       context.Context
-	svc       *bot.Service
-	db        *storage.DB
-	pub       *slackfake.Fake
-	staff     *slackfake.Fake
-	community *Conn
-	internal  *Conn
-	srv       *httptest.Server // HTTP mode
+	t       *testing.T
+	ctx     context.Context
+	liaison *app.App
+	pub     *slackfake.Fake
+	staff   *slackfake.Fake
+	url     string // Liaison's HTTP surface: "http://127.0.0.1:PORT"
 }
 
-// newEnv starts both workspaces, both connections and the outbox worker,
-// and stops them all when the test ends.
-func newEnv(t *testing.T, db *storage.DB, edit ...func(*envConfig)) *env {
+// newEnv starts both workspaces and Liaison between them, on a fresh store
+// on engine, and stops them all when the test ends.
+func newEnv(t *testing.T, engine string, edit ...func(*envConfig)) *env {
 	t.Helper()
 	var cfg envConfig
 	for _, e := range edit {
@@ -99,7 +168,7 @@ func newEnv(t *testing.T, db *storage.DB, edit ...func(*envConfig)) *env {
 	if cfg.staff != nil {
 		cfg.staff(&staffOpts)
 	}
-	e := &env{t: t, ctx: context.Background(), db: db}
+	e := &env{t: t, ctx: context.Background()}
 	var err error
 	if e.pub, err = slackfake.New(pubOpts); err != nil {
 		t.Fatal(err)
@@ -110,128 +179,82 @@ func newEnv(t *testing.T, db *storage.DB, edit ...func(*envConfig)) *env {
 	}
 	t.Cleanup(e.staff.Close)
 
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	sources := []bot.Source{{Name: "community #help", Conn: "community", Channels: []string{helpChan}}}
-	routes := []bot.Route{{
-		Name: "product", Default: true, DestConn: "internal", DestChannel: productCh,
-		Policy: bot.Policy{Mode: bot.ApprovalRequired, Approvers: []string{bob, leads}},
-	}}
-	platforms := map[string]bot.Platform{}
-	e.svc = bot.NewService(db, platforms, bot.NewRouter(sources, routes), bot.Settings{Company: "Acme"})
-	e.svc.Log = log // the harness is the composition root: the domain's warnings go to the test log
-	conn := func(name string, f *slackfake.Fake) *Conn {
-		c, err := New(Options{
-			Name: name, BotToken: f.BotToken(), AppToken: f.AppToken(), SigningSecret: f.SigningSecret(),
-			HTTPMode: cfg.httpMode, APIURL: f.URL(), Log: log,
-		}, e.svc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		platforms[name] = c
-		return c
+	// The HTTP surface listens before Liaison runs, so that the fakes know
+	// where to deliver in HTTP mode.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	check(t, err)
+	t.Cleanup(func() { ln.Close() }) // if Liaison never served on it
+	e.url = "http://" + ln.Addr().String()
+	vars := map[string]string{
+		"HELP": helpChan, "PRODUCT": productCh, "ALICE": alice, "BOB": bob, "LEAD": lead, "LEADS": leads,
 	}
-	e.community = conn("community", e.pub)
-	e.internal = conn("internal", e.staff)
-	if cfg.httpMode {
-		mux := http.NewServeMux()
-		mux.Handle("/slack/community/", http.StripPrefix("/slack/community", e.community.Handler()))
-		mux.Handle("/slack/internal/", http.StripPrefix("/slack/internal", e.internal.Handler()))
-		e.srv = httptest.NewServer(mux)
-		t.Cleanup(e.srv.Close)
-		for name, f := range map[string]*slackfake.Fake{"community": e.pub, "internal": e.staff} {
-			base := e.srv.URL + "/slack/" + name
+	for name, f := range map[string]*slackfake.Fake{"community": e.pub, "internal": e.staff} {
+		prefix := strings.ToUpper(name) + "_"
+		vars[prefix+"API"] = f.URL()
+		vars[prefix+"BOT_TOKEN"], vars[prefix+"APP_TOKEN"], vars[prefix+"SIGNING_SECRET"] = f.BotToken(), f.AppToken(), f.SigningSecret()
+		if cfg.httpMode {
+			base := e.url + "/slack/" + name
 			f.SetHTTPEndpoints(base+"/events", base+"/interactivity", base+"/commands")
 		}
 	}
-
-	consented := time.Now()
-	staffProfile := func(user, name, title, avatar string) bot.Profile {
-		return bot.Profile{
-			Name: name, Title: title, AvatarURL: avatar, ConsentedAt: &consented, Role: bot.RoleResponder,
-			Identities: []bot.Identity{{Conn: "internal", UserID: user}},
-		}
+	if cfg.httpMode {
+		vars["MODE"] = "http"
 	}
-	check(t, e.svc.SeedProfiles(e.ctx, []bot.Profile{
-		staffProfile(alice, "Alice Martin", "Product Manager", "https://example.com/alice.png"),
-		staffProfile(bob, "Bob Stone", "Head of Product", ""),
-		staffProfile(lead, "Lea Park", "Support Lead", ""),
-	}))
+	if dsn := storagetest.DSN(t, engine); engine == "postgres" {
+		vars["DB_URL"] = dsn
+	} else {
+		vars["DB_PATH"] = dsn
+	}
+	conf, err := config.Parse([]byte(liaisonConfig), func(k string) string { return vars[k] })
+	check(t, err)
 
 	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	for _, c := range []*Conn{e.community, e.internal} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := c.Run(ctx); err != nil {
-				t.Errorf("%s: Run: %v", c.name, err)
+	e.liaison, err = app.Open(ctx, conf, app.Options{
+		Log:      slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Listener: ln, Owner: "e2e", Transport: cfg.transport,
+		Worker: func(w *bot.Worker) {
+			w.Poll, w.BaseBackoff, w.CallTimeout = 20*time.Millisecond, 50*time.Millisecond, 10*time.Second
+			if cfg.worker != nil {
+				cfg.worker(w)
 			}
-		}()
+		},
+	})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
 	}
-	w := e.svc.NewWorker("e2e")
-	w.Poll, w.BaseBackoff, w.CallTimeout = 20*time.Millisecond, 50*time.Millisecond, 10*time.Second
-	if cfg.worker != nil {
-		cfg.worker(w)
-	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		_ = w.Run(ctx)
-	}()
+	done := make(chan error, 1)
+	go func() { done <- e.liaison.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
-		wg.Wait()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		e.liaison.Close()
 	})
 
-	for _, c := range []*Conn{e.community, e.internal} {
-		select {
-		case <-c.ready:
-		case <-time.After(waitLimit):
-			t.Fatalf("%s never authenticated", c.name)
-		}
-	}
 	if !cfg.httpMode {
 		e.wait(e.pub, "the community socket", func() bool { return e.pub.Connections() == 1 })
 		e.wait(e.staff, "the internal socket", func() bool { return e.staff.Connections() == 1 })
 	}
-	e.waitStore("both connections healthy", func() bool { return e.community.Health() == nil && e.internal.Health() == nil })
+	e.waitStore("both connections healthy", func() bool {
+		return e.conn("community").Health() == nil && e.conn("internal").Health() == nil
+	})
 	return e
 }
 
-// The wire ids the adapter gives the domain's actions and form fields.
-var (
-	actReply       = actionPrefix + string(bot.ActReply)
-	actClaim       = actionPrefix + string(bot.ActClaim)
-	actUnclaim     = actionPrefix + string(bot.ActUnclaim)
-	actTag         = actionPrefix + string(bot.ActTag)
-	actIgnore      = actionPrefix + string(bot.ActIgnore)
-	actApprove     = actionPrefix + string(bot.ActApprove)
-	actEditApprove = actionPrefix + string(bot.ActEditApprove)
-	actReject      = actionPrefix + string(bot.ActReject)
-	actWithdraw    = actionPrefix + string(bot.ActWithdraw)
-	actCorrect     = actionPrefix + string(bot.ActCorrect)
-	actRetract     = actionPrefix + string(bot.ActRetract)
+// eachEngine runs fn as a subtest per storage engine.
+func eachEngine(t *testing.T, fn func(t *testing.T, engine string)) {
+	t.Helper()
+	for _, engine := range storagetest.Engines(t) {
+		t.Run(engine, func(t *testing.T) { fn(t, engine) })
+	}
+}
 
-	cbReply       = actReply
-	cbTag         = actTag
-	cbEditApprove = actEditApprove
-	cbReject      = actReject
-	cbCorrect     = actCorrect
-	cbProfile     = actionPrefix + string(bot.ActProfile)
-)
+// conn returns Liaison's connection called name.
+func (e *env) conn(name string) app.Connection { return e.liaison.Conns[name] }
 
-const (
-	blockText     = bot.FieldTextID
-	blockTags     = bot.FieldTagsID
-	blockReason   = bot.FieldReasonID
-	blockName     = bot.FieldNameID
-	blockTitle    = bot.FieldTitleID
-	blockAvatar   = bot.FieldAvatarID
-	blockPronouns = bot.FieldPronounsID
-	blockConsent  = bot.FieldConsentID
-)
-
-// testWriter sends the adapter's warnings to the test log.
+// testWriter sends Liaison's warnings to the test log.
 type testWriter struct{ t *testing.T }
 
 func (w testWriter) Write(p []byte) (int, error) {
@@ -263,27 +286,34 @@ func check(t *testing.T, err error) {
 	}
 }
 
-// buttons returns the buttons of a message: action_id → value.
-func buttons(m slackfake.Message) map[string]string {
-	out := map[string]string{}
+// buttonObjects returns the buttons of a message's actions blocks, as
+// posted.
+func buttonObjects(m slackfake.Message) []map[string]any {
 	var blocks []struct {
-		Type     string `json:"type"`
-		Elements []struct {
-			Type     string `json:"type"`
-			ActionID string `json:"action_id"`
-			Value    string `json:"value"`
-		} `json:"elements"`
+		Type     string           `json:"type"`
+		Elements []map[string]any `json:"elements"`
 	}
 	_ = json.Unmarshal(m.Blocks, &blocks)
+	var out []map[string]any
 	for _, b := range blocks {
 		if b.Type != "actions" {
 			continue
 		}
 		for _, el := range b.Elements {
-			if el.Type == "button" {
-				out[el.ActionID] = el.Value
+			if el["type"] == "button" {
+				out = append(out, el)
 			}
 		}
+	}
+	return out
+}
+
+// buttons returns the buttons of a message: action_id → value.
+func buttons(m slackfake.Message) map[string]string {
+	out := map[string]string{}
+	for _, b := range buttonObjects(m) {
+		id, _ := b["action_id"].(string)
+		out[id], _ = b["value"].(string)
 	}
 	return out
 }
@@ -295,35 +325,6 @@ func actionIDs(m slackfake.Message) []string {
 	}
 	slices.Sort(ids)
 	return ids
-}
-
-// shown is what a message shows: its text and every text of its blocks.
-func shown(m slackfake.Message) string {
-	var b strings.Builder
-	b.WriteString(m.Text)
-	var walk func(v any)
-	walk = func(v any) {
-		switch x := v.(type) {
-		case []any:
-			for _, e := range x {
-				walk(e)
-			}
-		case map[string]any:
-			if s, ok := x["text"].(string); ok {
-				b.WriteString("\n" + s)
-			}
-			for k, e := range x {
-				if _, isString := e.(string); !isString || k != "text" {
-					walk(e)
-				}
-			}
-		}
-	}
-	var v any
-	if json.Unmarshal(m.Blocks, &v) == nil {
-		walk(v)
-	}
-	return b.String()
 }
 
 // jobKey returns the job key in a message's metadata.
@@ -361,7 +362,7 @@ func (e *env) waitCard(n int) slackfake.Message {
 	e.wait(e.staff, fmt.Sprintf("card %d", n), func() bool { return len(e.cards()) >= n })
 	card := e.cards()[n-1]
 	e.waitStore(fmt.Sprintf("card %d recorded", n), func() bool {
-		_, err := e.svc.ItemByCardThread(e.ctx, "internal", card.TS)
+		_, err := e.liaison.Service.ItemByCardThread(e.ctx, "internal", card.TS)
 		return err == nil
 	})
 	return card
@@ -383,8 +384,9 @@ func (e *env) waitStore(what string, cond func() bool) {
 	}
 }
 
-// card returns the current state of the card posted at ts.
-func (e *env) card(ts string) slackfake.Message {
+// current returns the current state of the message at ts in the product
+// channel.
+func (e *env) current(ts string) slackfake.Message {
 	m, _ := e.staff.Message(productCh, ts)
 	return m
 }
@@ -400,20 +402,70 @@ func (e *env) replies(ts string) []slackfake.Message {
 	return out
 }
 
+// waitReply waits for a bot reply in the card's thread that match accepts,
+// the first one, and returns it.
+func (e *env) waitReply(cardTS, what string, match func(slackfake.Message) bool) slackfake.Message {
+	e.t.Helper()
+	var found slackfake.Message
+	e.wait(e.staff, what, func() bool {
+		i := slices.IndexFunc(e.replies(cardTS), match)
+		if i >= 0 {
+			found = e.replies(cardTS)[i]
+		}
+		return i >= 0
+	})
+	return found
+}
+
 // waitNote waits for a bot reply in the card's thread that shows want.
 func (e *env) waitNote(cardTS, want string) slackfake.Message {
 	e.t.Helper()
-	var found slackfake.Message
-	e.wait(e.staff, fmt.Sprintf("a note %q", want), func() bool {
-		for _, m := range e.replies(cardTS) {
-			if strings.Contains(shown(m), want) && !m.Deleted {
-				found = m
-				return true
-			}
-		}
-		return false
+	return e.waitReply(cardTS, fmt.Sprintf("a note %q", want), func(m slackfake.Message) bool {
+		return strings.Contains(slackfake.Shown(m), want) && !m.Deleted
 	})
-	return found
+}
+
+// waitButton waits for a bot reply in the card's thread that offers the
+// button action: with Approve, the first draft card waiting for review.
+func (e *env) waitButton(cardTS, action string) slackfake.Message {
+	e.t.Helper()
+	return e.waitReply(cardTS, "a message with "+action, func(m slackfake.Message) bool {
+		_, ok := buttons(m)[action]
+		return ok
+	})
+}
+
+// waitDraftCard waits for the draft card in a card's thread that shows text.
+func (e *env) waitDraftCard(cardTS, text string) slackfake.Message {
+	e.t.Helper()
+	return e.waitReply(cardTS, "the draft card showing "+text, func(m slackfake.Message) bool {
+		return strings.Contains(slackfake.Shown(m), text) && strings.Contains(slackfake.Shown(m), "#") && len(buttons(m)) > 0
+	})
+}
+
+// waitShowing waits until the message at ts in the product channel shows
+// every one of wants.
+func (e *env) waitShowing(ts, what string, wants ...string) {
+	e.t.Helper()
+	e.wait(e.staff, what, func() bool {
+		s := slackfake.Shown(e.current(ts))
+		return !slices.ContainsFunc(wants, func(w string) bool { return !strings.Contains(s, w) })
+	})
+}
+
+// ask posts a member's question in the watched channel and waits for its
+// card, the nth.
+func (e *env) ask(n int, question string) (root string, card slackfake.Message) {
+	e.t.Helper()
+	root = e.ts(e.pub.Post(member, helpChan, question))
+	return root, e.waitCard(n)
+}
+
+// waitPublicReply waits for the one public reply in the thread of root.
+func (e *env) waitPublicReply(root string) slackfake.Message {
+	e.t.Helper()
+	e.wait(e.pub, "the public reply", func() bool { return len(e.publicReplies(root)) == 1 })
+	return e.publicReplies(root)[0]
 }
 
 // publicReplies returns the bot's live posts in the public thread of root.
@@ -450,6 +502,21 @@ func (e *env) openView(user, callbackID string) slackfake.View {
 	return v
 }
 
+// waitFieldError waits for the form open for user to show an error on the
+// field of block, and returns it.
+func (e *env) waitFieldError(user, block string) string {
+	e.t.Helper()
+	var msg string
+	e.wait(e.staff, "an error on "+block, func() bool {
+		views := e.staff.Views(user)
+		if len(views) == 1 {
+			msg = views[0].Errors[block]
+		}
+		return msg != ""
+	})
+	return msg
+}
+
 // submit submits a modal and waits for Slack to close it.
 func (e *env) submit(user string, v slackfake.View, values map[string]map[string]string) {
 	e.t.Helper()
@@ -464,7 +531,7 @@ func text(s string) map[string]string { return map[string]string{inputAction: s}
 func (e *env) profile(user string) *bot.Profile {
 	e.t.Helper()
 	var p *bot.Profile
-	err := e.db.View(e.ctx, func(tx bot.Tx) (err error) {
+	err := e.liaison.DB.View(e.ctx, func(tx bot.Tx) (err error) {
 		p, err = tx.ProfileByIdentity(e.ctx, "internal", user)
 		return err
 	})
@@ -478,19 +545,23 @@ func (e *env) profile(user string) *bot.Profile {
 // fact is how a card shows a fact: "*Label*" over its value.
 func fact(label, value string) string { return "*" + label + "*\n" + value }
 
+// expectShown reports each of wants that message m, the what, does not show.
+func expectShown(t *testing.T, what string, m slackfake.Message, wants ...string) {
+	t.Helper()
+	s := slackfake.Shown(m)
+	for _, want := range wants {
+		if !strings.Contains(s, want) {
+			t.Errorf("%s does not show %q:\n%s", what, want, s)
+		}
+	}
+}
+
 // buttonJSON returns the JSON of a message's button with actionID.
 func buttonJSON(t *testing.T, m slackfake.Message, actionID string) map[string]any {
 	t.Helper()
-	var blocks []struct {
-		Type     string           `json:"type"`
-		Elements []map[string]any `json:"elements"`
-	}
-	check(t, json.Unmarshal(m.Blocks, &blocks))
-	for _, b := range blocks {
-		for _, el := range b.Elements {
-			if b.Type == "actions" && el["action_id"] == actionID {
-				return el
-			}
+	for _, b := range buttonObjects(m) {
+		if b["action_id"] == actionID {
+			return b
 		}
 	}
 	t.Fatalf("message %s has no %s button", m.TS, actionID)
@@ -499,7 +570,7 @@ func buttonJSON(t *testing.T, m slackfake.Message, actionID string) map[string]a
 
 func (e *env) draft(id int64) *bot.Draft {
 	e.t.Helper()
-	d, err := e.svc.Draft(e.ctx, id)
+	d, err := e.liaison.Service.Draft(e.ctx, id)
 	check(e.t, err)
 	return d
 }
@@ -520,12 +591,11 @@ func idOf(t *testing.T, m slackfake.Message, action string) int64 {
 // TestEndToEnd follows one question from the community to a public answer
 // and its retraction.
 func TestEndToEnd(t *testing.T) {
-	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
-		e := newEnv(t, db)
+	eachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
 
 		// A member asks.
-		root := e.ts(e.pub.Post(member, helpChan, "How do I export my data &amp; invoices?"))
-		card := e.waitCard(1)
+		root, card := e.ask(1, "How do I export my data &amp; invoices?")
 		itemID := idOf(t, card, actClaim)
 		if got, want := actionIDs(card), []string{actClaim, actIgnore, actReply, actTag}; !slices.Equal(got, want) {
 			t.Errorf("card buttons = %v, want %v", got, want)
@@ -535,13 +605,8 @@ func TestEndToEnd(t *testing.T) {
 				t.Errorf("button %s carries %q, want only the item id", action, v)
 			}
 		}
-		s := shown(card)
-		for _, want := range []string{"*Mia* · #1 · community #help · <https://acme-community.slack.com/archives/" + helpChan + "/p" + strings.Replace(root, ".", "", 1) + "|View original>",
-			"How do I export my data &amp; invoices?", fact("Status", "🆕 New"), fact("Route", "product"), "From Slack · Liaison item #1"} {
-			if !strings.Contains(s, want) {
-				t.Errorf("card does not show %q:\n%s", want, s)
-			}
-		}
+		expectShown(t, "card", card, "*Mia* · #1 · community #help · <https://acme-community.slack.com/archives/"+helpChan+"/p"+strings.Replace(root, ".", "", 1)+"|View original>",
+			"How do I export my data &amp; invoices?", fact("Status", "🆕 New"), fact("Route", "product"), "From Slack · Liaison item #1")
 		if jobKey(card) == "" {
 			t.Error("the card carries no job metadata")
 		}
@@ -551,12 +616,12 @@ func TestEndToEnd(t *testing.T) {
 			note := e.waitNote(card.TS, "Also in CSV please")
 			check(t, e.pub.Edit(helpChan, reply, "Also in CSV or JSON please"))
 			e.wait(e.staff, "the edited note", func() bool {
-				m, _ := e.staff.Message(productCh, note.TS)
+				m := e.current(note.TS)
 				return strings.Contains(m.Text, "CSV or JSON please (edited)")
 			})
 			check(t, e.pub.Delete(helpChan, reply))
 			e.wait(e.staff, "the deleted note", func() bool {
-				m, _ := e.staff.Message(productCh, note.TS)
+				m := e.current(note.TS)
 				return strings.Contains(m.Text, "(deleted this message)") && !strings.Contains(m.Text, "CSV")
 			})
 		})
@@ -565,11 +630,11 @@ func TestEndToEnd(t *testing.T) {
 			check(t, e.staff.Click(bob, productCh, card.TS, actClaim))
 			// A click answers privately, where it was made.
 			e.ephemeralShowing(e.staff, bob, fmt.Sprintf("Item #%d is yours.", itemID))
-			e.wait(e.staff, "the claimed card", func() bool { return strings.Contains(shown(e.card(card.TS)), fact("Claimed by", "Bob Stone")) })
+			e.waitShowing(card.TS, "the claimed card", fact("Claimed by", "Bob Stone"))
 			check(t, e.staff.Click(alice, productCh, card.TS, actTag))
 			e.submit(alice, e.openView(alice, cbTag), map[string]map[string]string{blockTags: text("Billing, export")})
 			e.ephemeralShowing(e.staff, alice, fmt.Sprintf("Item #%d is tagged billing, export.", itemID))
-			e.wait(e.staff, "the tagged card", func() bool { return strings.Contains(shown(e.card(card.TS)), fact("Tags", "billing, export")) })
+			e.waitShowing(card.TS, "the tagged card", fact("Tags", "billing, export"))
 		})
 
 		// Alice drafts in the modal.
@@ -578,27 +643,13 @@ func TestEndToEnd(t *testing.T) {
 			blockText: text("Settings → Export, then pick CSV. Tell @here & <b>everyone</b>!"),
 		})
 		e.ephemeralShowing(e.staff, alice, "Draft #1 is in the item's thread.")
-		var draftCard slackfake.Message
-		e.wait(e.staff, "the draft card", func() bool {
-			for _, m := range e.replies(card.TS) {
-				if _, ok := buttons(m)[actApprove]; ok {
-					draftCard = m
-					return true
-				}
-			}
-			return false
-		})
+		draftCard := e.waitButton(card.TS, actApprove)
 		draftID := idOf(t, draftCard, actApprove)
 		if got, want := actionIDs(draftCard), []string{actApprove, actEditApprove, actReject, actWithdraw}; !slices.Equal(got, want) {
 			t.Errorf("draft card buttons = %v, want %v", got, want)
 		}
-		ds := shown(draftCard)
-		for _, want := range []string{"*Draft #1 · public reply (v1)*", "*Alice Martin · Acme*", "@Mia Settings → Export", "Tell @\u200bhere &amp; &lt;b&gt;everyone&lt;/b&gt;!",
-			"Alice Martin, Product Manager at Acme", fact("State", "⏳ Waiting for an approver"), fact("Author", "Alice Martin"), fact("Answering", "Mia")} {
-			if !strings.Contains(ds, want) {
-				t.Errorf("draft card does not show %q:\n%s", want, ds)
-			}
-		}
+		expectShown(t, "draft card", draftCard, "*Draft #1 · public reply (v1)*", "*Alice Martin · Acme*", "@Mia Settings → Export", "Tell @\u200bhere &amp; &lt;b&gt;everyone&lt;/b&gt;!",
+			"Alice Martin, Product Manager at Acme", fact("State", "⏳ Waiting for an approver"), fact("Author", "Alice Martin"), fact("Answering", "Mia"))
 		if !strings.Contains(string(draftCard.Blocks), "https://example.com/alice.png") {
 			t.Error("the draft card does not show the avatar")
 		}
@@ -607,29 +658,20 @@ func TestEndToEnd(t *testing.T) {
 			// Carol has no profile: her draft waits and she is told privately.
 			e.ts(e.staff.Reply(carol, productCh, card.TS, "!reply Or use the API: GET /v1/export"))
 			e.ephemeralShowing(e.staff, carol, "/liaison profile")
-			var carols slackfake.Message
-			e.wait(e.staff, "Carol's draft card", func() bool {
-				for _, m := range e.replies(card.TS) {
-					if strings.Contains(shown(m), "Or use the API") {
-						carols = m
-						return true
-					}
-				}
-				return false
-			})
-			if !strings.Contains(shown(carols), "⚠️ Waiting for Carol King to set up a public profile and agree to publish under it: `/liaison profile`") {
-				t.Errorf("Carol's draft card does not say it waits for her profile:\n%s", shown(carols))
+			carols := e.waitReply(card.TS, "Carol's draft card", func(m slackfake.Message) bool { return strings.Contains(slackfake.Shown(m), "Or use the API") })
+			if !strings.Contains(slackfake.Shown(carols), "⚠️ Waiting for Carol King to set up a public profile and agree to publish under it: `/liaison profile`") {
+				t.Errorf("Carol's draft card does not say it waits for her profile:\n%s", slackfake.Shown(carols))
 			}
 			// She takes it back.
 			check(t, e.staff.Click(carol, productCh, carols.TS, actWithdraw))
 			e.wait(e.staff, "the withdrawn draft", func() bool {
-				m, _ := e.staff.Message(productCh, carols.TS)
-				return strings.Contains(shown(m), "Withdrawn") && len(buttons(m)) == 0
+				m := e.current(carols.TS)
+				return strings.Contains(slackfake.Shown(m), "Withdrawn") && len(buttons(m)) == 0
 			})
 		})
 
 		t.Run("NonApproverRefused", func(t *testing.T) {
-			before, _ := e.staff.Message(productCh, draftCard.TS)
+			before := e.current(draftCard.TS)
 			check(t, e.staff.Click(carol, productCh, draftCard.TS, actApprove))
 			e.ephemeralShowing(e.staff, carol, bot.ErrNotApprover.Message)
 			// Alice is the author, not an approver: no modal for her.
@@ -641,7 +683,7 @@ func TestEndToEnd(t *testing.T) {
 			if d := e.draft(draftID); d.State != bot.DraftPending {
 				t.Errorf("draft is %s after refused clicks", d.State)
 			}
-			after, _ := e.staff.Message(productCh, draftCard.TS)
+			after := e.current(draftCard.TS)
 			if after.Text != before.Text || string(after.Blocks) != string(before.Blocks) {
 				t.Error("a refused click changed the draft card")
 			}
@@ -652,8 +694,7 @@ func TestEndToEnd(t *testing.T) {
 
 		// Bob approves: the reply appears once, under Alice's name and face.
 		check(t, e.staff.Click(bob, productCh, draftCard.TS, actApprove))
-		e.wait(e.pub, "the public reply", func() bool { return len(e.publicReplies(root)) == 1 })
-		pub := e.publicReplies(root)[0]
+		pub := e.waitPublicReply(root)
 		if pub.Username != "Alice Martin · Acme" || pub.IconURL != "https://example.com/alice.png" {
 			t.Errorf("public reply under %q / %q", pub.Username, pub.IconURL)
 		}
@@ -663,26 +704,23 @@ func TestEndToEnd(t *testing.T) {
 		if got := slackfake.Pings(pub); !slices.Equal(got, []string{member}) {
 			t.Errorf("the public reply pings %v, want only the member", got)
 		}
-		if !strings.Contains(shown(pub), "Alice Martin, Product Manager at Acme") {
-			t.Errorf("the public reply has no attribution line:\n%s", shown(pub))
+		if !strings.Contains(slackfake.Shown(pub), "Alice Martin, Product Manager at Acme") {
+			t.Errorf("the public reply has no attribution line:\n%s", slackfake.Shown(pub))
 		}
 		link := "https://acme-community.slack.com/archives/" + helpChan + "/p" + strings.Replace(pub.TS, ".", "", 1)
 		e.waitNote(card.TS, "Answered publicly by Alice Martin (approved by Bob Stone)")
-		e.wait(e.staff, "the answered card", func() bool {
-			s := shown(e.card(card.TS))
-			return strings.Contains(s, fact("Answered publicly by", "Alice Martin")) && strings.Contains(s, fact("Approved by", "Bob Stone")) &&
-				strings.Contains(s, fact("Public reply", "<"+link+"?thread_ts="+root+"&cid="+helpChan+"|View the public reply>")) && strings.Contains(s, fact("Status", "✅ Answered"))
-		})
+		e.waitShowing(card.TS, "the answered card", fact("Answered publicly by", "Alice Martin"), fact("Approved by", "Bob Stone"),
+			fact("Public reply", "<"+link+"?thread_ts="+root+"&cid="+helpChan+"|View the public reply>"), fact("Status", "✅ Answered"))
 		e.wait(e.staff, "the published draft card", func() bool {
-			m, _ := e.staff.Message(productCh, draftCard.TS)
-			return slices.Equal(actionIDs(m), []string{actCorrect, actRetract}) && strings.Contains(shown(m), "Published")
+			m := e.current(draftCard.TS)
+			return slices.Equal(actionIDs(m), []string{actCorrect, actRetract}) && strings.Contains(slackfake.Shown(m), "Published")
 		})
 		if d := e.draft(draftID); d.State != bot.DraftPublished || d.PublicID != pub.TS {
 			t.Errorf("draft = %s, public id %q, want published as %s", d.State, d.PublicID, pub.TS)
 		}
 
 		// Retract asks first, on the button itself: Slack shows the question.
-		published, _ := e.staff.Message(productCh, draftCard.TS)
+		published := e.current(draftCard.TS)
 		retract := buttonJSON(t, published, actRetract)
 		confirm, _ := retract["confirm"].(map[string]any)
 		textOf := func(k string) string { o, _ := confirm[k].(map[string]any); s, _ := o["text"].(string); return s }
@@ -697,15 +735,8 @@ func TestEndToEnd(t *testing.T) {
 		// Alice asks to retract; Lea, an approver through her user group, approves.
 		check(t, e.staff.Click(alice, productCh, draftCard.TS, actRetract))
 		e.ephemeralShowing(e.staff, alice, fmt.Sprintf("Retraction of reply #%d proposed as draft #3.", draftID))
-		var retraction slackfake.Message
-		e.wait(e.staff, "the retraction card", func() bool {
-			for _, m := range e.replies(card.TS) {
-				if strings.Contains(shown(m), "*Retraction #3 of the public reply*") {
-					retraction = m
-					return len(buttons(m)) > 0
-				}
-			}
-			return false
+		retraction := e.waitReply(card.TS, "the retraction card", func(m slackfake.Message) bool {
+			return strings.Contains(slackfake.Shown(m), "*Retraction #3 of the public reply*") && len(buttons(m)) > 0
 		})
 		check(t, e.staff.Click(lead, productCh, retraction.TS, actApprove))
 		e.wait(e.pub, "the public reply to go", func() bool {

@@ -24,30 +24,43 @@ const maxBody = 1 << 20
 // domain dedupes messages on their keys.
 func (c *Conn) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /events", c.serveEvents)
-	mux.HandleFunc("POST /interactivity", c.serveInteractivity)
-	mux.HandleFunc("POST /commands", c.serveCommands)
+	mux.HandleFunc("POST /events", c.signed(c.serveEvents))
+	mux.HandleFunc("POST /interactivity", c.signed(c.serveInteractivity))
+	mux.HandleFunc("POST /commands", c.signed(c.serveCommands))
 	return mux
 }
 
-// verified reads the raw body and checks its signature before anything
-// parses it. On failure it has answered.
-func (c *Conn) verified(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err == nil {
-		var sv slackapi.SecretsVerifier
-		if sv, err = slackapi.NewSecretsVerifier(r.Header, c.opts.SigningSecret); err == nil {
-			if _, err = sv.Write(body); err == nil {
-				err = sv.Ensure()
+// signed reads the raw body and checks its signature before anything
+// parses it, then passes it to serve; a request not signed right gets 401.
+func (c *Conn) signed(serve func(w http.ResponseWriter, r *http.Request, body []byte)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		if err == nil {
+			var sv slackapi.SecretsVerifier
+			if sv, err = slackapi.NewSecretsVerifier(r.Header, c.opts.SigningSecret); err == nil {
+				if _, err = sv.Write(body); err == nil {
+					err = sv.Ensure()
+				}
 			}
 		}
+		if err != nil {
+			c.log.Warn("slack request refused: bad or stale signature", "path", r.URL.Path, "remote", r.RemoteAddr, "err", err)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		serve(w, r, body)
 	}
-	if err != nil {
-		c.log.Warn("slack request refused: bad or stale signature", "path", r.URL.Path, "remote", r.RemoteAddr, "err", err)
-		w.WriteHeader(http.StatusUnauthorized)
-		return nil, false
+}
+
+// accept answers 200 once work, done after the answer, has started; Slack
+// retries the 503 it gets while the connection is not running. A payload
+// from another workspace is answered 200 and dropped.
+func (c *Conn) accept(w http.ResponseWriter, team string, work func(ctx context.Context)) {
+	if !c.foreign(team) && !c.goWork(work) {
+		unavailable(w)
+		return
 	}
-	return body, true
+	w.WriteHeader(http.StatusOK)
 }
 
 // unavailable answers while the connection is not running; Slack retries.
@@ -56,11 +69,7 @@ func unavailable(w http.ResponseWriter) {
 	http.Error(w, "liaison is starting or stopping", http.StatusServiceUnavailable)
 }
 
-func (c *Conn) serveEvents(w http.ResponseWriter, r *http.Request) {
-	body, ok := c.verified(w, r)
-	if !ok {
-		return
-	}
+func (c *Conn) serveEvents(w http.ResponseWriter, r *http.Request, body []byte) {
 	var head struct {
 		Type      string `json:"type"`
 		Challenge string `json:"challenge"`
@@ -113,11 +122,7 @@ func (c *Conn) serveEvents(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-func (c *Conn) serveInteractivity(w http.ResponseWriter, r *http.Request) {
-	body, ok := c.verified(w, r)
-	if !ok {
-		return
-	}
+func (c *Conn) serveInteractivity(w http.ResponseWriter, r *http.Request, body []byte) {
 	form, err := url.ParseQuery(string(body))
 	var cb slackapi.InteractionCallback
 	if err == nil {
@@ -127,6 +132,12 @@ func (c *Conn) serveInteractivity(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no interaction payload", http.StatusBadRequest)
 		return
 	}
+	if cb.Type != slackapi.InteractionTypeViewSubmission {
+		c.accept(w, cb.Team.ID, func(ctx context.Context) { c.interaction(ctx, cb) })
+		return
+	}
+	// A modal submission is answered with its outcome, which Slack shows
+	// in the modal.
 	ctx, ok := c.running()
 	if !ok {
 		unavailable(w)
@@ -136,31 +147,19 @@ func (c *Conn) serveInteractivity(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if cb.Type == slackapi.InteractionTypeViewSubmission {
-		resp, then := c.viewSubmission(ctx, cb)
-		if resp != nil {
-			w.Header().Set("Content-Type", "application/json")
-			_ = json.NewEncoder(w).Encode(resp)
-		} else {
-			w.WriteHeader(http.StatusOK) // an empty 200 closes the modal
-		}
-		if then != nil {
-			c.goWork(then)
-		}
-		return
+	resp, then := c.viewSubmission(ctx, cb)
+	if resp != nil {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(resp)
+	} else {
+		w.WriteHeader(http.StatusOK) // an empty 200 closes the modal
 	}
-	if !c.goWork(func(ctx context.Context) { c.interaction(ctx, cb) }) {
-		unavailable(w)
-		return
+	if then != nil {
+		c.goWork(then)
 	}
-	w.WriteHeader(http.StatusOK)
 }
 
-func (c *Conn) serveCommands(w http.ResponseWriter, r *http.Request) {
-	body, ok := c.verified(w, r)
-	if !ok {
-		return
-	}
+func (c *Conn) serveCommands(w http.ResponseWriter, r *http.Request, body []byte) {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	cmd, err := slackapi.SlashCommandParse(r)
@@ -168,13 +167,6 @@ func (c *Conn) serveCommands(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not a slash command", http.StatusBadRequest)
 		return
 	}
-	if c.foreign(cmd.TeamID) {
-		w.WriteHeader(http.StatusOK)
-		return
-	}
-	if !c.goWork(func(ctx context.Context) { c.slashCommand(ctx, cmd) }) {
-		unavailable(w)
-		return
-	}
-	w.WriteHeader(http.StatusOK) // the answer follows through response_url
+	// The answer follows through response_url.
+	c.accept(w, cmd.TeamID, func(ctx context.Context) { c.slashCommand(ctx, cmd) })
 }

@@ -45,11 +45,7 @@ type formMeta struct {
 func (c *Conn) tell(ctx context.Context, p place, text string) {
 	text = escapeDomain(text)
 	if p.Channel != "" {
-		opts := []slackapi.MsgOption{slackapi.MsgOptionText(text, false)}
-		if p.Thread != "" {
-			opts = append(opts, slackapi.MsgOptionTS(p.Thread))
-		}
-		_, err := c.api.PostEphemeralContext(ctx, p.Channel, p.User, opts...)
+		_, err := c.postEphemeral(ctx, p.Channel, p.Thread, p.User, text)
 		if err == nil {
 			return
 		}

@@ -201,17 +201,23 @@ func missingCustomize(err error) bool {
 	return se.Needed == "" || strings.Contains(se.Needed, "chat:write.customize")
 }
 
+// postEphemeral shows text, mrkdwn already escaped, to user only, in a
+// channel, in the thread of thread unless it is "".
+func (c *Conn) postEphemeral(ctx context.Context, channel, thread, user, text string) (string, error) {
+	opts := []slackapi.MsgOption{slackapi.MsgOptionText(text, false)}
+	if thread != "" {
+		opts = append(opts, slackapi.MsgOptionTS(thread))
+	}
+	return c.api.PostEphemeralContext(ctx, channel, user, opts...)
+}
+
 // notify shows a private message to one user in the channel, in the item's
 // thread when there is one; if they are not in the channel, it sends a
 // direct message instead.
 func (c *Conn) notify(ctx context.Context, op *bot.Op) (bot.Result, error) {
 	text := escapeDomain(op.Note.Text)
 	if op.Channel != "" {
-		opts := []slackapi.MsgOption{slackapi.MsgOptionText(text, false)}
-		if op.ThreadID != "" {
-			opts = append(opts, slackapi.MsgOptionTS(op.ThreadID))
-		}
-		ts, err := c.api.PostEphemeralContext(ctx, op.Channel, op.UserID, opts...)
+		ts, err := c.postEphemeral(ctx, op.Channel, op.ThreadID, op.UserID, text)
 		if err == nil {
 			return bot.Result{MessageID: ts}, nil
 		}

@@ -1,6 +1,7 @@
 package discordfake
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -26,37 +27,21 @@ func (e *apiError) body() obj {
 	return o
 }
 
-func errUnauthorized() *apiError {
-	return &apiError{status: http.StatusUnauthorized, code: 0, message: "401: Unauthorized"}
+// codeError is Discord's answer with a JSON error code, in Discord's words.
+func codeError(status, code int) *apiError {
+	return &apiError{status: status, code: code, message: knownCodes[code]}
 }
 
-func errNotFound() *apiError {
-	return &apiError{status: http.StatusNotFound, code: 0, message: "404: Not Found"}
+// statusError is Discord's answer without a JSON error code: "404: Not Found".
+func statusError(status int) *apiError {
+	return &apiError{status: status, message: fmt.Sprintf("%d: %s", status, http.StatusText(status))}
 }
 
-func errMethodNotAllowed() *apiError {
-	return &apiError{status: http.StatusMethodNotAllowed, code: 0, message: "405: Method Not Allowed"}
-}
-
-func errUnknown(code int) *apiError {
-	return &apiError{status: http.StatusNotFound, code: code, message: knownCodes[code]}
-}
-
-func errMissingAccess() *apiError {
-	return &apiError{status: http.StatusForbidden, code: 50001, message: "Missing Access"}
-}
-
-func errMissingPermissions() *apiError {
-	return &apiError{status: http.StatusForbidden, code: 50013, message: "Missing Permissions"}
-}
-
-func errBadRequest(code int) *apiError {
-	return &apiError{status: http.StatusBadRequest, code: code, message: knownCodes[code]}
-}
-
-func errInvalidJSON() *apiError {
-	return &apiError{status: http.StatusBadRequest, code: 50109, message: "The request body contains invalid JSON."}
-}
+func errUnknown(code int) *apiError    { return codeError(http.StatusNotFound, code) }
+func errBadRequest(code int) *apiError { return codeError(http.StatusBadRequest, code) }
+func errMissingAccess() *apiError      { return codeError(http.StatusForbidden, 50001) }
+func errMissingPermissions() *apiError { return codeError(http.StatusForbidden, 50013) }
+func errInvalidJSON() *apiError        { return errBadRequest(50109) }
 
 // knownCodes are the JSON error codes the fake returns
 // (https://discord.com/developers/docs/topics/opcodes-and-status-codes#json-json-error-codes).
@@ -72,6 +57,7 @@ var knownCodes = map[int]string{
 	10062:  "Unknown interaction",
 	10063:  "Unknown application command",
 	30007:  "Maximum number of webhooks reached (15)",
+	40005:  "Request entity too large",
 	40060:  "Interaction has already been acknowledged.",
 	50001:  "Missing Access",
 	50005:  "Cannot edit a message authored by another user",
@@ -117,7 +103,9 @@ func (fe *formErrors) err() *apiError {
 	if fe.empty() {
 		return nil
 	}
-	return &apiError{status: http.StatusBadRequest, code: 50035, message: "Invalid Form Body", errors: fe.root}
+	e := errBadRequest(50035)
+	e.errors = fe.root
+	return e
 }
 
 func formError(path, code, msg string) *apiError {

@@ -149,6 +149,26 @@ func New(opts Options) (*Fake, error) {
 	return f, nil
 }
 
+// TB is what MustNew needs of a test: testing.TB satisfies it. An interface
+// keeps package testing out of the liaison binary, whose demo runs fakes.
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+}
+
+// MustNew starts a fake for a test and closes it when the test ends; the
+// test fails if the fake cannot start.
+func MustNew(tb TB, opts Options) *Fake {
+	tb.Helper()
+	f, err := New(opts)
+	if err != nil {
+		tb.Fatalf("discordfake.New: %v", err)
+	}
+	tb.Cleanup(f.Close)
+	return f
+}
+
 func (f *Fake) init(opts Options) error {
 	f.now = opts.Now
 	if f.now == nil {

@@ -12,8 +12,7 @@ import (
 
 func TestOpenIdentifiesAndGetsReady(t *testing.T) {
 	t.Parallel()
-	f := mustFake(t, discordfake.Options{})
-	s, ev := mustSession(t, f, allIntents)
+	f, s, ev := fakeSession(t, allIntents)
 
 	r := recv(t, ev.ready, "READY")
 	if r.User.ID != f.Bot().ID || !r.User.Bot || r.SessionID == "" || r.Version != 9 {
@@ -50,7 +49,7 @@ func TestMessageContentIntent(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := mustFake(t, discordfake.Options{})
+			f := discordfake.MustNew(t, discordfake.Options{})
 			_, ev := mustSession(t, f, tc.intents)
 
 			m, err := f.Post(alice, general, "hello there")
@@ -64,12 +63,7 @@ func TestMessageContentIntent(t *testing.T) {
 			}
 			// Messages that mention the bot keep their content.
 			mention := "<@" + f.Bot().ID + "> can you help?"
-			if _, err := f.Post(bob, general, mention); err != nil {
-				t.Fatal(err)
-			}
-			if got := recv(t, ev.msgCreate, "MESSAGE_CREATE"); got.Content != mention {
-				t.Fatalf("mentioning message content = %q, want %q", got.Content, mention)
-			}
+			postReceived(t, f, ev, bob, general, mention, "MESSAGE_CREATE")
 			// Members see everything.
 			if ms := f.Messages(general); len(ms) != 2 || ms[0].Content != "hello there" {
 				t.Fatalf("Messages = %+v", ms)
@@ -80,7 +74,7 @@ func TestMessageContentIntent(t *testing.T) {
 
 func TestWithoutGuildMessagesIntentNoMessageEvents(t *testing.T) {
 	t.Parallel()
-	f := mustFake(t, discordfake.Options{})
+	f := discordfake.MustNew(t, discordfake.Options{})
 	_, ev := mustSession(t, f, discordgo.IntentGuilds)
 	if _, err := f.Post(alice, general, "unseen"); err != nil {
 		t.Fatal(err)
@@ -97,7 +91,7 @@ func TestWithoutGuildMessagesIntentNoMessageEvents(t *testing.T) {
 
 func TestUnapprovedPrivilegedIntentCloses4014(t *testing.T) {
 	t.Parallel()
-	f := mustFake(t, discordfake.Options{UnapprovedIntents: discordfake.IntentMessageContent})
+	f := discordfake.MustNew(t, discordfake.Options{UnapprovedIntents: discordfake.IntentMessageContent})
 	_, _, err := openSession(f, allIntents)
 	if err == nil || !strings.Contains(err.Error(), "4014") {
 		t.Fatalf("Open with an unapproved MESSAGE_CONTENT = %v, want close 4014", err)
@@ -119,7 +113,7 @@ func TestUnapprovedPrivilegedIntentCloses4014(t *testing.T) {
 
 func TestBadTokenIdentifyCloses4004(t *testing.T) {
 	t.Parallel()
-	f := mustFake(t, discordfake.Options{BotToken: "right"})
+	f := discordfake.MustNew(t, discordfake.Options{BotToken: "right"})
 	s, err := discordgo.New("Bot wrong")
 	if err != nil {
 		t.Fatal(err)
@@ -141,16 +135,11 @@ func TestBadTokenIdentifyCloses4004(t *testing.T) {
 
 func TestDropGatewayResumesAndReplays(t *testing.T) {
 	t.Parallel()
-	f := mustFake(t, discordfake.Options{HeartbeatInterval: 500 * time.Millisecond})
+	f := discordfake.MustNew(t, discordfake.Options{HeartbeatInterval: 500 * time.Millisecond})
 	_, ev := mustSession(t, f, allIntents)
 	recv(t, ev.ready, "READY")
 
-	if _, err := f.Post(alice, general, "one"); err != nil {
-		t.Fatal(err)
-	}
-	if m := recv(t, ev.msgCreate, "first message"); m.Content != "one" {
-		t.Fatalf("got %q", m.Content)
-	}
+	postReceived(t, f, ev, alice, general, "one", "first message")
 	f.DropGateway()
 	waitFor(t, f, "the drop", func() bool { return !f.Gateway().Connected })
 	for _, c := range []string{"two", "three"} {
@@ -172,18 +161,12 @@ func TestDropGatewayResumesAndReplays(t *testing.T) {
 		t.Fatalf("Gateway() = %+v, want connected after one resume", gi)
 	}
 	// Live events flow again.
-	if _, err := f.Post(bob, general, "four"); err != nil {
-		t.Fatal(err)
-	}
-	if m := recv(t, ev.msgCreate, "live message"); m.Content != "four" {
-		t.Fatalf("got %q", m.Content)
-	}
+	postReceived(t, f, ev, bob, general, "four", "live message")
 }
 
 func TestReconnectOpcodeResumes(t *testing.T) {
 	t.Parallel()
-	f := mustFake(t, discordfake.Options{})
-	_, ev := mustSession(t, f, allIntents)
+	f, _, ev := fakeSession(t, allIntents)
 	recv(t, ev.ready, "READY")
 	f.SendReconnect()
 	recv(t, ev.resumed, "RESUMED after op 7")
@@ -194,8 +177,7 @@ func TestReconnectOpcodeResumes(t *testing.T) {
 
 func TestInvalidSessionReidentifies(t *testing.T) {
 	t.Parallel()
-	f := mustFake(t, discordfake.Options{})
-	_, ev := mustSession(t, f, allIntents)
+	f, _, ev := fakeSession(t, allIntents)
 	first := recv(t, ev.ready, "READY")
 	f.InvalidateSession()
 	second := recv(t, ev.ready, "second READY")
@@ -205,18 +187,12 @@ func TestInvalidSessionReidentifies(t *testing.T) {
 	if gi := f.Gateway(); gi.Identifies != 2 || gi.SessionID != second.SessionID {
 		t.Fatalf("Gateway() = %+v", gi)
 	}
-	if _, err := f.Post(alice, general, "after"); err != nil {
-		t.Fatal(err)
-	}
-	if m := recv(t, ev.msgCreate, "message on the new session"); m.Content != "after" {
-		t.Fatalf("got %q", m.Content)
-	}
+	postReceived(t, f, ev, alice, general, "after", "message on the new session")
 }
 
 func TestCloseThenOpenStartsANewSession(t *testing.T) {
 	t.Parallel()
-	f := mustFake(t, discordfake.Options{})
-	s, ev := mustSession(t, f, allIntents)
+	f, s, ev := fakeSession(t, allIntents)
 	first := recv(t, ev.ready, "READY")
 	// Close sends 1000, which ends the session on Discord; discordgo keeps its session ID and
 	// tries to resume on the next Open, gets op 9 and identifies.

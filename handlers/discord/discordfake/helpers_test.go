@@ -33,15 +33,36 @@ const (
 	eventDeadline = 5 * time.Second
 )
 
-// mustFake starts a fake closed at the end of the test.
-func mustFake(t *testing.T, opts discordfake.Options) *discordfake.Fake {
+// fakeSession starts a fake with the default guild and opens a session on it.
+func fakeSession(t *testing.T, intents discordgo.Intent) (*discordfake.Fake, *discordgo.Session, *events) {
 	t.Helper()
-	f, err := discordfake.New(opts)
+	f := discordfake.MustNew(t, discordfake.Options{})
+	s, ev := mustSession(t, f, intents)
+	return f, s, ev
+}
+
+// relayHook creates the bot's "Liaison relay" webhook in a channel.
+func relayHook(t *testing.T, s *discordgo.Session, channelID string) *discordgo.Webhook {
+	t.Helper()
+	wh, err := s.WebhookCreate(channelID, "Liaison relay", "")
 	if err != nil {
-		t.Fatalf("discordfake.New: %v", err)
+		t.Fatal(err)
 	}
-	t.Cleanup(f.Close)
-	return f
+	return wh
+}
+
+// postReceived posts content as a member and waits for the MESSAGE_CREATE the session gets for
+// it.
+func postReceived(t *testing.T, f *discordfake.Fake, ev *events, user, channelID, content, what string) *discordgo.MessageCreate {
+	t.Helper()
+	if _, err := f.Post(user, channelID, content); err != nil {
+		t.Fatal(err)
+	}
+	m := recv(t, ev.msgCreate, what)
+	if m.Content != content {
+		t.Fatalf("%s: got %q, want %q", what, m.Content, content)
+	}
+	return m
 }
 
 // events collects what a discordgo session receives, in order (SyncEvents).
@@ -264,6 +285,30 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
+}
+
+// buttonMessage posts, as the bot, a message in #general with one row of buttons.
+func buttonMessage(t *testing.T, s *discordgo.Session, content string, customIDs ...string) *discordgo.Message {
+	t.Helper()
+	msg, err := s.ChannelMessageSendComplex(general, &discordgo.MessageSend{Content: content, Components: buttonRow(customIDs...)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return msg
+}
+
+// botThread posts content as the bot in #general and starts a thread from it.
+func botThread(t *testing.T, s *discordgo.Session, content, name string, archiveMinutes int) (*discordgo.Message, *discordgo.Channel) {
+	t.Helper()
+	root, err := s.ChannelMessageSend(general, content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	th, err := s.MessageThreadStart(general, root.ID, name, archiveMinutes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root, th
 }
 
 func buttonRow(customIDs ...string) []discordgo.MessageComponent {

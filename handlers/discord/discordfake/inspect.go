@@ -8,20 +8,9 @@ func (f *Fake) Messages(channelID string) []Message {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []Message
-	for _, id := range f.channelMsgs[channelID] {
-		if m := f.messages[id]; m != nil && !m.Ephemeral() {
-			out = append(out, m.Message.clone())
-		}
+	for _, m := range f.channelMessages(channelID, func(m *message) bool { return !m.Ephemeral() }) {
+		out = append(out, m.Message.clone())
 	}
-	slices.SortFunc(out, func(a, b Message) int {
-		switch {
-		case snowflakeLess(a.ID, b.ID):
-			return -1
-		case snowflakeLess(b.ID, a.ID):
-			return 1
-		}
-		return 0
-	})
 	return out
 }
 
@@ -46,12 +35,7 @@ func (f *Fake) Ephemerals(userID string) []Message {
 			out = append(out, m.Message.clone())
 		}
 	}
-	slices.SortFunc(out, func(a, b Message) int {
-		if snowflakeLess(a.ID, b.ID) {
-			return -1
-		}
-		return 1
-	})
+	slices.SortFunc(out, func(a, b Message) int { return compareSnowflakes(a.ID, b.ID) })
 	return out
 }
 

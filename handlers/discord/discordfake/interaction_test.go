@@ -13,16 +13,9 @@ import (
 
 func TestClickAndRespond(t *testing.T) {
 	t.Parallel()
-	f := mustFake(t, discordfake.Options{})
-	s, ev := mustSession(t, f, noContent)
+	f, s, ev := fakeSession(t, noContent)
 
-	msg, err := s.ChannelMessageSendComplex(general, &discordgo.MessageSend{
-		Content:    "Publish Alice's answer?",
-		Components: buttonRow("approve:1", "reject:1"),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	msg := buttonMessage(t, s, "Publish Alice's answer?", "approve:1", "reject:1")
 	if own := recv(t, ev.msgCreate, "the bot's own message"); own.ID != msg.ID || own.Content == "" {
 		t.Fatalf("own message = %+v", own.Message) // the app's messages keep their content
 	}
@@ -94,19 +87,16 @@ func ptr[T any](v T) *T { return &v }
 func TestInteractionDeadlines(t *testing.T) {
 	t.Parallel()
 	clk := newClock()
-	f := mustFake(t, discordfake.Options{Now: clk.Now})
+	f := discordfake.MustNew(t, discordfake.Options{Now: clk.Now})
 	s, ev := mustSession(t, f, allIntents)
-	msg, err := s.ChannelMessageSendComplex(general, &discordgo.MessageSend{Content: "?", Components: buttonRow("go")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	msg := buttonMessage(t, s, "?", "go")
 	recv(t, ev.msgCreate, "the bot's own message")
 	if _, err := f.Click(bob, general, msg.ID, "go"); err != nil {
 		t.Fatal(err)
 	}
 	late := recv(t, ev.interaction, "INTERACTION_CREATE")
 	clk.Advance(3*time.Second + time.Millisecond)
-	err = s.InteractionRespond(late.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate})
+	err := s.InteractionRespond(late.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate})
 	restErr(t, err, http.StatusNotFound, 10062)
 
 	// Deferred in time, a follow-up within 15 minutes fills in the "thinking" message; after
@@ -150,12 +140,8 @@ func TestInteractionDeadlines(t *testing.T) {
 
 func TestModalFlow(t *testing.T) {
 	t.Parallel()
-	f := mustFake(t, discordfake.Options{})
-	s, ev := mustSession(t, f, allIntents)
-	msg, err := s.ChannelMessageSendComplex(general, &discordgo.MessageSend{Content: "Draft ready", Components: buttonRow("reject:7")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, s, ev := fakeSession(t, allIntents)
+	msg := buttonMessage(t, s, "Draft ready", "reject:7")
 	if _, err := f.SubmitModal(alice, general, "reason:7", map[string]string{"text": "x"}); err == nil {
 		t.Fatal("submitted a modal nobody opened")
 	}
@@ -163,7 +149,7 @@ func TestModalFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	ic := recv(t, ev.interaction, "click")
-	err = s.InteractionRespond(ic.Interaction, &discordgo.InteractionResponse{
+	err := s.InteractionRespond(ic.Interaction, &discordgo.InteractionResponse{
 		Type: discordgo.InteractionResponseModal,
 		Data: &discordgo.InteractionResponseData{
 			CustomID: "reason:7",
@@ -222,21 +208,8 @@ func TestModalFlow(t *testing.T) {
 
 func TestSlashCommands(t *testing.T) {
 	t.Parallel()
-	f := mustFake(t, discordfake.Options{})
-	s, ev := mustSession(t, f, allIntents)
-	cmds, err := s.ApplicationCommandBulkOverwrite(f.ApplicationID(), guildID, []*discordgo.ApplicationCommand{{
-		Name:        "liaison",
-		Description: "Talk to Liaison",
-		Options: []*discordgo.ApplicationCommandOption{{
-			Type:        discordgo.ApplicationCommandOptionSubCommand,
-			Name:        "ask",
-			Description: "Ask a question",
-			Options: []*discordgo.ApplicationCommandOption{
-				{Type: discordgo.ApplicationCommandOptionString, Name: "question", Description: "What to ask", Required: true},
-				{Type: discordgo.ApplicationCommandOptionUser, Name: "for", Description: "On behalf of"},
-			},
-		}},
-	}})
+	f, s, ev := fakeSession(t, allIntents)
+	cmds, err := s.ApplicationCommandBulkOverwrite(f.ApplicationID(), guildID, []*discordgo.ApplicationCommand{askCommand()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +225,7 @@ func TestSlashCommands(t *testing.T) {
 	} else {
 		restErr(t, err, http.StatusBadRequest, 50035)
 	}
-	if _, err := s.ApplicationCommandBulkOverwrite(f.ApplicationID(), guildID, []*discordgo.ApplicationCommand{cmdsToCreate()}); err != nil {
+	if _, err := s.ApplicationCommandBulkOverwrite(f.ApplicationID(), guildID, []*discordgo.ApplicationCommand{askCommand()}); err != nil {
 		t.Fatal(err)
 	}
 	if list := f.Commands(guildID); len(list) != 1 || list[0].Name != "liaison" || len(list[0].Options) != 1 {
@@ -302,7 +275,7 @@ func TestSlashCommands(t *testing.T) {
 	restErr(t, err, http.StatusBadRequest, 50035)
 }
 
-func cmdsToCreate() *discordgo.ApplicationCommand {
+func askCommand() *discordgo.ApplicationCommand {
 	return &discordgo.ApplicationCommand{
 		Name:        "liaison",
 		Description: "Talk to Liaison",
@@ -323,12 +296,8 @@ func cmdsToCreate() *discordgo.ApplicationCommand {
 // min_length; the fake does too, and takes a modal at every limit.
 func TestModalLimits(t *testing.T) {
 	t.Parallel()
-	f := mustFake(t, discordfake.Options{})
-	s, ev := mustSession(t, f, allIntents)
-	msg, err := s.ChannelMessageSendComplex(general, &discordgo.MessageSend{Content: "Draft ready", Components: buttonRow("open")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, s, ev := fakeSession(t, allIntents)
+	msg := buttonMessage(t, s, "Draft ready", "open")
 	input := func(id string) discordgo.TextInput {
 		return discordgo.TextInput{CustomID: id, Label: strings.Repeat("l", 45), Style: discordgo.TextInputShort, Placeholder: strings.Repeat("p", 100), MaxLength: 4000}
 	}

@@ -80,7 +80,7 @@ func (g *rawGateway) closed() int {
 
 func TestGatewayProtocolErrors(t *testing.T) {
 	t.Parallel()
-	f := mustFake(t, discordfake.Options{})
+	f := discordfake.MustNew(t, discordfake.Options{})
 	identify := func(intents int64) map[string]any {
 		return map[string]any{"token": f.BotToken(), "intents": intents, "properties": map[string]string{"os": "linux"}}
 	}
@@ -136,7 +136,7 @@ func TestGatewayProtocolErrors(t *testing.T) {
 
 func TestTransport(t *testing.T) {
 	t.Parallel()
-	f := mustFake(t, discordfake.Options{})
+	f := discordfake.MustNew(t, discordfake.Options{})
 	hc := f.HTTPClient()
 	if _, err := hc.Get("https://example.com/"); err == nil || !strings.Contains(err.Error(), "refusing") {
 		t.Fatalf("request to another host: %v", err)

@@ -24,37 +24,33 @@ type PostParams struct {
 	ReplyTo string
 }
 
-// actor checks that a user may act in a channel: a member of its guild, or the recipient of a
-// DM. Callers hold f.mu.
-func (f *Fake) actor(userID string, c *channelState) (*User, error) {
+// actor looks up a channel and checks that a user may act in it: a member of its guild, or the
+// recipient of a DM. Callers hold f.mu.
+func (f *Fake) actor(userID, channelID string) (*channelState, *User, error) {
+	c := f.channels[channelID]
+	if c == nil {
+		return nil, nil, fmt.Errorf("discordfake: unknown channel %s", channelID)
+	}
 	if f.closed {
-		return nil, ErrClosed
+		return nil, nil, ErrClosed
 	}
 	u := f.users[userID]
 	if u == nil {
-		return nil, fmt.Errorf("discordfake: unknown user %s", userID)
+		return nil, nil, fmt.Errorf("discordfake: unknown user %s", userID)
 	}
 	if u.ID == f.bot.ID {
-		return nil, fmt.Errorf("discordfake: %s is the bot; members act, the bot uses the API", userID)
+		return nil, nil, fmt.Errorf("discordfake: %s is the bot; members act, the bot uses the API", userID)
 	}
 	if c.Type == ChannelDM {
 		if c.recipient != userID {
-			return nil, fmt.Errorf("discordfake: user %s is not in DM channel %s", userID, c.ID)
+			return nil, nil, fmt.Errorf("discordfake: user %s is not in DM channel %s", userID, c.ID)
 		}
-		return u, nil
+		return c, u, nil
 	}
 	if f.member(c.GuildID, userID) == nil {
-		return nil, fmt.Errorf("discordfake: user %s is not a member of guild %s", userID, c.GuildID)
+		return nil, nil, fmt.Errorf("discordfake: user %s is not a member of guild %s", userID, c.GuildID)
 	}
-	return u, nil
-}
-
-func (f *Fake) lookupChannel(id string) (*channelState, error) {
-	c := f.channels[id]
-	if c == nil {
-		return nil, fmt.Errorf("discordfake: unknown channel %s", id)
-	}
-	return c, nil
+	return c, u, nil
 }
 
 func checkMemberContent(content string, attachments int) error {
@@ -72,11 +68,7 @@ func checkMemberContent(content string, attachments int) error {
 func (f *Fake) Send(userID, channelID string, p PostParams) (Message, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	c, err := f.lookupChannel(channelID)
-	if err != nil {
-		return Message{}, err
-	}
-	u, err := f.actor(userID, c)
+	c, u, err := f.actor(userID, channelID)
 	if err != nil {
 		return Message{}, err
 	}
@@ -141,11 +133,7 @@ func (f *Fake) PostInThread(userID, threadID, content string) (Message, error) {
 func (f *Fake) OpenForumPost(userID, forumID, title, content string) (Channel, Message, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	c, err := f.lookupChannel(forumID)
-	if err != nil {
-		return Channel{}, Message{}, err
-	}
-	u, err := f.actor(userID, c)
+	c, u, err := f.actor(userID, forumID)
 	if err != nil {
 		return Channel{}, Message{}, err
 	}
@@ -181,11 +169,7 @@ func (f *Fake) OpenForumPost(userID, forumID, title, content string) (Channel, M
 func (f *Fake) StartThread(userID, channelID, messageID, name string) (Channel, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	c, err := f.lookupChannel(channelID)
-	if err != nil {
-		return Channel{}, err
-	}
-	u, err := f.actor(userID, c)
+	c, u, err := f.actor(userID, channelID)
 	if err != nil {
 		return Channel{}, err
 	}
@@ -202,15 +186,7 @@ func (f *Fake) StartThread(userID, channelID, messageID, name string) (Channel, 
 	if n := utf8.RuneCountInString(name); n < 1 || n > 100 {
 		return Channel{}, fmt.Errorf("discordfake: a thread name has 1 to 100 characters, not %d", n)
 	}
-	typ := ChannelPublicThread
-	if c.Type == ChannelAnnouncement {
-		typ = ChannelAnnouncementThread
-	}
-	t := f.newThread(c, m.ID, name, typ, u.ID, 4320)
-	m.ThreadID = t.ID
-	m.Flags |= FlagHasThread
-	f.dispatchThreadCreate(t)
-	return t.Channel, nil
+	return f.threadFromMessage(c, m, name, u.ID, 4320).Channel, nil
 }
 
 // Edit changes the content of a member's message and dispatches MESSAGE_UPDATE. Only messages
@@ -285,11 +261,8 @@ func (f *Fake) newInteraction(typ int, userID string, c *channelState, messageID
 
 // componentMessage finds a message of the app a member may interact with. Callers hold f.mu.
 func (f *Fake) componentMessage(userID, channelID, messageID string) (*channelState, *message, error) {
-	c, err := f.lookupChannel(channelID)
+	c, _, err := f.actor(userID, channelID)
 	if err != nil {
-		return nil, nil, err
-	}
-	if _, err := f.actor(userID, c); err != nil {
 		return nil, nil, err
 	}
 	m := f.messages[messageID]
@@ -466,11 +439,8 @@ func (f *Fake) resolve(resolved obj, guildID string, kind resolveKind, id string
 func (f *Fake) SubmitModal(userID, channelID, customID string, values map[string]string) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	c, err := f.lookupChannel(channelID)
+	c, _, err := f.actor(userID, channelID)
 	if err != nil {
-		return "", err
-	}
-	if _, err := f.actor(userID, c); err != nil {
 		return "", err
 	}
 	idx := -1
@@ -528,11 +498,8 @@ func (f *Fake) SubmitModal(userID, channelID, customID string, values map[string
 func (f *Fake) RunCommand(userID, channelID, name string, options []CommandOption) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	c, err := f.lookupChannel(channelID)
+	c, _, err := f.actor(userID, channelID)
 	if err != nil {
-		return "", err
-	}
-	if _, err := f.actor(userID, c); err != nil {
 		return "", err
 	}
 	scopes := []string{""}

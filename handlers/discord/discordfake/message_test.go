@@ -14,8 +14,7 @@ import (
 
 func TestPings(t *testing.T) {
 	t.Parallel()
-	f := mustFake(t, discordfake.Options{})
-	s, _ := mustSession(t, f, allIntents)
+	f, s, _ := fakeSession(t, allIntents)
 	content := "@everyone <@" + alice + "> and <@&" + modRole + "> please look"
 	pings := func(t *testing.T, id string) []string {
 		t.Helper()
@@ -108,12 +107,8 @@ func TestPings(t *testing.T) {
 
 func TestValidationErrors(t *testing.T) {
 	t.Parallel()
-	f := mustFake(t, discordfake.Options{})
-	s, _ := mustSession(t, f, allIntents)
-	wh, err := s.WebhookCreate(general, "Liaison relay", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, s, _ := fakeSession(t, allIntents)
+	wh := relayHook(t, s, general)
 	for _, tc := range []struct {
 		name         string
 		call         func() error
@@ -264,8 +259,7 @@ func TestValidationErrors(t *testing.T) {
 
 func TestMembersActing(t *testing.T) {
 	t.Parallel()
-	f := mustFake(t, discordfake.Options{})
-	s, ev := mustSession(t, f, allIntents)
+	f, s, ev := fakeSession(t, allIntents)
 
 	th, first, err := f.OpenForumPost(alice, help, "Printer on fire", "It is on fire.")
 	if err != nil {
@@ -346,10 +340,7 @@ func TestMembersActing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Post(alice, dm.ID, "psst"); err != nil {
-		t.Fatal(err)
-	}
-	if m := recv(t, ev.msgCreate, "DM"); m.ChannelID != dm.ID || m.GuildID != "" || m.Content != "psst" {
+	if m := postReceived(t, f, ev, alice, dm.ID, "psst", "DM"); m.ChannelID != dm.ID || m.GuildID != "" {
 		t.Fatalf("DM = %+v", m.Message)
 	}
 	if _, err := f.Post(bob, dm.ID, "not mine"); err == nil {
@@ -359,8 +350,7 @@ func TestMembersActing(t *testing.T) {
 
 func TestNonceDedupe(t *testing.T) {
 	t.Parallel()
-	f := mustFake(t, discordfake.Options{})
-	s, _ := mustSession(t, f, allIntents)
+	f, s, _ := fakeSession(t, allIntents)
 	send := func() *discordgo.Message {
 		t.Helper()
 		body, err := s.RequestWithBucketID("POST", discordgo.EndpointChannelMessages(general),

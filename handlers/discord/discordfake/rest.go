@@ -69,6 +69,18 @@ func (rq *request) decode(v any) *apiError {
 	return nil
 }
 
+// decodeChecked parses the JSON body into a T and checks it as Discord does.
+func decodeChecked[T any](rq *request, check func(*T) *apiError) (*T, *apiError) {
+	v := new(T)
+	if err := rq.decode(v); err != nil {
+		return nil, err
+	}
+	if err := check(v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
 // routes is the fake's routing table; literal segments (@me) come before placeholders.
 var routes = buildRoutes()
 
@@ -185,7 +197,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	m := apiPrefix.FindStringSubmatch(r.URL.Path)
 	if m == nil {
-		writeJSON(w, http.StatusNotFound, errNotFound().body())
+		writeJSON(w, http.StatusNotFound, statusError(http.StatusNotFound).body())
 		return
 	}
 	version := 9
@@ -226,7 +238,7 @@ func readBody(r *http.Request) ([]byte, []Attachment, *apiError) {
 		return nil, nil, errBadRequest(0)
 	}
 	if len(raw) > maxBody {
-		return nil, nil, &apiError{status: http.StatusRequestEntityTooLarge, code: 40005, message: "Request entity too large"}
+		return nil, nil, codeError(http.StatusRequestEntityTooLarge, 40005)
 	}
 	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt != "multipart/form-data" {
@@ -306,14 +318,14 @@ func (f *Fake) handleREST(r *http.Request, version int, apiPath string, body []b
 		status, resp = e.status, e.body()
 	}
 	if f.closed {
-		fail(&apiError{status: http.StatusServiceUnavailable, message: "503: Service Unavailable"})
+		fail(statusError(http.StatusServiceUnavailable))
 		return
 	}
 	if rt == nil {
 		if methodMismatch {
-			fail(errMethodNotAllowed())
+			fail(statusError(http.StatusMethodNotAllowed))
 		} else {
-			fail(errNotFound())
+			fail(statusError(http.StatusNotFound))
 		}
 		return
 	}
@@ -324,7 +336,7 @@ func (f *Fake) handleREST(r *http.Request, version int, apiPath string, body []b
 		return
 	}
 	if rt.auth == authBot && r.Header.Get("Authorization") != "Bot "+f.token {
-		fail(errUnauthorized())
+		fail(statusError(http.StatusUnauthorized))
 		return
 	}
 	if ft := f.takeFault(r.Method, apiPath); ft != nil {

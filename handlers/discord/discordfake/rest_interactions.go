@@ -160,7 +160,7 @@ func (f *Fake) interactionByToken(rq *request) (*interaction, *apiError) {
 		return nil, errUnknown(10015)
 	}
 	if f.now().Sub(in.createdAt) > InteractionTokenTTL {
-		return nil, &apiError{status: http.StatusUnauthorized, code: 50027, message: knownCodes[50027]}
+		return nil, codeError(http.StatusUnauthorized, 50027)
 	}
 	return in, nil
 }
@@ -173,11 +173,8 @@ func (f *Fake) createFollowup(rq *request) (int, any, *apiError) {
 	if !in.acked {
 		return 0, nil, errUnknown(10015)
 	}
-	var p msgPayload
-	if err := rq.decode(&p); err != nil {
-		return 0, nil, err
-	}
-	if err := validateMessage(&p); err != nil {
+	p, err := decodeChecked(rq, validateMessage)
+	if err != nil {
 		return 0, nil, err
 	}
 	if emptyMessage(p.content(), p.Embeds, p.Components, len(rq.files), p.StickerIDs, p.Poll) {
@@ -196,7 +193,7 @@ func (f *Fake) createFollowup(rq *request) (int, any, *apiError) {
 			f.dispatchMessage("MESSAGE_UPDATE", m)
 		}
 	} else {
-		m = f.interactionMessage(in, &p, rq.files, false)
+		m = f.interactionMessage(in, p, rq.files, false)
 		in.followups = append(in.followups, m.ID)
 	}
 	f.notifyLocked()
@@ -223,44 +220,4 @@ func (f *Fake) interactionTarget(rq *request) (*interaction, *message, *apiError
 		return nil, nil, errUnknown(10008)
 	}
 	return in, m, nil
-}
-
-func (f *Fake) getInteractionMessage(rq *request) (int, any, *apiError) {
-	_, m, err := f.interactionTarget(rq)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, f.wireMessage(m, wireOpts{}), nil
-}
-
-func (f *Fake) editInteractionMessage(rq *request) (int, any, *apiError) {
-	in, m, err := f.interactionTarget(rq)
-	if err != nil {
-		return 0, nil, err
-	}
-	if err := f.applyEdit(m, rq.body, rq.files, true); err != nil {
-		return 0, nil, err
-	}
-	if m.ID == in.originalID && in.loading {
-		in.loading = false
-		m.Edited = false // filling in a deferred response is not an edit
-	}
-	if !m.Ephemeral() {
-		f.dispatchMessage("MESSAGE_UPDATE", m)
-	}
-	f.notifyLocked()
-	return http.StatusOK, f.wireMessage(m, wireOpts{}), nil
-}
-
-func (f *Fake) deleteInteractionMessage(rq *request) (int, any, *apiError) {
-	_, m, err := f.interactionTarget(rq)
-	if err != nil {
-		return 0, nil, err
-	}
-	m.Deleted = true
-	if !m.Ephemeral() {
-		f.dispatchMessageDelete(m)
-	}
-	f.notifyLocked()
-	return http.StatusNoContent, nil, nil
 }

@@ -8,13 +8,31 @@ import (
 	"time"
 )
 
-// channelFor returns a channel or 10003 Unknown Channel. Callers hold f.mu.
-func (f *Fake) channelFor(id string) (*channelState, *apiError) {
-	c := f.channels[id]
+// visibleChannel returns the channel a route's {channel.id} names, if the bot can see it:
+// 10003 Unknown Channel, or 50001 Missing Access without VIEW_CHANNEL. Callers hold f.mu.
+func (f *Fake) visibleChannel(rq *request) (*channelState, *apiError) {
+	c := f.channels[rq.params["channel.id"]]
 	if c == nil {
 		return nil, errUnknown(10003)
 	}
+	if err := f.canView(c); err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+// visibleMessage returns the message a route's {channel.id} and {message.id} name, in a
+// channel the bot can see. Callers hold f.mu.
+func (f *Fake) visibleMessage(rq *request) (*channelState, *message, *apiError) {
+	c, err := f.visibleChannel(rq)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := f.channelMessage(c, rq.params["message.id"])
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, m, nil
 }
 
 // canView checks VIEW_CHANNEL: Discord answers 50001 Missing Access without it.
@@ -38,22 +56,15 @@ func (f *Fake) require(c *channelState, perm int64) *apiError {
 func (f *Fake) blankREST() bool { return f.opts.UnapprovedIntents&IntentMessageContent != 0 }
 
 func (f *Fake) getChannel(rq *request) (int, any, *apiError) {
-	c, err := f.channelFor(rq.params["channel.id"])
+	c, err := f.visibleChannel(rq)
 	if err != nil {
-		return 0, nil, err
-	}
-	if err := f.canView(c); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, f.wireChannel(c), nil
 }
 
 func (f *Fake) typing(rq *request) (int, any, *apiError) {
-	c, err := f.channelFor(rq.params["channel.id"])
-	if err != nil {
-		return 0, nil, err
-	}
-	if err := f.canView(c); err != nil {
+	if _, err := f.visibleChannel(rq); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusNoContent, nil, nil
@@ -100,11 +111,8 @@ func cloneAM(am *AllowedMentions) *AllowedMentions {
 const creatableFlags = FlagSuppressEmbeds | FlagSuppressNotifications | FlagIsComponentsV2
 
 func (f *Fake) createMessage(rq *request) (int, any, *apiError) {
-	c, err := f.channelFor(rq.params["channel.id"])
+	c, err := f.visibleChannel(rq)
 	if err != nil {
-		return 0, nil, err
-	}
-	if err := f.canView(c); err != nil {
 		return 0, nil, err
 	}
 	if !c.Type.textual() {
@@ -183,11 +191,8 @@ func (f *Fake) createMessage(rq *request) (int, any, *apiError) {
 }
 
 func (f *Fake) listMessages(rq *request) (int, any, *apiError) {
-	c, err := f.channelFor(rq.params["channel.id"])
+	c, err := f.visibleChannel(rq)
 	if err != nil {
-		return 0, nil, err
-	}
-	if err := f.canView(c); err != nil {
 		return 0, nil, err
 	}
 	limit := 50
@@ -253,11 +258,8 @@ func (f *Fake) channelMessage(c *channelState, id string) (*message, *apiError) 
 }
 
 func (f *Fake) getMessage(rq *request) (int, any, *apiError) {
-	c, err := f.channelFor(rq.params["channel.id"])
+	c, err := f.visibleChannel(rq)
 	if err != nil {
-		return 0, nil, err
-	}
-	if err := f.canView(c); err != nil {
 		return 0, nil, err
 	}
 	if err := f.require(c, PermReadMessageHistory); err != nil {
@@ -271,19 +273,12 @@ func (f *Fake) getMessage(rq *request) (int, any, *apiError) {
 }
 
 func (f *Fake) editMessage(rq *request) (int, any, *apiError) {
-	c, err := f.channelFor(rq.params["channel.id"])
-	if err != nil {
-		return 0, nil, err
-	}
-	if err := f.canView(c); err != nil {
-		return 0, nil, err
-	}
-	m, err := f.channelMessage(c, rq.params["message.id"])
+	c, m, err := f.visibleMessage(rq)
 	if err != nil {
 		return 0, nil, err
 	}
 	if m.Author.ID != f.bot.ID {
-		return 0, nil, &apiError{status: http.StatusForbidden, code: 50005, message: knownCodes[50005]}
+		return 0, nil, codeError(http.StatusForbidden, 50005)
 	}
 	if err := f.applyEdit(m, rq.body, rq.files, f.botPerms(c.ID)&PermMentionEveryone != 0); err != nil {
 		return 0, nil, err
@@ -301,11 +296,8 @@ func (f *Fake) applyEdit(m *message, body []byte, files []Attachment, canEveryon
 	if err := rq.decode(&raw); err != nil {
 		return err
 	}
-	var p msgPayload
-	if err := rq.decode(&p); err != nil {
-		return err
-	}
-	if err := validateMessage(&p); err != nil {
+	p, err := decodeChecked(rq, validateMessage)
+	if err != nil {
 		return err
 	}
 	next := m.Message.clone()
@@ -356,14 +348,7 @@ func (f *Fake) applyEdit(m *message, body []byte, files []Attachment, canEveryon
 }
 
 func (f *Fake) deleteMessage(rq *request) (int, any, *apiError) {
-	c, err := f.channelFor(rq.params["channel.id"])
-	if err != nil {
-		return 0, nil, err
-	}
-	if err := f.canView(c); err != nil {
-		return 0, nil, err
-	}
-	m, err := f.channelMessage(c, rq.params["message.id"])
+	c, m, err := f.visibleMessage(rq)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -416,11 +401,8 @@ func (f *Fake) newThread(parent *channelState, id, name string, typ ChannelType,
 }
 
 func (f *Fake) startThreadFromMessage(rq *request) (int, any, *apiError) {
-	c, err := f.channelFor(rq.params["channel.id"])
+	c, err := f.visibleChannel(rq)
 	if err != nil {
-		return 0, nil, err
-	}
-	if err := f.canView(c); err != nil {
 		return 0, nil, err
 	}
 	if c.Type != ChannelText && c.Type != ChannelAnnouncement {
@@ -433,40 +415,39 @@ func (f *Fake) startThreadFromMessage(rq *request) (int, any, *apiError) {
 	if err := f.require(c, PermCreatePublicThreads); err != nil {
 		return 0, nil, err
 	}
-	var p threadPayload
-	if err := rq.decode(&p); err != nil {
-		return 0, nil, err
-	}
-	if err := validateThread(&p); err != nil {
+	p, err := decodeChecked(rq, validateThread)
+	if err != nil {
 		return 0, nil, err
 	}
 	if m.ThreadID != "" {
 		return 0, nil, errBadRequest(160004)
 	}
+	t := f.threadFromMessage(c, m, p.Name, f.bot.ID, p.AutoArchiveDuration)
+	return http.StatusCreated, f.wireChannel(t), nil
+}
+
+// threadFromMessage starts a thread, owned by ownerID, from message m of text or announcement
+// channel c (the thread takes the message's ID), and dispatches THREAD_CREATE. Callers hold
+// f.mu.
+func (f *Fake) threadFromMessage(c *channelState, m *message, name, ownerID string, autoArchive int) *channelState {
 	typ := ChannelPublicThread
 	if c.Type == ChannelAnnouncement {
 		typ = ChannelAnnouncementThread
 	}
-	t := f.newThread(c, m.ID, p.Name, typ, f.bot.ID, p.AutoArchiveDuration)
+	t := f.newThread(c, m.ID, name, typ, ownerID, autoArchive)
 	m.ThreadID = t.ID
 	m.Flags |= FlagHasThread
 	f.dispatchThreadCreate(t)
-	return http.StatusCreated, f.wireChannel(t), nil
+	return t
 }
 
 func (f *Fake) startThread(rq *request) (int, any, *apiError) {
-	c, err := f.channelFor(rq.params["channel.id"])
+	c, err := f.visibleChannel(rq)
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := f.canView(c); err != nil {
-		return 0, nil, err
-	}
-	var p threadPayload
-	if err := rq.decode(&p); err != nil {
-		return 0, nil, err
-	}
-	if err := validateThread(&p); err != nil {
+	p, err := decodeChecked(rq, validateThread)
+	if err != nil {
 		return 0, nil, err
 	}
 	switch c.Type {

@@ -87,13 +87,7 @@ func (f *Fake) getGuildChannels(rq *request) (int, any, *apiError) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out := []obj{}
-	for _, id := range g.channelOrder {
-		if c := f.channels[id]; c != nil && !c.Type.IsThread() {
-			out = append(out, f.wireChannel(c))
-		}
-	}
-	return http.StatusOK, out, nil
+	return http.StatusOK, f.wireChannels(g, func(c *channelState) bool { return !c.Type.IsThread() }), nil
 }
 
 func (f *Fake) getGuildRoles(rq *request) (int, any, *apiError) {
@@ -156,11 +150,18 @@ func (f *Fake) getActiveThreads(rq *request) (int, any, *apiError) {
 	if err != nil {
 		return 0, nil, err
 	}
-	threads := []obj{}
+	threads := f.wireChannels(g, func(c *channelState) bool { return c.Type.IsThread() })
+	return http.StatusOK, obj{"threads": threads, "members": []any{}}, nil
+}
+
+// wireChannels lists the guild's channels that keep selects, in the order they were made, as
+// the API shows them. Callers hold f.mu.
+func (f *Fake) wireChannels(g *guildState, keep func(*channelState) bool) []obj {
+	out := []obj{}
 	for _, id := range g.channelOrder {
-		if c := f.channels[id]; c != nil && c.Type.IsThread() {
-			threads = append(threads, f.wireChannel(c))
+		if c := f.channels[id]; c != nil && keep(c) {
+			out = append(out, f.wireChannel(c))
 		}
 	}
-	return http.StatusOK, obj{"threads": threads, "members": []any{}}, nil
+	return out
 }

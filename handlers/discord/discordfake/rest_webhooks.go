@@ -5,11 +5,8 @@ import (
 )
 
 func (f *Fake) listWebhooks(rq *request) (int, any, *apiError) {
-	c, err := f.channelFor(rq.params["channel.id"])
+	c, err := f.visibleChannel(rq)
 	if err != nil {
-		return 0, nil, err
-	}
-	if err := f.canView(c); err != nil {
 		return 0, nil, err
 	}
 	if err := f.require(c, PermManageWebhooks); err != nil {
@@ -25,11 +22,8 @@ func (f *Fake) listWebhooks(rq *request) (int, any, *apiError) {
 }
 
 func (f *Fake) createWebhook(rq *request) (int, any, *apiError) {
-	c, err := f.channelFor(rq.params["channel.id"])
+	c, err := f.visibleChannel(rq)
 	if err != nil {
-		return 0, nil, err
-	}
-	if err := f.canView(c); err != nil {
 		return 0, nil, err
 	}
 	if c.Type != ChannelText && c.Type != ChannelAnnouncement && c.Type != ChannelForum {
@@ -109,7 +103,7 @@ func (f *Fake) webhookByToken(rq *request) (*Webhook, *apiError) {
 		return nil, errUnknown(10015)
 	}
 	if w.Token != rq.params["webhook.token"] {
-		return nil, &apiError{status: http.StatusUnauthorized, code: 50027, message: knownCodes[50027]}
+		return nil, codeError(http.StatusUnauthorized, 50027)
 	}
 	return w, nil
 }
@@ -131,11 +125,8 @@ func (f *Fake) executeWebhook(rq *request) (int, any, *apiError) {
 		return 0, nil, err
 	}
 	c := f.channels[w.ChannelID]
-	var p msgPayload
-	if err := rq.decode(&p); err != nil {
-		return 0, nil, err
-	}
-	if err := validateMessage(&p); err != nil {
+	p, err := decodeChecked(rq, validateMessage)
+	if err != nil {
 		return 0, nil, err
 	}
 	if p.Username != "" {
@@ -224,21 +215,23 @@ func (f *Fake) webhookMessage(w *Webhook, rq *request) (*message, *apiError) {
 	return m, nil
 }
 
-// webhookTarget is the message a webhook message route names, checked
-// against the webhook's token and the thread_id parameter.
-func (f *Fake) webhookTarget(rq *request) (*message, *apiError) {
+// hookMessage is the message a webhook message route names: with the application's ID, an
+// interaction's @original or follow-up (and the interaction); with a channel webhook's, one of
+// its messages, checked against its token and the thread_id parameter (and no interaction).
+func (f *Fake) hookMessage(rq *request) (*interaction, *message, *apiError) {
+	if rq.params["webhook.id"] == f.appID {
+		return f.interactionTarget(rq)
+	}
 	w, err := f.webhookByToken(rq)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return f.webhookMessage(w, rq)
+	m, err := f.webhookMessage(w, rq)
+	return nil, m, err
 }
 
 func (f *Fake) getWebhookMessage(rq *request) (int, any, *apiError) {
-	if rq.params["webhook.id"] == f.appID {
-		return f.getInteractionMessage(rq)
-	}
-	m, err := f.webhookTarget(rq)
+	_, m, err := f.hookMessage(rq)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -246,29 +239,31 @@ func (f *Fake) getWebhookMessage(rq *request) (int, any, *apiError) {
 }
 
 func (f *Fake) editWebhookMessage(rq *request) (int, any, *apiError) {
-	if rq.params["webhook.id"] == f.appID {
-		return f.editInteractionMessage(rq)
-	}
-	m, err := f.webhookTarget(rq)
+	in, m, err := f.hookMessage(rq)
 	if err != nil {
 		return 0, nil, err
 	}
 	if err := f.applyEdit(m, rq.body, rq.files, true); err != nil {
 		return 0, nil, err
 	}
-	f.dispatchMessage("MESSAGE_UPDATE", m)
+	if in != nil && m.ID == in.originalID && in.loading {
+		in.loading = false
+		m.Edited = false // filling in a deferred response is not an edit
+	}
+	if !m.Ephemeral() {
+		f.dispatchMessage("MESSAGE_UPDATE", m)
+	}
 	return http.StatusOK, f.wireMessage(m, wireOpts{}), nil
 }
 
 func (f *Fake) deleteWebhookMessage(rq *request) (int, any, *apiError) {
-	if rq.params["webhook.id"] == f.appID {
-		return f.deleteInteractionMessage(rq)
-	}
-	m, err := f.webhookTarget(rq)
+	_, m, err := f.hookMessage(rq)
 	if err != nil {
 		return 0, nil, err
 	}
 	m.Deleted = true
-	f.dispatchMessageDelete(m)
+	if !m.Ephemeral() {
+		f.dispatchMessageDelete(m)
+	}
 	return http.StatusNoContent, nil, nil
 }

@@ -8,8 +8,6 @@ import (
 	"testing"
 
 	"github.com/bwmarrin/discordgo"
-
-	"github.com/liaison-bot/liaison/handlers/discord/discordfake"
 )
 
 // missingKeys lists the keys of a documented example that a payload of the fake lacks,
@@ -74,8 +72,7 @@ func checkShape(t *testing.T, example string, payload []byte, skip ...string) {
 
 func TestPayloadsHaveTheDocumentedShape(t *testing.T) {
 	t.Parallel()
-	f := mustFake(t, discordfake.Options{})
-	s, ev := mustSession(t, f, allIntents)
+	f, s, ev := fakeSession(t, allIntents)
 
 	t.Run("READY", func(t *testing.T) {
 		recv(t, ev.ready, "READY")
@@ -94,10 +91,7 @@ func TestPayloadsHaveTheDocumentedShape(t *testing.T) {
 	})
 
 	t.Run("button interaction", func(t *testing.T) {
-		msg, err := s.ChannelMessageSendComplex(general, &discordgo.MessageSend{Content: "This is a message with components.", Components: buttonRow("click_one")})
-		if err != nil {
-			t.Fatal(err)
-		}
+		msg := buttonMessage(t, s, "This is a message with components.", "click_one")
 		if _, err := f.Click(alice, general, msg.ID, "click_one"); err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package discordfake
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -110,12 +111,14 @@ func isSnowflake(s string) bool {
 	return err == nil
 }
 
-// snowflakeLess orders snowflakes numerically; non-numeric ones sort first.
-func snowflakeLess(a, b string) bool {
+// compareSnowflakes orders snowflakes numerically, that is by age; non-numeric ones sort first.
+func compareSnowflakes(a, b string) int {
 	x, _ := strconv.ParseUint(a, 10, 64)
 	y, _ := strconv.ParseUint(b, 10, 64)
-	return x < y
+	return cmp.Compare(x, y)
 }
+
+func snowflakeLess(a, b string) bool { return compareSnowflakes(a, b) < 0 }
 
 func randomToken(n int) string {
 	b := make([]byte, n)
@@ -153,22 +156,19 @@ func (f *Fake) storeMessage(m *message) {
 // visibleMessages returns the channel's messages that members see (not deleted, not
 // ephemeral), oldest first. Callers hold f.mu.
 func (f *Fake) visibleMessages(channelID string) []*message {
+	return f.channelMessages(channelID, func(m *message) bool { return !m.Deleted && !m.Ephemeral() })
+}
+
+// channelMessages returns the channel's messages that keep selects, oldest first. Callers hold
+// f.mu.
+func (f *Fake) channelMessages(channelID string, keep func(*message) bool) []*message {
 	var out []*message
 	for _, id := range f.channelMsgs[channelID] {
-		m := f.messages[id]
-		if m != nil && !m.Deleted && !m.Ephemeral() {
+		if m := f.messages[id]; m != nil && keep(m) {
 			out = append(out, m)
 		}
 	}
-	slices.SortFunc(out, func(a, b *message) int {
-		switch {
-		case snowflakeLess(a.ID, b.ID):
-			return -1
-		case snowflakeLess(b.ID, a.ID):
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b *message) int { return compareSnowflakes(a.ID, b.ID) })
 	return out
 }
 

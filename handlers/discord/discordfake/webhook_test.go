@@ -15,13 +15,9 @@ import (
 
 func TestWebhookExecuteWait(t *testing.T) {
 	t.Parallel()
-	f := mustFake(t, discordfake.Options{})
-	s, ev := mustSession(t, f, noContent)
+	f, s, ev := fakeSession(t, noContent)
 
-	wh, err := s.WebhookCreate(general, "Liaison relay", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	wh := relayHook(t, s, general)
 	if wh.Token == "" || wh.ChannelID != general || wh.ApplicationID != f.ApplicationID() {
 		t.Fatalf("webhook = %+v", wh)
 	}
@@ -63,30 +59,19 @@ func TestWebhookExecuteWait(t *testing.T) {
 
 func TestWebhookInThread(t *testing.T) {
 	t.Parallel()
-	f := mustFake(t, discordfake.Options{})
-	s, ev := mustSession(t, f, allIntents)
+	f, s, ev := fakeSession(t, allIntents)
 
-	root, err := s.ChannelMessageSend(general, "Question from Alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	th, err := s.MessageThreadStart(general, root.ID, "Alice's question", 1440)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, th := botThread(t, s, "Question from Alice", "Alice's question", 1440)
 	if th.ID != root.ID || th.Type != discordgo.ChannelTypeGuildPublicThread || th.ParentID != general {
 		t.Fatalf("thread = %+v", th)
 	}
 	if tc := recv(t, ev.threadCreate, "THREAD_CREATE"); tc.ID != th.ID || !tc.NewlyCreated {
 		t.Fatalf("THREAD_CREATE = %+v", tc)
 	}
-	_, err = s.MessageThreadStart(general, root.ID, "again", 1440)
+	_, err := s.MessageThreadStart(general, root.ID, "again", 1440)
 	restErr(t, err, http.StatusBadRequest, 160004)
 
-	wh, err := s.WebhookCreate(general, "Liaison relay", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	wh := relayHook(t, s, general)
 	msg, err := s.WebhookThreadExecute(wh.ID, wh.Token, true, th.ID, &discordgo.WebhookParams{Content: "answer", Username: "Bob"})
 	if err != nil {
 		t.Fatal(err)
@@ -133,13 +118,9 @@ func TestWebhookInThread(t *testing.T) {
 
 func TestForumWebhookNeedsThread(t *testing.T) {
 	t.Parallel()
-	f := mustFake(t, discordfake.Options{})
-	s, ev := mustSession(t, f, allIntents)
-	wh, err := s.WebhookCreate(help, "Liaison relay", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = s.WebhookExecute(wh.ID, wh.Token, true, &discordgo.WebhookParams{Content: "lost"})
+	f, s, ev := fakeSession(t, allIntents)
+	wh := relayHook(t, s, help)
+	_, err := s.WebhookExecute(wh.ID, wh.Token, true, &discordgo.WebhookParams{Content: "lost"})
 	restErr(t, err, http.StatusBadRequest, 220001)
 
 	msg, err := s.WebhookExecute(wh.ID, wh.Token, true, &discordgo.WebhookParams{Content: "Printer on fire", ThreadName: "Printer"})
@@ -158,17 +139,14 @@ func TestForumWebhookNeedsThread(t *testing.T) {
 	}
 
 	// thread_name outside a forum is refused.
-	wh2, err := s.WebhookCreate(general, "Liaison relay", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	wh2 := relayHook(t, s, general)
 	_, err = s.WebhookExecute(wh2.ID, wh2.Token, true, &discordgo.WebhookParams{Content: "x", ThreadName: "nope"})
 	restErr(t, err, http.StatusBadRequest, 220003)
 }
 
 func TestMissingManageWebhooks(t *testing.T) {
 	t.Parallel()
-	f := mustFake(t, discordfake.Options{BotPermissions: map[string]int64{
+	f := discordfake.MustNew(t, discordfake.Options{BotPermissions: map[string]int64{
 		general: discordfake.PermAll &^ discordfake.PermManageWebhooks,
 	}})
 	s, _ := mustSession(t, f, allIntents)
@@ -197,22 +175,11 @@ func TestRateLimits(t *testing.T) {
 	// executions together: posting to two threads of one webhook meets the 429 discordgo did not
 	// see coming.
 	setup := func(t *testing.T) (*discordfake.Fake, *discordgo.Session, *events, *discordgo.Webhook, [2]string) {
-		f := mustFake(t, discordfake.Options{})
-		s, ev := mustSession(t, f, allIntents)
-		wh, err := s.WebhookCreate(general, "Liaison relay", "")
-		if err != nil {
-			t.Fatal(err)
-		}
+		f, s, ev := fakeSession(t, allIntents)
+		wh := relayHook(t, s, general)
 		var threads [2]string
 		for i := range threads {
-			m, err := s.ChannelMessageSend(general, "root")
-			if err != nil {
-				t.Fatal(err)
-			}
-			th, err := s.MessageThreadStart(general, m.ID, "thread", 60)
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, th := botThread(t, s, "root", "thread", 60)
 			threads[i] = th.ID
 		}
 		f.SetRouteLimit("POST /webhooks/{id}/{token}", 1, window)
@@ -267,7 +234,7 @@ func TestRateLimits(t *testing.T) {
 
 	t.Run("headers on every response", func(t *testing.T) {
 		t.Parallel()
-		f := mustFake(t, discordfake.Options{})
+		f := discordfake.MustNew(t, discordfake.Options{})
 		f.SetRouteLimit("GET /users/@me", 2, time.Minute)
 		for i, want := range []string{"1", "0"} {
 			status, h, _ := rawCall(t, f, "GET", "/users/@me", f.BotToken(), "")
@@ -293,7 +260,7 @@ func TestRateLimits(t *testing.T) {
 
 	t.Run("global limit", func(t *testing.T) {
 		t.Parallel()
-		f := mustFake(t, discordfake.Options{})
+		f := discordfake.MustNew(t, discordfake.Options{})
 		f.SetGlobalLimit(1, time.Minute)
 		if status, _, _ := rawCall(t, f, "GET", "/users/@me", f.BotToken(), ""); status != 200 {
 			t.Fatal(status)
@@ -306,8 +273,7 @@ func TestRateLimits(t *testing.T) {
 
 	t.Run("injected 429", func(t *testing.T) {
 		t.Parallel()
-		f := mustFake(t, discordfake.Options{})
-		s, _ := mustSession(t, f, allIntents)
+		f, s, _ := fakeSession(t, allIntents)
 		f.FailNext("POST", "/channels/"+general+"/messages", 429, 0)
 		if _, err := s.ChannelMessageSend(general, "after a 429"); err != nil {
 			t.Fatal(err)

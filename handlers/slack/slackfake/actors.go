@@ -3,6 +3,7 @@ package slackfake
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"mime"
 	"net/url"
 	"path"
@@ -49,13 +50,25 @@ func (f *Fake) userMessageLocked(u *User, ch *channel, text string) *message {
 // '<'. A user with IsBot posts as another app would, with a bot_id. It
 // returns the message's ts.
 func (f *Fake) Post(userID, channelID, text string) (string, error) {
+	return f.postAs("Post", userID, channelID, text, nil)
+}
+
+// postAs posts text as userID, a member of the channel, and delivers the
+// message event to the bot; shape, if set, completes the message or
+// refuses it first. It returns the message's ts.
+func (f *Fake) postAs(op, userID, channelID, text string, shape func(ch *channel, m *message) error) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	u, ch, err := f.memberLocked("Post", userID, channelID)
+	u, ch, err := f.memberLocked(op, userID, channelID)
 	if err != nil {
 		return "", err
 	}
 	m := f.userMessageLocked(u, ch, text)
+	if shape != nil {
+		if err := shape(ch, m); err != nil {
+			return "", err
+		}
+	}
 	f.addAndEmitLocked(ch, m)
 	return m.TS, nil
 }
@@ -79,46 +92,34 @@ func (f *Fake) PostWebhook(channelID, username, text string) (string, error) {
 
 // Reply posts text as userID in the thread of threadTS and returns its ts.
 func (f *Fake) Reply(userID, channelID, threadTS, text string) (string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	u, ch, err := f.memberLocked("Reply", userID, channelID)
-	if err != nil {
-		return "", err
-	}
-	parent := ch.byTS[threadTS]
-	if parent == nil || parent.Deleted {
-		return "", fmt.Errorf("slackfake: Reply: no message %s in %s", threadTS, channelID)
-	}
-	if parent.ThreadTS != "" && parent.ThreadTS != parent.TS {
-		return "", fmt.Errorf("slackfake: Reply: %s is itself a reply in thread %s", threadTS, parent.ThreadTS)
-	}
-	parent.ThreadTS = parent.TS
-	m := f.userMessageLocked(u, ch, text)
-	m.ThreadTS = threadTS
-	f.addAndEmitLocked(ch, m)
-	return m.TS, nil
+	return f.postAs("Reply", userID, channelID, text, func(ch *channel, m *message) error {
+		parent := ch.byTS[threadTS]
+		if parent == nil || parent.Deleted {
+			return fmt.Errorf("slackfake: Reply: no message %s in %s", threadTS, channelID)
+		}
+		if parent.ThreadTS != "" && parent.ThreadTS != parent.TS {
+			return fmt.Errorf("slackfake: Reply: %s is itself a reply in thread %s", threadTS, parent.ThreadTS)
+		}
+		parent.ThreadTS = parent.TS
+		m.ThreadTS = threadTS
+		return nil
+	})
 }
 
 // PostFile posts a message sharing a file (subtype file_share) and returns
 // its ts. The file is only a name and a URL: the fake has no files API.
 func (f *Fake) PostFile(userID, channelID, text, fileName, fileURL string) (string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	u, ch, err := f.memberLocked("PostFile", userID, channelID)
-	if err != nil {
-		return "", err
-	}
-	m := f.userMessageLocked(u, ch, text)
-	m.Subtype = "file_share"
-	ext := strings.TrimPrefix(path.Ext(fileName), ".")
-	mimetype := mime.TypeByExtension(path.Ext(fileName))
-	if mimetype == "" {
-		mimetype = "application/octet-stream"
-	}
-	mimetype, _, _ = strings.Cut(mimetype, ";")
-	m.Files = []File{{ID: f.idLocked("F"), Name: fileName, Title: fileName, URL: fileURL, Mimetype: mimetype, Filetype: ext}}
-	f.addAndEmitLocked(ch, m)
-	return m.TS, nil
+	return f.postAs("PostFile", userID, channelID, text, func(_ *channel, m *message) error {
+		m.Subtype = "file_share"
+		ext := strings.TrimPrefix(path.Ext(fileName), ".")
+		mimetype := mime.TypeByExtension(path.Ext(fileName))
+		if mimetype == "" {
+			mimetype = "application/octet-stream"
+		}
+		mimetype, _, _ = strings.Cut(mimetype, ";")
+		m.Files = []File{{ID: f.idLocked("F"), Name: fileName, Title: fileName, URL: fileURL, Mimetype: mimetype, Filetype: ext}}
+		return nil
+	})
 }
 
 func (f *Fake) addAndEmitLocked(ch *channel, m *message) {
@@ -237,21 +238,14 @@ func (f *Fake) Click(userID, channelID, messageTS, actionID string) error {
 	if threadTS != "" && threadTS != messageTS {
 		container["thread_ts"] = threadTS
 	}
-	payload := object{
-		"type":                  "block_actions",
-		"user":                  f.userObject(u),
-		"api_app_id":            f.opts.AppID,
-		"token":                 f.opts.VerificationToken,
-		"container":             container,
-		"trigger_id":            f.issueTriggerLocked(userID),
-		"team":                  f.teamObject(),
-		"enterprise":            nil,
-		"is_enterprise_install": false,
-		"channel":               object{"id": ch.id, "name": ch.name},
-		"state":                 object{"values": object{}},
-		"response_url":          f.responseURLLocked("actions", userID, ch.id, messageTS, threadTS, ephemeral),
-		"actions":               []object{action},
-	}
+	payload := f.interaction("block_actions", u, object{
+		"container":    container,
+		"trigger_id":   f.issueTriggerLocked(userID),
+		"channel":      object{"id": ch.id, "name": ch.name},
+		"state":        object{"values": object{}},
+		"response_url": f.responseURLLocked("actions", userID, ch.id, messageTS, threadTS, ephemeral),
+		"actions":      []object{action},
+	})
 	if shown != nil {
 		payload["message"] = shown
 	}
@@ -314,6 +308,22 @@ func (f *Fake) SlashCommand(userID, channelID, command, text string) error {
 func (f *Fake) enqueueInteractionLocked(payload object, accepts bool, onAck func(json.RawMessage)) {
 	e := f.enqueueLocked(interactive, payload, accepts, onAck)
 	e.form = []byte(url.Values{"payload": {string(e.body)}}.Encode())
+}
+
+// interaction is an interactive payload of type typ by u: what every one
+// carries, and more.
+func (f *Fake) interaction(typ string, u *User, more object) object {
+	payload := object{
+		"type":                  typ,
+		"team":                  f.teamObject(),
+		"user":                  f.userObject(u),
+		"api_app_id":            f.opts.AppID,
+		"token":                 f.opts.VerificationToken,
+		"is_enterprise_install": false,
+		"enterprise":            nil,
+	}
+	maps.Copy(payload, more)
+	return payload
 }
 
 func (f *Fake) teamObject() object {

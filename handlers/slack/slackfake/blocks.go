@@ -40,12 +40,8 @@ func normalizeBlocks(raw string, limit int) (json.RawMessage, string, string) {
 		if !blockTypes[typ] {
 			return nil, "invalid_blocks", fmt.Sprintf("unknown block type %q [json-pointer:%s/type]", typ, at)
 		}
-		id, ok := b["block_id"].(string)
-		switch {
-		case b["block_id"] == nil:
-			id = shortID()
-			b["block_id"] = id
-		case !ok || id == "" || len(id) > 255:
+		id, ok := ensureID(b, "block_id")
+		if !ok {
 			return nil, "invalid_blocks", "block_id must be 1 to 255 characters [json-pointer:" + at + "/block_id]"
 		}
 		if seen[id] {
@@ -66,6 +62,16 @@ func normalizeBlocks(raw string, limit int) (json.RawMessage, string, string) {
 	return out, "", ""
 }
 
+// ensureID returns o's id under key, giving it a new one, as Slack does,
+// when it has none; false when the id is not a string of 1 to 255 bytes.
+func ensureID(o object, key string) (string, bool) {
+	if o[key] == nil {
+		o[key] = shortID()
+	}
+	id, ok := o[key].(string)
+	return id, ok && id != "" && len(id) <= 255
+}
+
 // normalizeElements gives the interactive elements of a block their action_id
 // and checks that action ids are unique in the block; it says why not.
 func normalizeElements(b object, at string) string {
@@ -78,12 +84,8 @@ func normalizeElements(b object, at string) string {
 		if !actionable(typ) {
 			continue
 		}
-		id, ok := el["action_id"].(string)
-		switch {
-		case el["action_id"] == nil:
-			id = shortID()
-			el["action_id"] = id
-		case !ok || id == "" || len(id) > 255:
+		id, ok := ensureID(el, "action_id")
+		if !ok {
 			return "action_id must be 1 to 255 characters [json-pointer:" + at + "]"
 		}
 		if seen[id] {

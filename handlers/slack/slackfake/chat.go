@@ -172,15 +172,26 @@ func (f *Fake) chatPostMessage(r *apiRequest) (object, *apiError) {
 	return object{"channel": ch.id, "ts": m.TS, "message": f.wireLocked(ch, m, wireOptions{metadata: true})}, nil
 }
 
-// botTargetLocked finds a live message of the bot for chat.update/delete.
-func (f *Fake) botTargetLocked(r *apiRequest, notMine string) (*channel, *message, *apiError) {
-	ch, err := f.channelLocked(r.get("channel"))
+// requestedMessageLocked finds the message, not deleted, at the ts
+// argument tsArg in the channel argument, which find looks up with the
+// checks the method needs; missing is the error code when there is none.
+func (f *Fake) requestedMessageLocked(r *apiRequest, find func(ref string) (*channel, *apiError), tsArg, missing string) (*channel, *message, *apiError) {
+	ch, err := find(r.get("channel"))
 	if err != nil {
 		return nil, nil, err
 	}
-	m := ch.byTS[r.get("ts")]
+	m := ch.byTS[r.get(tsArg)]
 	if m == nil || m.Deleted {
-		return nil, nil, refuse("message_not_found")
+		return nil, nil, refuse(missing)
+	}
+	return ch, m, nil
+}
+
+// botTargetLocked finds a live message of the bot for chat.update/delete.
+func (f *Fake) botTargetLocked(r *apiRequest, notMine string) (*channel, *message, *apiError) {
+	ch, m, err := f.requestedMessageLocked(r, f.channelLocked, "ts", "message_not_found")
+	if err != nil {
+		return nil, nil, err
 	}
 	if !m.isBot() || m.BotID != f.opts.BotID {
 		return nil, nil, refuse(notMine)
@@ -300,13 +311,9 @@ func (f *Fake) chatPostEphemeral(r *apiRequest) (object, *apiError) {
 }
 
 func (f *Fake) chatGetPermalink(r *apiRequest) (object, *apiError) {
-	ch, err := f.channelLocked(r.get("channel"))
+	ch, m, err := f.requestedMessageLocked(r, f.channelLocked, "message_ts", "message_not_found")
 	if err != nil {
 		return nil, err
-	}
-	m := ch.byTS[r.get("message_ts")]
-	if m == nil || m.Deleted {
-		return nil, refuse("message_not_found")
 	}
 	threadTS := ""
 	if m.ThreadTS != m.TS {

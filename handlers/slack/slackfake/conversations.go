@@ -7,17 +7,27 @@ import (
 	"strings"
 )
 
-// readableChannelLocked finds a channel whose history the bot may read.
-func (f *Fake) readableChannelLocked(ref string) (*channel, *apiError) {
+// channelNeedingLocked finds a channel the bot has a scope on: channels:
+// and need on a public channel, groups: and need on a private one.
+func (f *Fake) channelNeedingLocked(ref, need string) (*channel, *apiError) {
 	ch, err := f.channelLocked(ref)
 	if err != nil {
 		return nil, err
 	}
-	scope := "channels:history"
+	scope := "channels:" + need
 	if ch.private {
-		scope = "groups:history"
+		scope = "groups:" + need
 	}
 	if err := f.needScopeLocked(scope); err != nil {
+		return nil, err
+	}
+	return ch, nil
+}
+
+// readableChannelLocked finds a channel whose history the bot may read.
+func (f *Fake) readableChannelLocked(ref string) (*channel, *apiError) {
+	ch, err := f.channelNeedingLocked(ref, "history")
+	if err != nil {
 		return nil, err
 	}
 	if !ch.members[f.opts.BotUserID] {
@@ -102,13 +112,9 @@ func (f *Fake) conversationsHistory(r *apiRequest) (object, *apiError) {
 }
 
 func (f *Fake) conversationsReplies(r *apiRequest) (object, *apiError) {
-	ch, err := f.readableChannelLocked(r.get("channel"))
+	ch, m, err := f.requestedMessageLocked(r, f.readableChannelLocked, "ts", "thread_not_found")
 	if err != nil {
 		return nil, err
-	}
-	m := ch.byTS[r.get("ts")]
-	if m == nil || m.Deleted {
-		return nil, refuse("thread_not_found")
 	}
 	root := m.TS
 	if m.ThreadTS != "" {
@@ -140,15 +146,8 @@ func (f *Fake) messagesAnswerLocked(ch *channel, r *apiRequest, msgs []*message,
 }
 
 func (f *Fake) conversationsInfo(r *apiRequest) (object, *apiError) {
-	ch, err := f.channelLocked(r.get("channel"))
+	ch, err := f.channelNeedingLocked(r.get("channel"), "read")
 	if err != nil {
-		return nil, err
-	}
-	scope := "channels:read"
-	if ch.private {
-		scope = "groups:read"
-	}
-	if err := f.needScopeLocked(scope); err != nil {
 		return nil, err
 	}
 	return object{"channel": f.channelInfoLocked(ch, r.bool("include_num_members"))}, nil

@@ -21,7 +21,8 @@
 // incoming webhook with PostWebhook, and look at what the bot
 // did with Messages, Thread, Ephemerals, Views, Calls, Acks and Deliveries.
 // WaitFor and Changes let a test or a live page wait for the next change
-// without polling. Pings tells whom Slack would notify for a message.
+// without polling. Pings tells whom Slack would notify for a message, and
+// Shown what it shows as text.
 // FailNext, DelayNext and SetRate inject failures, slowness and rate limits;
 // DropSocket and Disconnect break or refresh the Socket Mode connection.
 //

@@ -1,7 +1,10 @@
 package slackfake
 
 import (
+	"bytes"
+	"encoding/json"
 	"slices"
+	"strings"
 )
 
 // Messages returns the messages of a channel in order, thread replies and
@@ -88,4 +91,50 @@ func (f *Fake) Deliveries() []Delivery {
 		out[i] = e.public()
 	}
 	return out
+}
+
+// Shown is what a message shows a reader, as text to search: its text, then
+// every "text" string of its blocks (section, header and context texts,
+// fields, button labels, confirmation dialogs…), one a line, in the order
+// the blocks hold them.
+func Shown(m Message) string {
+	return strings.Join(append([]string{m.Text}, texts(m.Blocks)...), "\n")
+}
+
+// texts returns the strings under a "text" key anywhere in raw JSON, in
+// document order, as far as raw reads as JSON.
+func texts(raw json.RawMessage) []string {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	var (
+		out     []string
+		objects []bool // the open containers: true for an object, false for an array
+		key     string // the key of the value that comes next in an object
+		isKey   bool   // the next token of the object is a key
+	)
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return out
+		}
+		inObject := len(objects) > 0 && objects[len(objects)-1]
+		switch t := tok.(type) {
+		case json.Delim:
+			if t == '{' || t == '[' {
+				objects = append(objects, t == '{')
+				isKey = t == '{'
+				continue
+			}
+			objects = objects[:len(objects)-1]
+		case string:
+			if isKey {
+				key, isKey = t, false
+				continue
+			}
+			if inObject && key == "text" {
+				out = append(out, t)
+			}
+		}
+		// A value ended: in an object, a key comes next.
+		isKey = len(objects) > 0 && objects[len(objects)-1]
+	}
 }

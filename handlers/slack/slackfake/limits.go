@@ -31,17 +31,9 @@ func checkBlock(b object, path string) string {
 			}
 		}
 		if b["fields"] != nil {
-			fields, ok := b["fields"].([]any)
-			if !ok || len(fields) == 0 {
-				return "must be a non-empty array [json-pointer:" + path + "/fields]"
-			}
-			if len(fields) > 10 {
-				return "must contain at most 10 items [json-pointer:" + path + "/fields]"
-			}
-			for i, f := range fields {
-				if why := checkText(f, fmt.Sprintf("%s/fields/%d", path, i), 1, 2000, false); why != "" {
-					return why
-				}
+			fieldText := func(f any, at string) string { return checkText(f, at, 1, 2000, false) }
+			if _, why := checkList(b["fields"], path+"/fields", 10, fieldText); why != "" {
+				return why
 			}
 		}
 		if acc, ok := b["accessory"].(object); ok {
@@ -49,44 +41,23 @@ func checkBlock(b object, path string) string {
 		}
 	case "context":
 		// elements: 1 to 10 images and text objects.
-		els, ok := b["elements"].([]any)
-		switch {
-		case !ok || len(els) == 0:
-			return "must be a non-empty array [json-pointer:" + path + "/elements]"
-		case len(els) > 10:
-			return "must contain at most 10 items [json-pointer:" + path + "/elements]"
-		}
-		for i, e := range els {
-			at := fmt.Sprintf("%s/elements/%d", path, i)
-			el, _ := e.(object)
-			if el != nil && el["type"] == "image" {
-				if why := checkElement(el, at); why != "" {
-					return why
-				}
-				continue
+		_, why := checkList(b["elements"], path+"/elements", 10, func(e any, at string) string {
+			if el, _ := e.(object); el != nil && el["type"] == "image" {
+				return checkElement(el, at)
 			}
-			if why := checkText(e, at, 1, 3000, false); why != "" {
-				return why
-			}
-		}
+			return checkText(e, at, 1, 3000, false)
+		})
+		return why
 	case "actions":
 		// elements: 1 to 25 interactive elements.
-		els, ok := b["elements"].([]any)
-		switch {
-		case !ok || len(els) == 0:
-			return "must be a non-empty array [json-pointer:" + path + "/elements]"
-		case len(els) > 25:
-			return "must contain at most 25 items [json-pointer:" + path + "/elements]"
-		}
-		for i, e := range els {
+		_, why := checkList(b["elements"], path+"/elements", 25, func(e any, at string) string {
 			el, _ := e.(object)
 			if el == nil {
-				return fmt.Sprintf("must be an object [json-pointer:%s/elements/%d]", path, i)
+				return "must be an object [json-pointer:" + at + "]"
 			}
-			if why := checkElement(el, fmt.Sprintf("%s/elements/%d", path, i)); why != "" {
-				return why
-			}
-		}
+			return checkElement(el, at)
+		})
+		return why
 	case "header":
 		return checkText(b["text"], path+"/text", 1, 150, true)
 	case "input":
@@ -152,17 +123,9 @@ func checkElement(el object, path string) string {
 		}
 	case "checkboxes":
 		// options: 1 to 10; initial_options: among options, exactly.
-		opts, ok := el["options"].([]any)
-		switch {
-		case !ok || len(opts) == 0:
-			return "must be a non-empty array [json-pointer:" + path + "/options]"
-		case len(opts) > 10:
-			return "must contain at most 10 items [json-pointer:" + path + "/options]"
-		}
-		for i, o := range opts {
-			if why := checkOption(o, fmt.Sprintf("%s/options/%d", path, i)); why != "" {
-				return why
-			}
+		opts, why := checkList(el["options"], path+"/options", 10, checkOption)
+		if why != "" {
+			return why
 		}
 		if init, present := el["initial_options"]; present {
 			list, ok := init.([]any)
@@ -231,6 +194,24 @@ func containsOption(opts []any, v any) bool {
 		}
 	}
 	return false
+}
+
+// checkList checks an array of 1 to max items, each by check at its own
+// path, and returns it.
+func checkList(v any, path string, max int, check func(item any, at string) string) ([]any, string) {
+	list, ok := v.([]any)
+	switch {
+	case !ok || len(list) == 0:
+		return nil, "must be a non-empty array [json-pointer:" + path + "]"
+	case len(list) > max:
+		return nil, fmt.Sprintf("must contain at most %d items [json-pointer:%s]", max, path)
+	}
+	for i, item := range list {
+		if why := check(item, fmt.Sprintf("%s/%d", path, i)); why != "" {
+			return nil, why
+		}
+	}
+	return list, ""
 }
 
 // checkText checks a text object: plain_text (or mrkdwn when !plainOnly)

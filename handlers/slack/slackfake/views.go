@@ -199,12 +199,22 @@ func (f *Fake) externalIDTakenLocked(def object, except string) bool {
 	return false
 }
 
-func (f *Fake) viewsOpen(r *apiRequest) (object, *apiError) {
+// triggeredViewLocked uses the trigger_id argument of views.open or
+// views.push and reads its view argument.
+func (f *Fake) triggeredViewLocked(r *apiRequest) (*trigger, object, *apiError) {
 	t, err := f.useTriggerLocked(r.get("trigger_id"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	def, err := parseView(r.get("view"))
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, def, nil
+}
+
+func (f *Fake) viewsOpen(r *apiRequest) (object, *apiError) {
+	t, def, err := f.triggeredViewLocked(r)
 	if err != nil {
 		return nil, err
 	}
@@ -216,11 +226,7 @@ func (f *Fake) viewsOpen(r *apiRequest) (object, *apiError) {
 }
 
 func (f *Fake) viewsPush(r *apiRequest) (object, *apiError) {
-	t, err := f.useTriggerLocked(r.get("trigger_id"))
-	if err != nil {
-		return nil, err
-	}
-	def, err := parseView(r.get("view"))
+	t, def, err := f.triggeredViewLocked(r)
 	if err != nil {
 		return nil, err
 	}
@@ -308,17 +314,22 @@ func (f *Fake) Views(userID string) []View {
 	return out
 }
 
-// topViewLocked finds the user's view on top of its stack.
-func (f *Fake) topViewLocked(userID, viewID string) (*view, error) {
+// topViewLocked finds, for op, the user and the user's view on top of its
+// stack.
+func (f *Fake) topViewLocked(op, userID, viewID string) (*User, *view, error) {
+	u := f.users[userID]
+	if u == nil {
+		return nil, nil, fmt.Errorf("slackfake: %s: no user %s", op, userID)
+	}
 	v := f.views[viewID]
 	if v == nil || v.userID != userID {
-		return nil, fmt.Errorf("slackfake: no modal %s is open for %s", viewID, userID)
+		return nil, nil, fmt.Errorf("slackfake: no modal %s is open for %s", viewID, userID)
 	}
 	stack := f.stacks[userID]
 	if stack[len(stack)-1] != viewID {
-		return nil, fmt.Errorf("slackfake: modal %s of %s is under %s", viewID, userID, stack[len(stack)-1])
+		return nil, nil, fmt.Errorf("slackfake: modal %s of %s is under %s", viewID, userID, stack[len(stack)-1])
 	}
-	return v, nil
+	return u, v, nil
 }
 
 // SubmitView submits a user's open modal (the top of its stack) with values
@@ -332,11 +343,7 @@ func (f *Fake) topViewLocked(userID, viewID string) (*view, error) {
 func (f *Fake) SubmitView(userID, viewID string, values map[string]map[string]string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	u := f.users[userID]
-	if u == nil {
-		return fmt.Errorf("slackfake: SubmitView: no user %s", userID)
-	}
-	v, err := f.topViewLocked(userID, viewID)
+	u, v, err := f.topViewLocked("SubmitView", userID, viewID)
 	if err != nil {
 		return err
 	}
@@ -346,18 +353,11 @@ func (f *Fake) SubmitView(userID, viewID string, values map[string]map[string]st
 	}
 	v.state = state
 	v.errors = nil
-	payload := object{
-		"type":                  "view_submission",
-		"team":                  f.teamObject(),
-		"user":                  f.userObject(u),
-		"api_app_id":            f.opts.AppID,
-		"token":                 f.opts.VerificationToken,
-		"trigger_id":            f.issueTriggerLocked(userID),
-		"view":                  f.wireViewLocked(v),
-		"response_urls":         []any{},
-		"is_enterprise_install": false,
-		"enterprise":            nil,
-	}
+	payload := f.interaction("view_submission", u, object{
+		"trigger_id":    f.issueTriggerLocked(userID),
+		"view":          f.wireViewLocked(v),
+		"response_urls": []any{},
+	})
 	f.enqueueInteractionLocked(payload, true, func(ack json.RawMessage) { f.applyViewResponseLocked(v, ack) })
 	f.changedLocked()
 	return nil
@@ -402,27 +402,13 @@ func (f *Fake) applyViewResponseLocked(v *view, ack json.RawMessage) {
 func (f *Fake) CloseView(userID, viewID string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	u := f.users[userID]
-	if u == nil {
-		return fmt.Errorf("slackfake: CloseView: no user %s", userID)
-	}
-	v, err := f.topViewLocked(userID, viewID)
+	u, v, err := f.topViewLocked("CloseView", userID, viewID)
 	if err != nil {
 		return err
 	}
 	cleared := v.def["clear_on_close"] == true
 	if v.def["notify_on_close"] == true {
-		payload := object{
-			"type":                  "view_closed",
-			"team":                  f.teamObject(),
-			"user":                  f.userObject(u),
-			"api_app_id":            f.opts.AppID,
-			"token":                 f.opts.VerificationToken,
-			"view":                  f.wireViewLocked(v),
-			"is_cleared":            cleared,
-			"is_enterprise_install": false,
-			"enterprise":            nil,
-		}
+		payload := f.interaction("view_closed", u, object{"view": f.wireViewLocked(v), "is_cleared": cleared})
 		f.enqueueInteractionLocked(payload, false, nil)
 	}
 	if cleared {
