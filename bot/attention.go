@@ -11,8 +11,8 @@ import (
 // attentionBatch bounds the items looked at per round.
 const attentionBatch = 200
 
-// Attend reminds and escalates items waiting too long for a public answer
-// (flow 8): past its route's SLA an item gets a reminder in its thread;
+// Attend reminds and escalates items waiting too long for a public answer:
+// past its route's SLA an item gets a reminder in its thread;
 // past twice the SLA the route's approvers are told privately, and a draft
 // still awaiting approval is named. Each happens once per item.
 func (s *Service) Attend(ctx context.Context) error {

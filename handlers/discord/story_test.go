@@ -17,8 +17,8 @@ const (
 	answerText  = "Thanks for reporting it, Maria! A fix for the login bug is rolling out now. @everyone"
 )
 
-// TestForumPostToDiscordCards is issue 4's story 2: a member's forum post
-// becomes a card on the internal Discord, a volunteer drafts through the
+// TestForumPostToDiscordCards follows a member's forum post: it becomes a
+// card on the internal Discord, a volunteer drafts through the
 // modal, a member without the approver role is refused, an approver
 // approves, and the reply appears once in the forum thread under the
 // volunteer's name, pinging only the member.

@@ -53,8 +53,8 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// TestDiscordForumToSlack is issue 4's story 1: a member's forum post on the
-// public Discord becomes a card in the internal Slack; a follow-up joins it;
+// TestDiscordForumToSlack follows a member's forum post on the public
+// Discord: it becomes a card in the internal Slack; a follow-up joins it;
 // a volunteer drafts in the card's thread; an approver approves; the reply
 // appears once in the forum thread under the volunteer's name and avatar,
 // pinging only the member; the Slack card links to it; the member's
