@@ -158,6 +158,19 @@ func TestDiscordForumToSlack(t *testing.T) {
 	}
 }
 
+// TestMemberNamedByNickname: the Slack card names a Discord member by their
+// server nickname, with their username.
+func TestMemberNamedByNickname(t *testing.T) {
+	w := start(t, "sqlite")
+	if _, _, err := w.discord.OpenForumPost(sam, help, "Webhooks?", "Do you have webhooks?"); err != nil {
+		t.Fatal(err)
+	}
+	card := w.slackCard()
+	if s := slackfake.Shown(card); !strings.Contains(s, "*Samantha (@sam)*") {
+		t.Errorf("the card does not name Samantha (@sam):\n%s", s)
+	}
+}
+
 type world struct {
 	t       *testing.T
 	ctx     context.Context
@@ -199,7 +212,7 @@ func start(t *testing.T, engine string) *world {
 			Channels: []discordfake.Channel{{ID: help, Name: "help", Type: discordfake.ChannelForum}},
 			Members: []discordfake.Member{
 				{User: discordfake.User{ID: maria, Username: "maria", GlobalName: "Maria"}},
-				{User: discordfake.User{ID: sam, Username: "sam", GlobalName: "Sam"}},
+				{User: discordfake.User{ID: sam, Username: "sam", GlobalName: "Sam"}, Nick: "Samantha"},
 			},
 		}},
 	})

@@ -162,3 +162,18 @@ func TestNotAPersonsMessage(t *testing.T) {
 		}
 	})
 }
+
+// TestMembersNamedAsPeopleKnowThem: a card and a thread note name a member
+// by their display name, with their username where it differs.
+func TestMembersNamedAsPeopleKnowThem(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	root := e.ts(e.pub.Post(other, helpChan, "Is there an API?"))
+	card := e.waitCard(1)
+	expectShown(t, "Otto's card", card, "*Otto Berg (@otto)* · #1")
+	e.ts(e.pub.Reply(member, helpChan, root, "Same question"))
+	note := e.waitNote(card.TS, "Same question")
+	// Mia's display name and username differ only in case: one name.
+	if !strings.HasPrefix(note.Text, "Mia: Same question") {
+		t.Errorf("Mia's note = %q", note.Text)
+	}
+}
