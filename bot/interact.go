@@ -135,7 +135,8 @@ func (s *Service) Interact(ctx context.Context, req Request) Reply {
 	a, ok := lookupAction(req.Action)
 	switch {
 	case req.Kind == Command && (!ok || a.command == nil):
-		return Reply{Text: fmt.Sprintf("I don't know `%s`.\n%s", strings.ReplaceAll(string(req.Action), "`", "'"), s.Help()), Refused: true, Err: ErrUnknownAction}
+		typed := clipRunes(strings.ReplaceAll(Sanitize(string(req.Action)), "`", "'"), 40)
+		return Reply{Text: fmt.Sprintf("I don't know `%s`.\n%s", typed, s.Help()), Refused: true, Err: ErrUnknownAction}
 	case !ok, req.Kind == Click && a.command != nil, req.Kind == Submit && a.form == nil:
 		return refuse(ErrUnknownAction)
 	case (a.onItem || a.onDraft) && req.Target <= 0:

@@ -327,6 +327,10 @@ func TestUnknownActionsAndCommands(t *testing.T) {
 	if !r.Refused || !strings.Contains(r.Text, "I don't know `frobnicate`") || !strings.Contains(r.Text, "/liaison profile") {
 		t.Fatalf("unknown command: %+v", r)
 	}
+	r = e.command(alice, bot.ActionID("@everyone"+strings.Repeat("x", 100)), "")
+	if !r.Refused || bot.HasPing(r.Text) || strings.Contains(r.Text, strings.Repeat("x", 41)) {
+		t.Fatalf("a hostile unknown command is echoed as %q", r.Text)
+	}
 	r = e.command(alice, bot.ActClaim, "")
 	if !r.Refused || !strings.Contains(r.Text, "I don't know `claim`") {
 		t.Fatalf("a button as a command: %+v", r)
