@@ -59,7 +59,7 @@ func (s *Service) remind(ctx context.Context, tx Tx, it *Item, rt *Route, waited
 	}
 	text := fmt.Sprintf("⏰ This has waited %s for a public answer (the %s route's target is %s). Claim it, or draft a reply with the Reply publicly button.",
 		roundDuration(waited), rt.Name, roundDuration(rt.Policy.SLA))
-	return s.enqueue(ctx, tx, &OutboxJob{Kind: OpPostNote, ItemID: it.ID, Conn: it.CardConn, Channel: it.CardChannel, Payload: notePayload(text, "")})
+	return s.note(ctx, tx, it, text)
 }
 
 func (s *Service) escalate(ctx context.Context, tx Tx, it *Item, rt *Route, waited time.Duration) error {
@@ -82,9 +82,8 @@ func (s *Service) escalate(ctx context.Context, tx Tx, it *Item, rt *Route, wait
 		what = "has a draft awaiting your approval (" + strings.Join(pending, ", ") + ")"
 	}
 	text := fmt.Sprintf("Escalation: an item from %s has waited %s and %s: %s",
-		Sanitize(it.AuthorName), roundDuration(waited), what, it.CardLink)
-	if err := s.enqueue(ctx, tx, &OutboxJob{Kind: OpPostNote, ItemID: it.ID, Conn: it.CardConn, Channel: it.CardChannel,
-		Payload: notePayload("Escalated to the approvers: "+what+".", "")}); err != nil {
+		MemberName(it.AuthorName, it.AuthorHandle), roundDuration(waited), what, it.CardLink)
+	if err := s.note(ctx, tx, it, "Escalated to the approvers: "+what+"."); err != nil {
 		return err
 	}
 	for _, id := range rt.Policy.Approvers {
@@ -95,7 +94,7 @@ func (s *Service) escalate(ctx context.Context, tx Tx, it *Item, rt *Route, wait
 		} else if err != nil {
 			return err
 		}
-		if err := s.enqueue(ctx, tx, &OutboxJob{Kind: OpNotify, ItemID: it.ID, Conn: it.CardConn, Channel: it.CardChannel, Payload: notePayload(text, id)}); err != nil {
+		if err := s.notify(ctx, tx, it, id, text); err != nil {
 			return err
 		}
 	}

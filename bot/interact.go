@@ -183,9 +183,3 @@ func ParseTarget(s string) int64 {
 	}
 	return id
 }
-
-// allowedFor runs check in a read-only transaction: may the actor take the
-// action now? Used before a form opens and before a confirmation is asked.
-func (s *Service) allowedFor(ctx context.Context, check func(Tx) error) error {
-	return s.Store.View(ctx, check)
-}

@@ -287,9 +287,7 @@ func TestRefusalsNameTheirField(t *testing.T) {
 	e := newEnv(t, storagetest.Open(t, "sqlite"))
 	it, _ := e.askPricing()
 	d, _ := e.createDraft(alice, it.ID, "Answer")
-	submit := func(a bot.Actor, action bot.ActionID, target int64, values map[string]string) bot.Reply {
-		return e.svc.Interact(e.ctx, bot.Request{Kind: bot.Submit, Actor: a, Action: action, Target: target, Values: values})
-	}
+	submit := e.submitReply
 	for _, c := range []struct {
 		name   string
 		reply  bot.Reply
@@ -320,9 +318,9 @@ func TestUnknownActionsAndCommands(t *testing.T) {
 	e := newEnv(t, storagetest.Open(t, "sqlite"))
 	it, _ := e.askPricing()
 	wantRefused(t, e.click(alice, "frobnicate", it.ID), bot.ErrUnknownAction)
-	wantRefused(t, e.click(alice, bot.ActClaim, 0), bot.ErrUnknownAction)       // a button without its target
-	wantRefused(t, e.click(alice, bot.ActPromote, 0), bot.ErrUnknownAction)     // a command is no button
-	wantRefused(t, e.submit2(alice, bot.ActClaim, it.ID), bot.ErrUnknownAction) // Claim has no form
+	wantRefused(t, e.click(alice, bot.ActClaim, 0), bot.ErrUnknownAction)                                // a button without its target
+	wantRefused(t, e.click(alice, bot.ActPromote, 0), bot.ErrUnknownAction)                              // a command is no button
+	wantRefused(t, e.submitReply(alice, bot.ActClaim, it.ID, map[string]string{}), bot.ErrUnknownAction) // Claim has no form
 	r := e.command(alice, "frobnicate", "")
 	if !r.Refused || !strings.Contains(r.Text, "I don't know `frobnicate`") || !strings.Contains(r.Text, "/liaison profile") {
 		t.Fatalf("unknown command: %+v", r)
@@ -345,10 +343,6 @@ func TestUnknownActionsAndCommands(t *testing.T) {
 	if e.item(it.ID).Assignee != 0 {
 		t.Fatal("a refused request claimed the item")
 	}
-}
-
-func (e *env) submit2(a bot.Actor, action bot.ActionID, target int64) bot.Reply {
-	return e.svc.Interact(e.ctx, bot.Request{Kind: bot.Submit, Actor: a, Action: action, Target: target, Values: map[string]string{}})
 }
 
 // TestHelpIsWrittenOnce: the help names every subcommand and every card

@@ -60,7 +60,7 @@ func (s *Service) unclaim(ctx context.Context, req Request) (string, error) {
 }
 
 func (s *Service) tagForm(ctx context.Context, req Request) (*Form, error) {
-	err := s.allowedFor(ctx, func(tx Tx) error {
+	err := s.Store.View(ctx, func(tx Tx) error {
 		it, err := tx.Item(ctx, req.Target)
 		if err != nil {
 			return err

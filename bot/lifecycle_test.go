@@ -105,9 +105,14 @@ func (e *env) act(a bot.Actor, action bot.ActionID, target int64) error {
 	return r.Err
 }
 
-// submit submits action's form with values.
+// submitReply submits action's form with values and returns the answer.
+func (e *env) submitReply(a bot.Actor, action bot.ActionID, target int64, values map[string]string) bot.Reply {
+	return e.svc.Interact(e.ctx, bot.Request{Kind: bot.Submit, Actor: a, Action: action, Target: target, Values: values})
+}
+
+// submit submits action's form with values; the error is the refusal's.
 func (e *env) submit(a bot.Actor, action bot.ActionID, target int64, values map[string]string) error {
-	r := e.svc.Interact(e.ctx, bot.Request{Kind: bot.Submit, Actor: a, Action: action, Target: target, Values: values})
+	r := e.submitReply(a, action, target, values)
 	if r.Refused && r.Err == nil {
 		e.t.Fatalf("%s refused without an error: %q", action, r.Text)
 	}

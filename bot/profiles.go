@@ -63,14 +63,7 @@ func (s *Service) profileForm(ctx context.Context, req Request) (*Form, error) {
 	if err != nil {
 		return nil, err
 	}
-	first := func(vals ...string) string {
-		for _, v := range vals {
-			if v = strings.TrimSpace(v); v != "" {
-				return v
-			}
-		}
-		return ""
-	}
+	first := func(vals ...string) string { return strings.TrimSpace(firstOf(vals...)) }
 	text := func(id, label, hint, placeholder, initial string, max int) Field {
 		return Field{ID: id, Label: label, Hint: hint, Placeholder: placeholder, Initial: clipRunes(initial, max), MaxLen: max}
 	}

@@ -13,7 +13,7 @@ import (
 // outbox.
 
 func (s *Service) replyForm(ctx context.Context, req Request) (*Form, error) {
-	err := s.allowedFor(ctx, func(tx Tx) error {
+	err := s.Store.View(ctx, func(tx Tx) error {
 		it, err := tx.Item(ctx, req.Target)
 		if err != nil {
 			return err
@@ -61,7 +61,7 @@ func draftCreated(d *Draft) string {
 
 func (s *Service) correctForm(ctx context.Context, req Request) (*Form, error) {
 	var d *Draft
-	err := s.allowedFor(ctx, func(tx Tx) (err error) {
+	err := s.Store.View(ctx, func(tx Tx) (err error) {
 		d, err = s.correctable(ctx, tx, req, "corrected")
 		return err
 	})
@@ -103,7 +103,7 @@ func (s *Service) correctRun(ctx context.Context, req Request) (string, error) {
 }
 
 func (s *Service) retractAllowed(ctx context.Context, req Request) error {
-	return s.allowedFor(ctx, func(tx Tx) error {
+	return s.Store.View(ctx, func(tx Tx) error {
 		_, err := s.correctable(ctx, tx, req, "retracted")
 		return err
 	})
@@ -351,7 +351,7 @@ func (s *Service) approveRun(ctx context.Context, req Request) (string, error) {
 
 func (s *Service) editApproveForm(ctx context.Context, req Request) (*Form, error) {
 	var r review
-	err := s.allowedFor(ctx, func(tx Tx) (err error) {
+	err := s.Store.View(ctx, func(tx Tx) (err error) {
 		r, _, err = s.approvable(ctx, tx, req.Actor, req.Target)
 		return err
 	})
@@ -426,7 +426,7 @@ func (s *Service) approve(ctx context.Context, tx Tx, it *Item, d *Draft, approv
 }
 
 func (s *Service) rejectForm(ctx context.Context, req Request) (*Form, error) {
-	err := s.allowedFor(ctx, func(tx Tx) error {
+	err := s.Store.View(ctx, func(tx Tx) error {
 		_, err := s.rejectable(ctx, tx, req.Actor, req.Target)
 		return err
 	})

@@ -24,7 +24,7 @@ func canMove(from, to ItemStatus) bool { return slices.Contains(itemTransitions[
 
 // SetStatus moves it to status, or returns a *TransitionError and changes nothing.
 func (it *Item) SetStatus(status ItemStatus) error {
-	if !slices.Contains(itemTransitions[it.Status], status) {
+	if !canMove(it.Status, status) {
 		return &TransitionError{Entity: "item", ID: it.ID, From: string(it.Status), To: string(status)}
 	}
 	it.Status = status

@@ -64,8 +64,6 @@ type Tx interface {
 	// UnansweredItems lists items waiting for a public answer (new, claimed,
 	// drafting, awaiting approval) opened before before, oldest first.
 	UnansweredItems(ctx context.Context, before time.Time, limit int) ([]*Item, error)
-	// ItemsByAuthor lists a member's items on a connection, newest first.
-	ItemsByAuthor(ctx context.Context, conn, authorID string, limit int) ([]*Item, error)
 	// MemberHistory lists up to limit of a member's items opened before
 	// item before, newest first, each with the text of its first message as
 	// Snippet. It takes no row locks.

@@ -139,7 +139,6 @@ func (w *Worker) run(ctx context.Context, j *OutboxJob) error {
 	return w.complete(ctx, j, op, res, "")
 }
 
-// failed decides what a failed call means for the job.
 // reconcileError is a failure to look up the outcome of an earlier attempt:
 // that attempt stays uncertain whatever this failure was.
 type reconcileError struct{ err error }
@@ -147,6 +146,7 @@ type reconcileError struct{ err error }
 func (e *reconcileError) Error() string { return "reconcile: " + e.err.Error() }
 func (e *reconcileError) Unwrap() error { return e.err }
 
+// failed decides what a failed call means for the job.
 func (w *Worker) failed(ctx context.Context, j *OutboxJob, err error) error {
 	var re *reconcileError
 	reconciling := errors.As(err, &re)

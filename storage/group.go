@@ -95,7 +95,7 @@ func (db *DB) runGroup(batch []*groupReq) {
 		var res groupResult
 		func() {
 			defer func() { res.panic = recover() }()
-			res.err = db.inTx(r.ctx, r.fn)
+			res.err = db.inTx(r.ctx, nil, r.fn)
 		}()
 		r.done <- res
 		return
@@ -110,7 +110,7 @@ func (db *DB) runGroup(batch []*groupReq) {
 		}
 	}
 	ctx := context.Background()
-	tx, err := db.begin(ctx)
+	tx, err := db.begin(ctx, nil)
 	if err != nil {
 		deliver(err)
 		return

@@ -7,7 +7,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 
 	"github.com/liaison-bot/liaison/bot"
 )
@@ -118,23 +117,6 @@ func (tx *tx) ItemByCardThread(ctx context.Context, conn, thread string) (*bot.I
 		return nil, fmt.Errorf("get item with card thread %s/%s: %w", conn, thread, err)
 	}
 	return it, nil
-}
-
-// ItemsByAuthor lists a member's items, newest first; limit <= 0 means all.
-func (tx *tx) ItemsByAuthor(ctx context.Context, conn, authorID string, limit int) ([]*bot.Item, error) {
-	if limit <= 0 {
-		limit = math.MaxInt32
-	}
-	items, err := queryAll(ctx, tx, scanItem, `
-		SELECT `+itemColumns+` FROM items
-		WHERE conn = ? AND author_id = ?
-		ORDER BY created_at DESC, id DESC
-		LIMIT ?`,
-		conn, authorID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list items of %s/%s: %w", conn, authorID, err)
-	}
-	return items, nil
 }
 
 // lockItemOf locks the item a draft or message belongs to, before the

@@ -78,7 +78,7 @@ func (db *DB) ClaimJobs(ctx context.Context, owner string, now time.Time, lease 
 	if limit <= 0 {
 		return nil, nil
 	}
-	tx, err := db.begin(ctx)
+	tx, err := db.begin(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("claim jobs: %w", err)
 	}

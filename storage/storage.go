@@ -128,8 +128,12 @@ func (db *DB) InTx(ctx context.Context, fn func(bot.Tx) error) error {
 	if db.group != nil {
 		return db.groupInTx(ctx, fn)
 	}
-	return db.inTx(ctx, fn)
+	return db.inTx(ctx, nil, fn)
 }
+
+// readOnly begins a transaction that may not write and whose reads lock
+// nothing.
+var readOnly = &sql.TxOptions{ReadOnly: true}
 
 // View runs fn in a read-only transaction. On Postgres its reads take no
 // row locks; on SQLite, where reads take none anyway, it runs like InTx.
@@ -137,21 +141,11 @@ func (db *DB) View(ctx context.Context, fn func(bot.Tx) error) error {
 	if db.group != nil {
 		return db.groupInTx(ctx, fn)
 	}
-	t, err := db.db.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return fmt.Errorf("begin read-only transaction: %w", err)
-	}
-	tx := &tx{tx: t, d: db.d, stmts: db.stmts, readOnly: true}
-	defer db.prepareAfter(ctx, tx)
-	defer tx.tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.commit()
+	return db.inTx(ctx, readOnly, fn)
 }
 
-func (db *DB) inTx(ctx context.Context, fn func(bot.Tx) error) error {
-	tx, err := db.begin(ctx)
+func (db *DB) inTx(ctx context.Context, opts *sql.TxOptions, fn func(bot.Tx) error) error {
+	tx, err := db.begin(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -171,12 +165,12 @@ func (db *DB) prepareAfter(ctx context.Context, tx *tx) {
 	}
 }
 
-func (db *DB) begin(ctx context.Context) (*tx, error) {
-	t, err := db.db.BeginTxx(ctx, nil)
+func (db *DB) begin(ctx context.Context, opts *sql.TxOptions) (*tx, error) {
+	t, err := db.db.BeginTxx(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("begin transaction: %w", err)
 	}
-	return &tx{tx: t, d: db.d, stmts: db.stmts}, nil
+	return &tx{tx: t, d: db.d, stmts: db.stmts, readOnly: opts != nil && opts.ReadOnly}, nil
 }
 
 // tx implements bot.Tx; its methods live in the file of their aggregate.

@@ -354,39 +354,13 @@ func TestItems(t *testing.T) {
 			})
 		})
 
-		t.Run("ByAuthor", func(t *testing.T) {
-			d := newItem("U1", "T5")
-			d.CreatedAt = t0.Add(-time.Hour)
-			createItem(t, db, d)
-			inTx(t, db, func(tx bot.Tx) error {
-				got, err := tx.ItemsByAuthor(ctx, "community", "U1", 10)
-				if err != nil {
-					return err
-				}
-				ids := func(items []*bot.Item) (out []int64) {
-					for _, it := range items {
-						out = append(out, it.ID)
-					}
-					return out
-				}
-				// Newest first; a and b were created at the same time, a first.
-				wantEqual(t, ids(got), []int64{b.ID, a.ID, d.ID})
-				got, err = tx.ItemsByAuthor(ctx, "community", "U1", 1)
-				if err != nil {
-					return err
-				}
-				wantEqual(t, ids(got), []int64{b.ID})
-				got, err = tx.ItemsByAuthor(ctx, "community", "nobody", 10)
-				if err != nil || len(got) != 0 {
-					t.Fatalf("ItemsByAuthor(nobody) = %v, %v", got, err)
-				}
-				return nil
-			})
-		})
-
 		t.Run("MemberHistory", func(t *testing.T) {
 			// A member's items, each with its first message, as the card's
 			// history shows them.
+			// The same member id on another connection, earlier: not theirs.
+			elsewhere := newItem("U7", "H0")
+			elsewhere.Conn = "elsewhere"
+			createItem(t, db, elsewhere)
 			var mine []*bot.Item
 			for i, thread := range []string{"H1", "H2", "H3"} {
 				it := newItem("U7", thread)
@@ -417,7 +391,8 @@ func TestItems(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// Before the item only, newest first, other members left out.
+			// Before the item only, newest first, other members and
+			// connections left out.
 			want := []bot.HistoryEntry{
 				{ItemID: mine[1].ID, Status: bot.ItemAnswered, At: mine[1].CreatedAt, Snippet: "question H2"},
 				{ItemID: mine[0].ID, Status: bot.ItemNew, At: mine[0].CreatedAt, Snippet: "question H1"},

@@ -163,15 +163,8 @@ func TestRedeliveredGatewayEvent(t *testing.T) {
 	m.MessageReference = nil
 	c.onMessage(ctx, m)
 	c.onMessage(ctx, m)
-	var items []*bot.Item
-	if err := db.View(ctx, func(tx bot.Tx) (err error) {
-		items, err = tx.ItemsByAuthor(ctx, "community", m.Author.ID, 10)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if len(items) != 1 {
-		t.Errorf("%d items after a redelivery, want 1", len(items))
+	if n, err := db.RowCount(ctx, "items"); err != nil || n != 1 {
+		t.Errorf("%d items after a redelivery (%v), want 1", n, err)
 	}
 }
 

@@ -31,6 +31,7 @@ type Server struct {
 	Addr    string
 	DB      Pinger
 	Metrics *Metrics
+	Log     *slog.Logger // nil: slog.Default()
 	mux     *http.ServeMux
 
 	mu     sync.Mutex
@@ -105,7 +106,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	slog.Info("http listening", "addr", ln.Addr().String())
+	log := s.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	log.Info("http listening", "addr", ln.Addr().String())
 	select {
 	case err := <-errc:
 		return err

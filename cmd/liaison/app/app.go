@@ -83,6 +83,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	a.Web = web.NewServer(cfg.HTTP.Addr, db, metrics)
+	a.Web.Log = log
 	for i, c := range cfg.Connections {
 		conn, err := a.connection(c)
 		if err != nil {
