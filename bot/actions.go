@@ -50,6 +50,8 @@ func lookupAction(id ActionID) (action, bool) {
 		return action{label: "Reject", style: StyleDanger, onDraft: true, form: (*Service).rejectForm, run: (*Service).rejectRun}, true
 	case ActWithdraw:
 		return action{label: "Withdraw", onDraft: true, run: (*Service).withdrawRun}, true
+	case ActAccept:
+		return action{label: "Accept & publish", style: StylePrimary, onDraft: true, run: (*Service).acceptRun}, true
 	case ActCorrect:
 		return action{label: "Correct", onDraft: true, form: (*Service).correctForm, run: (*Service).correctRun}, true
 	case ActRetract:
@@ -66,11 +68,11 @@ func lookupAction(id ActionID) (action, bool) {
 	case ActHelp:
 		return action{command: &commandSpec{help: "this message", describe: "What Liaison does and how to use it"}, run: (*Service).helpRun}, true
 	case ActPromote:
-		return action{command: &commandSpec{user: "The responder to trust", help: "trust a responder, whose drafts then publish without review on trusted-auto routes (approvers only)",
-			describe: "Let a responder publish without review on trusted-auto routes (approvers only)"}, run: (*Service).promote}, true
+		return action{command: &commandSpec{user: "The responder to trust", help: "trust a responder on the routes you approve in this channel: on trusted-auto routes their drafts then publish without review (approvers only, never yourself)",
+			describe: "Trust a responder on your routes here: no review on trusted-auto routes (approvers)"}, run: (*Service).promote}, true
 	case ActDemote:
-		return action{command: &commandSpec{user: "The responder to review again", help: "review their drafts again (approvers only)",
-			describe: "Have a responder's drafts reviewed again (approvers only)"}, run: (*Service).demote}, true
+		return action{command: &commandSpec{user: "The responder to review again", help: "have their drafts reviewed again on the routes you approve in this channel (approvers only, never yourself)",
+			describe: "Have a responder's drafts reviewed again on your routes here (approvers)"}, run: (*Service).demote}, true
 	}
 	return action{}, false
 }
@@ -108,6 +110,8 @@ func draftButtons(d *Draft) []Button {
 	switch {
 	case d.State == DraftPending:
 		return []Button{button(ActApprove, d.ID), button(ActEditApprove, d.ID), button(ActReject, d.ID), button(ActWithdraw, d.ID)}
+	case d.State == DraftAwaitingSigner:
+		return []Button{button(ActAccept, d.ID), button(ActWithdraw, d.ID), button(ActReject, d.ID)}
 	case d.State == DraftFailed:
 		retry := button(ActApprove, d.ID)
 		retry.Label = "Approve (retry)"

@@ -67,8 +67,8 @@ func (s *Service) Help() string {
 	b.WriteString("Liaison relays what the community says into this team's channels and posts your approved answers back, under your own name.\n")
 	fmt.Fprintf(&b, "• On a card: %s.\n", labels(ActReply, ActClaim, ActUnclaim, ActTag, ActIgnore, ActReopen))
 	fmt.Fprintf(&b, "• In a card's thread, a message starting with `%s` becomes a draft reply; everything else said there stays internal.\n", strings.TrimSpace(s.Settings.ReplyPrefix))
-	fmt.Fprintf(&b, "• On a draft: approvers %s; its author can %s. A published reply can be corrected (%s) or retracted (%s) the same way.\n",
-		labels(ActApprove, ActEditApprove, ActReject), label(ActWithdraw), label(ActCorrect), label(ActRetract))
+	fmt.Fprintf(&b, "• On a draft: approvers %s; its signer can %s, and must %s words someone else wrote before they go out under their name. A published reply can be corrected (%s) or retracted (%s) the same way.\n",
+		labels(ActApprove, ActEditApprove, ActReject), label(ActWithdraw), label(ActAccept), label(ActCorrect), label(ActRetract))
 	for i, id := range commandOrder {
 		a, _ := lookupAction(id)
 		fmt.Fprintf(&b, "• `%s`: %s", usage(id), a.command.help)

@@ -66,6 +66,9 @@ var (
 	ErrNotApprover       = &Error{Code: EUNAUTHORIZED, Message: "Sorry, only this route's approvers can do that."}
 	ErrSelfApproval      = &Error{Code: EUNAUTHORIZED, Message: "Sorry, you cannot approve your own draft here: another approver has to review it."}
 	ErrNotAuthor         = &Error{Code: EUNAUTHORIZED, Message: "Sorry, only the author of this draft can withdraw it."}
+	ErrNotResponder      = &Error{Code: EUNAUTHORIZED, Message: "Sorry, only this route's responders and approvers can act on its items."}
+	ErrNotSigner         = &Error{Code: EUNAUTHORIZED, Message: "Sorry, only the person this reply is signed by can accept it."}
+	ErrSelfTrust         = &Error{Code: EUNAUTHORIZED, Message: "Sorry, nobody can promote or demote themselves: ask another approver of the route."}
 	ErrNoConsent         = &Error{Code: EINVALID, Message: "This draft's author has not yet agreed to publish under their name: they need to set up their public profile first (/liaison profile)."}
 	ErrAlreadyPublished  = &Error{Code: ECONFLICT, Message: "This draft has already been published."}
 	ErrEmptyText         = &Error{Code: EINVALID, Message: "The text is empty.", Field: FieldTextID}

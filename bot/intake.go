@@ -212,6 +212,10 @@ func (s *Service) noRoute(ctx context.Context, tx Tx, src *Source, channel strin
 	return s.enqueue(ctx, tx, &OutboxJob{Kind: OpPostNote, Conn: s.Settings.AdminConn, Channel: s.Settings.AdminChannel, Payload: notePayload(text, "")})
 }
 
+// cardChannel is the channel whose card thread in was said in: a Discord
+// thread's parent, or a Slack thread's own channel.
+func cardChannel(in Incoming) string { return firstOf(in.ParentChannel, in.Channel) }
+
 // threadMessage takes a message in a thread Liaison does not watch: when
 // the thread is an item's internal one and the message starts with the
 // reply prefix, it becomes a draft signed by its author, once per message
@@ -228,7 +232,7 @@ func (s *Service) threadMessage(ctx context.Context, in Incoming) (Intake, error
 	outcome := IntakeIgnored
 	var refused error
 	err := s.inTx(ctx, func(tx Tx) error {
-		it, err := tx.ItemByCardThread(ctx, in.Conn, in.ThreadID)
+		it, err := tx.ItemByCardThread(ctx, in.Conn, cardChannel(in), in.ThreadID)
 		if errors.Is(err, ErrNotFound) {
 			return nil // a thread that is not an item's
 		} else if err != nil {
@@ -242,7 +246,7 @@ func (s *Service) threadMessage(ctx context.Context, in Incoming) (Intake, error
 			outcome = IntakeDuplicate
 			return nil
 		}
-		if _, err := s.draftTx(ctx, tx, actor, it.ID, DraftReply, 0, body); err != nil {
+		if _, err := s.draftTx(ctx, tx, actor, it.ID, nil, DraftReply, body); err != nil {
 			if ErrorCode(err) != EINTERNAL {
 				refused = err
 			}
@@ -254,7 +258,7 @@ func (s *Service) threadMessage(ctx context.Context, in Incoming) (Intake, error
 	if refused != nil {
 		// The draft was rolled back; tell its author why, once.
 		err = s.inTx(ctx, func(tx Tx) error {
-			it, err := tx.ItemByCardThread(ctx, in.Conn, in.ThreadID)
+			it, err := tx.ItemByCardThread(ctx, in.Conn, cardChannel(in), in.ThreadID)
 			if err != nil {
 				return err
 			}

@@ -24,7 +24,8 @@ const (
 	ActApprove     ActionID = "approve"      // draft
 	ActEditApprove ActionID = "edit_approve" // draft: opens the edit form
 	ActReject      ActionID = "reject"       // draft: opens the reason form
-	ActWithdraw    ActionID = "withdraw"     // draft, by its author
+	ActWithdraw    ActionID = "withdraw"     // draft, by its signer or proposer
+	ActAccept      ActionID = "accept"       // draft, by its signer: publish words someone else wrote
 	ActCorrect     ActionID = "correct"      // published reply: opens the correction form
 	ActRetract     ActionID = "retract"      // published reply, after a confirmation
 	ActProfile     ActionID = "profile"      // command: opens the public-profile form
@@ -91,6 +92,9 @@ type Request struct {
 	// User is a command's user argument (promote, demote); empty when the
 	// person named nobody the platform recognised.
 	User string
+	// Channel is where the person acted (the channel a command was typed
+	// in); "" when the platform did not say.
+	Channel string
 }
 
 // Reply is what to show the person, privately: a form to fill, a question

@@ -354,7 +354,7 @@ func TestHelpIsWrittenOnce(t *testing.T) {
 		t.Fatalf("/liaison help = %+v", r)
 	}
 	for _, want := range []string{"`/liaison profile`", "`/liaison promote @person`", "`/liaison demote @person`", "`/liaison help`", "`!reply`",
-		"Reply publicly", "Claim", "Unclaim", "Tag", "Ignore", "Reopen", "Approve", "Edit & approve", "Reject", "Withdraw", "Correct", "Retract"} {
+		"Reply publicly", "Claim", "Unclaim", "Tag", "Ignore", "Reopen", "Approve", "Edit & approve", "Reject", "Withdraw", "Accept & publish", "Correct", "Retract"} {
 		if !strings.Contains(r.Text, want) {
 			t.Errorf("help does not name %q:\n%s", want, r.Text)
 		}

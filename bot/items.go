@@ -14,14 +14,6 @@ import (
 // than the one its card is on.
 var ErrOtherWorkspace = &Error{Code: EUNAUTHORIZED, Message: "Sorry, this item is handled from another workspace."}
 
-// workOn checks that actor may act on the item at all.
-func workOn(it *Item, actor Actor) error {
-	if actor.Conn != it.CardConn {
-		return ErrOtherWorkspace
-	}
-	return nil
-}
-
 func (s *Service) claim(ctx context.Context, req Request) (string, error) {
 	err := s.itemAction(ctx, req, "item.claim", func(tx Tx, it *Item, p *Profile) error {
 		switch it.Status {
@@ -65,7 +57,7 @@ func (s *Service) tagForm(ctx context.Context, req Request) (*Form, error) {
 		if err != nil {
 			return err
 		}
-		return workOn(it, req.Actor)
+		return s.workOn(it, req.Actor)
 	})
 	if err != nil {
 		return nil, err
@@ -122,7 +114,7 @@ func (s *Service) itemAction(ctx context.Context, req Request, action string, ch
 		if err != nil {
 			return err
 		}
-		if err := workOn(it, req.Actor); err != nil {
+		if err := s.workOn(it, req.Actor); err != nil {
 			return err
 		}
 		p, err := s.ensureProfile(ctx, tx, req.Actor)

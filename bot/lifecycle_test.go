@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -122,6 +123,11 @@ func (e *env) submit(a bot.Actor, action bot.ActionID, target int64, values map[
 // command runs /liaison action, naming user.
 func (e *env) command(a bot.Actor, action bot.ActionID, user string) bot.Reply {
 	return e.svc.Interact(e.ctx, bot.Request{Kind: bot.Command, Actor: a, Action: action, User: user})
+}
+
+// commandIn runs /liaison action, naming user, in channel.
+func (e *env) commandIn(channel string, a bot.Actor, action bot.ActionID, user string) bot.Reply {
+	return e.svc.Interact(e.ctx, bot.Request{Kind: bot.Command, Actor: a, Action: action, User: user, Channel: channel})
 }
 
 // newest returns the newest draft of an item.
@@ -510,8 +516,36 @@ func TestFourEyes(t *testing.T) {
 		if got := e.draft(d.ID); got.State != bot.DraftPending || len(got.Versions) != 1 {
 			t.Fatalf("refused self-approval changed the draft: %+v", got)
 		}
-		// Another approver may edit then approve; the author stays the signer.
+		// Another approver may edit then approve; the author stays the
+		// signer, and nothing goes out until he accepts the new words.
 		if err := e.editApprove(lead, d.ID, "Bob's answer, reviewed"); err != nil {
+			t.Fatal(err)
+		}
+		e.drain()
+		if got := e.draft(d.ID); got.State != bot.DraftAwaitingSigner || len(e.publicPosts(helpChan)) != 0 {
+			t.Fatalf("edited draft is %s with %d public posts: words Bob never saw went out under his name", got.State, len(e.publicPosts(helpChan)))
+		}
+		dc := e.draftCard(it, d.ID)
+		if want := []bot.ActionID{bot.ActAccept, bot.ActWithdraw, bot.ActReject}; !slices.Equal(actionsOf(dc.Actions), want) {
+			t.Errorf("awaiting draft card offers %v, want %v", actionsOf(dc.Actions), want)
+		}
+		if dc.Changes != "− Bob answers himself\n+ Bob's answer, reviewed" || dc.ChangesLabel == "" {
+			t.Errorf("draft card changes = %q (%q)", dc.Changes, dc.ChangesLabel)
+		}
+		if !slices.ContainsFunc(e.staff.Posts(productCh), func(p mock.Post) bool {
+			return p.ToUser == bob.UserID && strings.Contains(p.Text, "changed the words of your draft") && strings.Contains(p.Text, "Accept & publish")
+		}) {
+			t.Errorf("Bob was not asked to accept: %+v", e.staff.Posts(productCh))
+		}
+		jobs, audits := e.counts()
+		for _, a := range []bot.Actor{lead, carol, alice} {
+			expectErr(t, e.act(a, bot.ActAccept, d.ID), bot.ErrNotSigner)
+		}
+		expectErr(t, e.act(lead, bot.ActApprove, d.ID), bot.ErrIllegalTransition)
+		if j, a := e.counts(); j != jobs || a != audits {
+			t.Errorf("refused acceptances changed something: jobs %d→%d, audit %d→%d", jobs, j, audits, a)
+		}
+		if err := e.act(bob, bot.ActAccept, d.ID); err != nil {
 			t.Fatal(err)
 		}
 		e.drain()
@@ -520,8 +554,8 @@ func TestFourEyes(t *testing.T) {
 			t.Fatalf("public = %+v", pubs)
 		}
 		got := e.draft(d.ID)
-		if len(got.Versions) != 2 || got.Versions[0].Text != "Bob answers himself" {
-			t.Fatalf("versions = %+v", got.Versions)
+		if len(got.Versions) != 2 || got.Versions[0].Text != "Bob answers himself" || got.State != bot.DraftPublished {
+			t.Fatalf("draft = %s, versions = %+v", got.State, got.Versions)
 		}
 		var audit []*bot.AuditEvent
 		if err := db.InTx(e.ctx, func(tx bot.Tx) (err error) {
@@ -530,14 +564,35 @@ func TestFourEyes(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		var edit bool
+		var edit, accept bool
 		for _, a := range audit {
 			if a.Action == "draft.edit" && strings.Contains(a.Before, "Bob answers himself") && strings.Contains(a.After, "reviewed") && a.Actor == lead.String() {
 				edit = true
 			}
+			accept = accept || (a.Action == "draft.accept" && a.Actor == bob.String())
 		}
-		if !edit {
-			t.Fatalf("audit has no edit with both versions: %+v", audit)
+		if !edit || !accept {
+			t.Fatalf("audit lacks the edit with both versions (%v) or Bob's acceptance (%v): %+v", edit, accept, audit)
+		}
+	})
+}
+
+// TestEditUnchangedNeedsNoAcceptance: Edit & approve that keeps the words
+// is an approval.
+func TestEditUnchangedNeedsNoAcceptance(t *testing.T) {
+	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db)
+		it, _ := e.askPricing()
+		d, err := e.createDraft(alice, it.ID, "Pricing is on the website.")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.editApprove(bob, d.ID, "Pricing is on the website."); err != nil {
+			t.Fatal(err)
+		}
+		e.drain()
+		if got := e.draft(d.ID); got.State != bot.DraftPublished || len(got.Versions) != 1 {
+			t.Fatalf("unchanged edit: %s, %d versions", got.State, len(got.Versions))
 		}
 	})
 }
@@ -578,8 +633,42 @@ func TestTrustedAuto(t *testing.T) {
 		if r := e.command(carol, bot.ActPromote, "U0ALICE"); !errors.Is(r.Err, bot.ErrNotApprover) {
 			t.Fatalf("non-approver promoted: %+v", r)
 		}
-		if r := e.command(bob, bot.ActPromote, "U0ALICE"); r.Refused || !strings.Contains(r.Text, "Alice Martin is now trusted") {
+		// Lead approves the product route only: promoting Alice in the
+		// support channel trusts her on product, never on support.
+		if r := e.commandIn(supportCh, lead, bot.ActPromote, "U0ALICE"); r.Refused || !strings.Contains(r.Text, "trusted on route product") {
+			t.Fatalf("lead's promote: %+v", r)
+		}
+		d1b, err := e.createDraft(alice, it.ID, "Trusted elsewhere is not trusted here.")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.drain()
+		if e.draft(d1b.ID).State != bot.DraftPending || len(e.publicPosts(helpChan)) != 0 {
+			t.Fatal("trust on the product route let Alice publish alone on support")
+		}
+		if err := e.act(alice, bot.ActWithdraw, d1b.ID); err != nil {
+			t.Fatal(err)
+		}
+		// Nobody trusts themselves, on any route.
+		jobs, audits := e.counts()
+		if r := e.commandIn(supportCh, bob, bot.ActPromote, "U0BOB"); !errors.Is(r.Err, bot.ErrSelfTrust) {
+			t.Fatalf("self-promotion: %+v", r)
+		}
+		if j, a := e.counts(); j != jobs || a != audits {
+			t.Errorf("refused self-promotion changed something: jobs %d→%d, audit %d→%d", jobs, j, audits, a)
+		}
+		// Bob approves both routes: he says where.
+		if r := e.command(bob, bot.ActPromote, "U0ALICE"); !r.Refused || !strings.Contains(r.Text, "several routes") {
+			t.Fatalf("promote without a place: %+v", r)
+		}
+		if r := e.commandIn(supportCh, bob, bot.ActPromote, "U0ALICE"); r.Refused || !strings.Contains(r.Text, "Alice Martin is now trusted on route support") {
 			t.Fatalf("promote: %+v", r)
+		}
+		e.drain()
+		if !slices.ContainsFunc(e.staff.Posts(supportCh), func(p mock.Post) bool {
+			return strings.Contains(p.Text, "trusted Alice Martin on route support")
+		}) {
+			t.Error("the support channel was not told of the promotion")
 		}
 		d2, err := e.createDraft(alice, it.ID, "Or write to support@acme.test.")
 		if err != nil {
@@ -591,6 +680,17 @@ func TestTrustedAuto(t *testing.T) {
 		}
 		if len(e.publicPosts(helpChan)) != 1 {
 			t.Fatalf("public posts = %d", len(e.publicPosts(helpChan)))
+		}
+		// Demoted, she is reviewed again.
+		if r := e.commandIn(supportCh, bob, bot.ActDemote, "U0ALICE"); r.Refused || !strings.Contains(r.Text, "no longer trusted on route support") {
+			t.Fatalf("demote: %+v", r)
+		}
+		d3, err := e.createDraft(alice, it.ID, "One more thing.")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := e.draft(d3.ID); got.State != bot.DraftPending {
+			t.Fatalf("demoted draft = %s", got.State)
 		}
 	})
 }

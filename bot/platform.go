@@ -176,8 +176,15 @@ type DraftCard struct {
 	Consent       bool
 	NeedsApproval bool
 	ApproverName  string
-	Reason        string
-	PublicLink    string
+	// WriterName: who wrote the current words, when not the signer.
+	WriterName string
+	// Changes is the difference between the signer's words (or the
+	// published reply a correction changes) and the current ones, one
+	// change a line; "" when there is none to show.
+	Changes      string
+	ChangesLabel string
+	Reason       string
+	PublicLink   string
 
 	// How it reads.
 	Title   string // unique per draft

@@ -143,7 +143,7 @@ func (s *Service) saveProfile(ctx context.Context, actor Actor, in ProfileInput)
 			if err := s.updateDraftCard(ctx, tx, it, d); err != nil {
 				return err
 			}
-			if err := s.afterDraftChange(ctx, tx, it, d, p); err != nil {
+			if err := s.afterDraftChange(ctx, tx, it, d); err != nil {
 				return err
 			}
 		}
@@ -152,73 +152,125 @@ func (s *Service) saveProfile(ctx context.Context, actor Actor, in ProfileInput)
 	return p, err
 }
 
-// IsApprover reports whether actor may approve drafts on rt: by user id or
-// by a group/role the platform says they hold, on the route's own connection.
-func IsApprover(rt *Route, actor Actor) bool {
-	if actor.Conn != rt.DestConn || actor.UserID == "" {
-		return false
-	}
-	if slices.Contains(rt.Policy.Approvers, actor.UserID) {
-		return true
-	}
-	for _, g := range actor.Groups {
-		if slices.Contains(rt.Policy.Approvers, g) {
-			return true
-		}
-	}
-	return false
-}
-
-// isApproverAnywhere: an approver of any route served on actor's connection.
-func (s *Service) isApproverAnywhere(actor Actor) bool {
-	for _, rt := range s.Router.Routes() {
-		if IsApprover(&rt, actor) {
-			return true
-		}
-	}
-	return false
-}
-
-// promote lets a responder publish without review on trusted-auto routes.
+// promote trusts a responder on the routes the approver approves here.
 func (s *Service) promote(ctx context.Context, req Request) (string, error) {
-	p, err := s.setTrust(ctx, req, true)
+	p, changed, err := s.setTrust(ctx, req, true)
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%s is now trusted: on trusted-auto routes their drafts publish without review.", personName(p, req.User)), nil
+	if len(changed) == 0 {
+		return fmt.Sprintf("%s is already trusted on %s.", personName(p, req.User), routeNames(namesOf(s.trustRoutes(req)))), nil
+	}
+	return fmt.Sprintf("%s is now trusted on %s: where the route is trusted-auto, their drafts publish without review.", personName(p, req.User), routeNames(changed)), nil
 }
 
-// demote has a responder's drafts reviewed again.
+// demote has a responder's drafts reviewed again on the routes the
+// approver approves here.
 func (s *Service) demote(ctx context.Context, req Request) (string, error) {
-	p, err := s.setTrust(ctx, req, false)
+	p, changed, err := s.setTrust(ctx, req, false)
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%s is no longer trusted: their drafts are reviewed again.", personName(p, req.User)), nil
+	if len(changed) == 0 {
+		return fmt.Sprintf("%s is not trusted on %s.", personName(p, req.User), routeNames(namesOf(s.trustRoutes(req)))), nil
+	}
+	return fmt.Sprintf("%s is no longer trusted on %s: their drafts are reviewed again there.", personName(p, req.User), routeNames(changed)), nil
 }
 
-// setTrust records the trust an approver gives or takes back.
-func (s *Service) setTrust(ctx context.Context, req Request, trusted bool) (*Profile, error) {
-	if req.User == "" {
-		return nil, Errorf(EINVALID, "Please name the person: `%s`.", usage(req.Action))
+// trustRoutes are the routes a promote or demote acts on: those the actor
+// approves whose cards go to the channel the command was typed in, else
+// every route they approve.
+func (s *Service) trustRoutes(req Request) []Route {
+	mine := s.approvedRoutes(req.Actor)
+	var here []Route
+	for _, rt := range mine {
+		if rt.DestChannel == req.Channel {
+			here = append(here, rt)
+		}
 	}
-	if !s.isApproverAnywhere(req.Actor) {
-		return nil, ErrNotApprover
+	if len(here) > 0 {
+		return here
+	}
+	return mine
+}
+
+// setTrust records the trust an approver gives or takes back, on the
+// routes they approve (trustRoutes), and tells each route's channel. It
+// returns the routes it changed.
+func (s *Service) setTrust(ctx context.Context, req Request, trust bool) (*Profile, []string, error) {
+	if req.User == "" {
+		return nil, nil, Errorf(EINVALID, "Please name the person: `%s`.", usage(req.Action))
+	}
+	routes := s.trustRoutes(req)
+	if len(routes) == 0 {
+		return nil, nil, ErrNotApprover
+	}
+	if len(routes) > 1 && !slices.ContainsFunc(routes, func(rt Route) bool { return rt.DestChannel == req.Channel }) {
+		return nil, nil, Errorf(EINVALID, "You approve several routes (%s): run the command in the internal channel of the route you mean.", strings.Join(namesOf(routes), ", "))
+	}
+	if req.User == req.Actor.UserID {
+		return nil, nil, ErrSelfTrust
 	}
 	var p *Profile
-	err := s.inTx(ctx, func(tx Tx) (err error) {
+	var changed []string
+	err := s.inTx(ctx, func(tx Tx) error {
+		me, err := profileOf(ctx, tx, req.Actor)
+		if err != nil {
+			return err
+		}
 		p, err = s.ensureProfile(ctx, tx, Actor{Conn: req.Actor.Conn, UserID: req.User})
 		if err != nil {
 			return err
 		}
-		before := p.Trusted
-		p.Trusted, p.UpdatedAt = trusted, s.Clock()
-		if err := tx.SaveProfile(ctx, p); err != nil {
-			return err
+		if me != nil && me.ID == p.ID {
+			return ErrSelfTrust
 		}
-		return s.audit(ctx, tx, req.Actor.String(), "profile."+string(req.Action), subject("profile", p.ID), map[string]any{"trusted": before}, map[string]any{"trusted": trusted})
+		changed = nil
+		for _, rt := range routes {
+			ok, err := tx.SetTrust(ctx, p.ID, rt.Name, trust, req.Actor.String(), s.Clock())
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			changed = append(changed, rt.Name)
+			if err := s.audit(ctx, tx, req.Actor.String(), "trust."+string(req.Action), subject("profile", p.ID),
+				map[string]any{"route": rt.Name, "trusted": !trust}, map[string]any{"route": rt.Name, "trusted": trust}); err != nil {
+				return err
+			}
+			if err := s.channelNote(ctx, tx, &rt, trustNote(&rt, p, req, trust)); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
-	return p, err
+	return p, changed, err
+}
+
+// trustNote tells a route's channel who changed whose trust there.
+func trustNote(rt *Route, p *Profile, req Request, trust bool) string {
+	who := personName(p, req.User)
+	if trust {
+		effect := "their drafts on this route publish without review"
+		if rt.Policy.Mode != ApprovalTrustedAuto {
+			effect = "this matters once the route is trusted-auto; for now an approver still reviews every draft"
+		}
+		return fmt.Sprintf("%s trusted %s on route %s: %s.", Mention(req.Actor.UserID), who, rt.Name, effect)
+	}
+	return fmt.Sprintf("%s no longer trusts %s on route %s: their drafts there are reviewed again.", Mention(req.Actor.UserID), who, rt.Name)
+}
+
+// channelNote posts text in a route's internal channel, outside any thread.
+func (s *Service) channelNote(ctx context.Context, tx Tx, rt *Route, text string) error {
+	return s.enqueue(ctx, tx, &OutboxJob{Kind: OpPostNote, Conn: rt.DestConn, Channel: rt.DestChannel, Payload: notePayload(text, "")})
+}
+
+func routeNames(names []string) string {
+	if len(names) == 1 {
+		return "route " + names[0]
+	}
+	return "routes " + strings.Join(names, ", ")
 }
 
 // personName names a staff member in a private answer: their public name,
@@ -230,51 +282,10 @@ func personName(p *Profile, userID string) string {
 	return Mention(userID)
 }
 
-// SeedProfiles seeds every profile the config declares.
-func (s *Service) SeedProfiles(ctx context.Context, profiles []Profile) error {
-	for i, p := range profiles {
-		if err := s.seedProfile(ctx, p); err != nil {
-			return fmt.Errorf("profiles[%d]: %w", i, err)
-		}
+func namesOf(routes []Route) []string {
+	var out []string
+	for _, rt := range routes {
+		out = append(out, rt.Name)
 	}
-	return nil
-}
-
-// seedProfile creates or updates a profile the admin declared in the
-// config, found by its identities. Consent from the config is written
-// consent on file; consent given in the app is kept.
-func (s *Service) seedProfile(ctx context.Context, in Profile) error {
-	if len(in.Identities) == 0 {
-		return Errorf(EINVALID, "profile %q has no identity", in.Name)
-	}
-	return s.Store.InTx(ctx, func(tx Tx) error {
-		var p *Profile
-		for _, id := range in.Identities {
-			found, err := tx.ProfileByIdentity(ctx, id.Conn, id.UserID)
-			if err == nil {
-				p = found
-				break
-			} else if !errors.Is(err, ErrNotFound) {
-				return err
-			}
-		}
-		now := s.Clock()
-		if p == nil {
-			p = &Profile{CreatedAt: now}
-		}
-		before := jsonOf(map[string]any{"name": p.Name, "role": p.Role, "trusted": p.Trusted})
-		p.Name, p.Title, p.AvatarURL, p.Pronouns = in.Name, in.Title, in.AvatarURL, in.Pronouns
-		p.Role, p.Trusted, p.Identities, p.UpdatedAt = in.Role, in.Trusted, in.Identities, now
-		if in.ConsentedAt != nil && p.ConsentedAt == nil {
-			p.ConsentedAt = in.ConsentedAt
-		}
-		if err := tx.SaveProfile(ctx, p); err != nil {
-			return err
-		}
-		after := jsonOf(map[string]any{"name": p.Name, "role": p.Role, "trusted": p.Trusted})
-		if before == after {
-			return nil
-		}
-		return tx.AppendAudit(ctx, &AuditEvent{At: now, Actor: "config", Action: "profile.seed", Subject: subject("profile", p.ID), Before: before, After: after})
-	})
+	return out
 }

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -18,7 +17,7 @@ func (s *Service) replyForm(ctx context.Context, req Request) (*Form, error) {
 		if err != nil {
 			return err
 		}
-		return draftable(it, req.Actor)
+		return s.draftable(it, req.Actor)
 	})
 	if err != nil {
 		return nil, err
@@ -31,8 +30,8 @@ func (s *Service) replyForm(ctx context.Context, req Request) (*Form, error) {
 }
 
 // draftable checks a draft may be written for the item by actor.
-func draftable(it *Item, actor Actor) error {
-	if err := workOn(it, actor); err != nil {
+func (s *Service) draftable(it *Item, actor Actor) error {
+	if err := s.workOn(it, actor); err != nil {
 		return err
 	}
 	if it.Status == ItemIgnored || it.Status == ItemClosed {
@@ -42,7 +41,11 @@ func draftable(it *Item, actor Actor) error {
 }
 
 func (s *Service) replyRun(ctx context.Context, req Request) (string, error) {
-	d, err := s.newDraft(ctx, req.Actor, req.Target, DraftReply, 0, req.Values[FieldTextID])
+	var d *Draft
+	err := s.inTx(ctx, func(tx Tx) (err error) {
+		d, err = s.draftTx(ctx, tx, req.Actor, req.Target, nil, DraftReply, req.Values[FieldTextID])
+		return err
+	})
 	if err != nil {
 		return "", err
 	}
@@ -54,6 +57,8 @@ func draftCreated(d *Draft) string {
 	switch d.State {
 	case DraftApproved:
 		return fmt.Sprintf("Draft #%d needs no review on this route: Liaison is publishing it.", d.ID)
+	case DraftAwaitingSigner:
+		return fmt.Sprintf("Draft #%d needs no review on this route; it is published once the reply's signer accepts it.", d.ID)
 	default:
 		return fmt.Sprintf("Draft #%d is in the item's thread.", d.ID)
 	}
@@ -88,7 +93,7 @@ func (s *Service) correctable(ctx context.Context, tx Tx, req Request, what stri
 	if err != nil {
 		return nil, err
 	}
-	if err := workOn(it, req.Actor); err != nil {
+	if err := s.workOn(it, req.Actor); err != nil {
 		return nil, err
 	}
 	return d, s.checkNoOpenCorrection(ctx, tx, d)
@@ -126,30 +131,19 @@ func (s *Service) changePublished(ctx context.Context, req Request, kind DraftKi
 		if err != nil {
 			return err
 		}
-		d, err = s.draftTx(ctx, tx, req.Actor, target.ItemID, kind, target.ID, text)
+		d, err = s.draftTx(ctx, tx, req.Actor, target.ItemID, target, kind, text)
 		return err
 	})
 	return d, err
 }
 
-func (s *Service) newDraft(ctx context.Context, actor Actor, itemID int64, kind DraftKind, target int64, text string) (*Draft, error) {
-	var d *Draft
-	err := s.inTx(ctx, func(tx Tx) (err error) {
-		d, err = s.draftTx(ctx, tx, actor, itemID, kind, target, text)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return d, nil
-}
-
-// draftTx proposes text as the public reply to an item (or a correction or
-// retraction of the published reply target), signed by actor. The route's
-// policy decides whether it waits for an approver or goes out. An author
-// without a consented profile is asked, privately, to create one; the draft
-// waits for it.
-func (s *Service) draftTx(ctx context.Context, tx Tx, actor Actor, itemID int64, kind DraftKind, target int64, text string) (*Draft, error) {
+// draftTx proposes text, written by actor, as the public reply to an item,
+// or as a correction or retraction of the published reply target. A reply
+// is signed by its writer; a correction by the reply's signer, who accepts
+// it when someone else wrote it. The route's policy decides whether it
+// waits for an approver. A writer without a consented profile is asked,
+// privately, to create one; the draft waits for it.
+func (s *Service) draftTx(ctx context.Context, tx Tx, actor Actor, itemID int64, target *Draft, kind DraftKind, text string) (*Draft, error) {
 	text, err := draftText(text)
 	if err != nil {
 		return nil, err
@@ -158,16 +152,23 @@ func (s *Service) draftTx(ctx context.Context, tx Tx, actor Actor, itemID int64,
 	if err != nil {
 		return nil, err
 	}
-	if err := draftable(it, actor); err != nil {
+	if err := s.draftable(it, actor); err != nil {
 		return nil, err
 	}
 	author, err := s.ensureProfile(ctx, tx, actor)
 	if err != nil {
 		return nil, err
 	}
+	signer, targetID := author, int64(0)
+	if target != nil {
+		targetID = target.ID
+		if signer, err = tx.Profile(ctx, target.AuthorID); err != nil {
+			return nil, err
+		}
+	}
 	now := s.Clock()
 	d := &Draft{
-		ItemID: it.ID, Kind: kind, Target: target, AuthorID: author.ID, State: DraftPending,
+		ItemID: it.ID, Kind: kind, Target: targetID, AuthorID: signer.ID, State: DraftPending,
 		Versions:   []DraftVersion{{N: 1, Text: text, EditorID: author.ID, At: now}},
 		PublicConn: it.Conn, PublicChannel: it.Channel, CreatedAt: now, UpdatedAt: now,
 	}
@@ -183,13 +184,19 @@ func (s *Service) draftTx(ctx context.Context, tx Tx, actor Actor, itemID int64,
 	if err := s.audit(ctx, tx, actor.String(), "draft.create", subject("draft", d.ID), nil, map[string]any{"item": it.ID, "kind": kind, "text": text}); err != nil {
 		return nil, err
 	}
-	if !author.Consented() {
+	if signer.ID == author.ID && waitsForConsent(d, signer) {
 		msg := fmt.Sprintf("Your draft is saved, but Liaison publishes replies only under a real name you agreed to. Set up your public profile with `%s` (name, title, avatar and consent); the draft waits for it.", usage(ActProfile))
 		if err := s.notify(ctx, tx, it, actor.UserID, msg); err != nil {
 			return nil, err
 		}
 	}
-	return d, s.afterDraftChange(ctx, tx, it, d, author)
+	return d, s.afterDraftChange(ctx, tx, it, d)
+}
+
+// waitsForConsent: the draft puts words under signer's name, who has not
+// agreed to it. A retraction puts none.
+func waitsForConsent(d *Draft, signer *Profile) bool {
+	return d.Kind != DraftRetraction && !signer.Consented()
 }
 
 func (s *Service) checkNoOpenCorrection(ctx context.Context, tx Tx, target *Draft) error {
@@ -205,21 +212,23 @@ func (s *Service) checkNoOpenCorrection(ctx context.Context, tx Tx, target *Draf
 	return nil
 }
 
-// needsReview: whether the route's policy wants an approver for author's drafts.
-func needsReview(rt *Route, author *Profile) bool {
-	if rt == nil {
-		return true
-	}
-	return rt.Policy.Mode == ApprovalRequired || (rt.Policy.Mode == ApprovalTrustedAuto && !author.Trusted)
-}
-
 // afterDraftChange approves when the policy lets the draft through without
 // review, and keeps the item's status in step with its drafts.
-func (s *Service) afterDraftChange(ctx context.Context, tx Tx, it *Item, d *Draft, author *Profile) error {
-	if d.State == DraftPending && author.Consented() {
-		if rt := s.Router.Route(it.Route); rt != nil && !needsReview(rt, author) {
-			if err := s.approve(ctx, tx, it, d, author, "system"); err != nil {
+func (s *Service) afterDraftChange(ctx context.Context, tx Tx, it *Item, d *Draft) error {
+	if d.State == DraftPending {
+		signer, err := tx.Profile(ctx, d.AuthorID)
+		if err != nil {
+			return err
+		}
+		if rt := s.Router.Route(it.Route); rt != nil && !waitsForConsent(d, signer) {
+			review, err := needsReview(ctx, tx, rt, writer(d))
+			if err != nil {
 				return err
+			}
+			if !review {
+				if err := s.approve(ctx, tx, it, d, nil, "system"); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -237,15 +246,15 @@ func (s *Service) syncItemStatus(ctx context.Context, tx Tx, it *Item) error {
 		switch {
 		case d.Kind == DraftReply && d.State == DraftPublished:
 			published = true
-		case d.State == DraftPending || d.State == DraftApproved:
+		case d.State == DraftPending || d.State == DraftAwaitingSigner || d.State == DraftApproved:
 			a, err := tx.Profile(ctx, d.AuthorID)
 			if err != nil {
 				return err
 			}
-			if a.Consented() {
-				pending = true
-			} else {
+			if waitsForConsent(d, a) {
 				waiting = true
+			} else {
+				pending = true
 			}
 		}
 	}
@@ -306,8 +315,9 @@ func (s *Service) reviewable(ctx context.Context, tx Tx, actor Actor, draftID in
 }
 
 // approvable checks actor may approve the draft now: an approver of its
-// route, not its author (unless the route allows it), a draft pending or
-// failed to publish, and an author who agreed to publish under their name.
+// route, not the writer of its words (unless the route allows it), a draft
+// pending or failed to publish, and a signer who agreed to publish under
+// their name.
 func (s *Service) approvable(ctx context.Context, tx Tx, actor Actor, draftID int64) (review, *Profile, error) {
 	r, err := s.reviewable(ctx, tx, actor, draftID)
 	if err != nil {
@@ -320,47 +330,70 @@ func (s *Service) approvable(ctx context.Context, tx Tx, actor Actor, draftID in
 	if err != nil {
 		return review{}, nil, err
 	}
-	if p, err := tx.ProfileByIdentity(ctx, actor.Conn, actor.UserID); err == nil && p.ID == author.ID && !r.rt.Policy.AllowSelfApproval {
-		return review{}, nil, ErrSelfApproval
-	} else if err != nil && !errors.Is(err, ErrNotFound) {
+	p, err := profileOf(ctx, tx, actor)
+	if err != nil {
 		return review{}, nil, err
 	}
-	if !author.Consented() {
+	if p != nil && p.ID == writer(r.d) && !r.rt.Policy.AllowSelfApproval {
+		return review{}, nil, ErrSelfApproval
+	}
+	if waitsForConsent(r.d, author) {
 		return review{}, nil, ErrNoConsent
 	}
 	return r, author, nil
 }
 
 // rejectable checks actor may reject the draft now: an approver of its
-// route, and a draft still pending.
+// route, and a draft not yet approved for good.
 func (s *Service) rejectable(ctx context.Context, tx Tx, actor Actor, draftID int64) (review, error) {
 	r, err := s.reviewable(ctx, tx, actor, draftID)
 	if err != nil {
 		return review{}, err
 	}
-	if r.d.State != DraftPending {
+	if r.d.State != DraftPending && r.d.State != DraftAwaitingSigner {
 		return review{}, &TransitionError{Entity: "draft", ID: r.d.ID, From: string(r.d.State), To: string(DraftRejected)}
 	}
 	return r, nil
 }
 
 func (s *Service) approveRun(ctx context.Context, req Request) (string, error) {
-	err := s.approveDraft(ctx, req.Actor, req.Target, "")
-	return fmt.Sprintf("Draft #%d is approved: Liaison is publishing it.", req.Target), err
+	d, err := s.approveDraft(ctx, req.Actor, req.Target, "")
+	if err != nil {
+		return "", err
+	}
+	return approved(d), nil
+}
+
+// approved says where a draft stands once an approver acted on it.
+func approved(d *Draft) string {
+	switch d.State {
+	case DraftAwaitingSigner:
+		return fmt.Sprintf("Draft #%d is approved. It is published once its signer accepts the words: they are asked in the thread.", d.ID)
+	case DraftPending:
+		return fmt.Sprintf("Draft #%d is edited. The words are now yours and it is signed by you: another approver reviews them.", d.ID)
+	}
+	return fmt.Sprintf("Draft #%d is approved: Liaison is publishing it.", d.ID)
 }
 
 func (s *Service) editApproveForm(ctx context.Context, req Request) (*Form, error) {
 	var r review
 	err := s.Store.View(ctx, func(tx Tx) (err error) {
 		r, _, err = s.approvable(ctx, tx, req.Actor, req.Target)
+		if err == nil && r.d.State != DraftPending {
+			err = Errorf(EINVALID, "A draft that could not be published is retried as it was accepted: approve it again, or withdraw it and write a new one.")
+		}
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	hint := "When you change the words, the signer accepts them before they are published; both versions are kept."
+	if r.d.Kind == DraftRetraction {
+		hint = "A retraction has no words to change."
+	}
 	return &Form{
 		Action: ActEditApprove, Target: req.Target, Title: draftFormTitle("Edit & approve", req.Target), Submit: "Approve",
-		Fields: []Field{replyText(FieldTextID, "Public reply", "The author stays the signer; both versions are kept.", r.d.Text())},
+		Fields: []Field{replyText(FieldTextID, "Public reply", hint, r.d.Text())},
 	}, nil
 }
 
@@ -369,46 +402,166 @@ func (s *Service) editApproveRun(ctx context.Context, req Request) (string, erro
 	if err != nil {
 		return "", err
 	}
-	err = s.approveDraft(ctx, req.Actor, req.Target, text)
-	return fmt.Sprintf("Draft #%d is edited and approved: Liaison is publishing it.", req.Target), err
+	d, err := s.approveDraft(ctx, req.Actor, req.Target, text)
+	if err != nil {
+		return "", err
+	}
+	return approved(d), nil
 }
 
 // approveDraft approves a draft, with text as its new version when the
-// approver edited it, and enqueues its publication.
-func (s *Service) approveDraft(ctx context.Context, actor Actor, draftID int64, text string) error {
-	return s.inTx(ctx, func(tx Tx) error {
+// approver changed the words. Changed words are then the approver's: the
+// signer accepts them before they are published, and when the approver is
+// the signer, another approver reviews them.
+func (s *Service) approveDraft(ctx context.Context, actor Actor, draftID int64, text string) (*Draft, error) {
+	var d *Draft
+	err := s.inTx(ctx, func(tx Tx) error {
 		r, _, err := s.approvable(ctx, tx, actor, draftID)
 		if err != nil {
 			return err
 		}
+		d = r.d
 		reviewer, err := s.ensureProfile(ctx, tx, actor)
 		if err != nil {
 			return err
 		}
-		if text != "" && text != r.d.Text() {
-			before := r.d.Text()
-			r.d.Versions = append(r.d.Versions, DraftVersion{N: len(r.d.Versions) + 1, Text: text, EditorID: reviewer.ID, At: s.Clock()})
-			if err := s.audit(ctx, tx, actor.String(), "draft.edit", subject("draft", r.d.ID), map[string]any{"text": before}, map[string]any{"text": text}); err != nil {
+		if text != "" && text != d.Text() {
+			if d.State != DraftPending || d.Kind == DraftRetraction {
+				return Errorf(EINVALID, "These words cannot be changed now: approve the draft as it is, or reject it.")
+			}
+			before := d.Text()
+			d.Versions = append(d.Versions, DraftVersion{N: len(d.Versions) + 1, Text: text, EditorID: reviewer.ID, At: s.Clock()})
+			if err := s.audit(ctx, tx, actor.String(), "draft.edit", subject("draft", d.ID), map[string]any{"text": before}, map[string]any{"text": text}); err != nil {
 				return err
 			}
+			if reviewer.ID == d.AuthorID && !r.rt.Policy.AllowSelfApproval {
+				if _, err := s.saveDraft(ctx, tx, d); err != nil {
+					return err
+				}
+				return s.syncItemStatus(ctx, tx, r.it)
+			}
 		}
-		if err := s.approve(ctx, tx, r.it, r.d, reviewer, actor.String()); err != nil {
+		if err := s.approve(ctx, tx, r.it, d, reviewer, actor.String()); err != nil {
 			return err
 		}
 		return s.syncItemStatus(ctx, tx, r.it)
 	})
+	return d, err
 }
 
+// approve records a review: approver (nil when the policy needs none)
+// let the draft through. Words that are not the signer's own wait for the
+// signer to accept them; everything else is published.
 func (s *Service) approve(ctx context.Context, tx Tx, it *Item, d *Draft, approver *Profile, actor string) error {
 	before := d.State
-	if err := d.SetState(DraftApproved); err != nil {
+	approverID := int64(0)
+	if approver != nil {
+		approverID = approver.ID
+	}
+	next := DraftApproved
+	if before == DraftPending && needsSigner(d, approverID) {
+		next = DraftAwaitingSigner
+	}
+	if err := d.SetState(next); err != nil {
 		return err
 	}
 	now := s.Clock()
-	d.ApproverID, d.DecidedAt, d.UpdatedAt = approver.ID, &now, now
+	d.ApproverID, d.DecidedAt, d.UpdatedAt = approverID, &now, now
+	if approver == nil {
+		d.ApproverID = writer(d) // the policy let the writer through alone
+	}
 	if err := tx.UpdateDraft(ctx, d); err != nil {
 		return err
 	}
+	if err := s.audit(ctx, tx, actor, "draft.approve", subject("draft", d.ID), map[string]any{"state": before}, map[string]any{"state": d.State, "version": len(d.Versions), "approver": d.ApproverID}); err != nil {
+		return err
+	}
+	if next == DraftAwaitingSigner {
+		if err := s.askSigner(ctx, tx, it, d); err != nil {
+			return err
+		}
+		return s.updateDraftCard(ctx, tx, it, d)
+	}
+	return s.publish(ctx, tx, it, d, before)
+}
+
+// askSigner tells a draft's signer, privately, that words under their name
+// wait for them.
+func (s *Service) askSigner(ctx context.Context, tx Tx, it *Item, d *Draft) error {
+	signer, err := tx.Profile(ctx, d.AuthorID)
+	if err != nil {
+		return err
+	}
+	id := identityOn(signer, it.CardConn)
+	if id == "" {
+		return nil
+	}
+	w, err := tx.Profile(ctx, writer(d))
+	if err != nil {
+		return err
+	}
+	what := fmt.Sprintf("%s changed the words of your draft #%d", staffName(w), d.ID)
+	if d.Kind == DraftCorrection && proposer(d) == writer(d) {
+		what = fmt.Sprintf("%s proposes a correction of your reply #%d (draft #%d)", staffName(w), d.Target, d.ID)
+	}
+	msg := fmt.Sprintf("%s. Nothing is published under your name until you accept it: see the draft in the item's thread, then %s or %s.",
+		what, buttonLabel(ActAccept), buttonLabel(ActWithdraw))
+	return s.notify(ctx, tx, it, id, msg)
+}
+
+func buttonLabel(id ActionID) string { a, _ := lookupAction(id); return a.label }
+
+// acceptRun: the signer accepts words someone else wrote under their name,
+// and they are published.
+func (s *Service) acceptRun(ctx context.Context, req Request) (string, error) {
+	err := s.inTx(ctx, func(tx Tx) error {
+		d, err := tx.Draft(ctx, req.Target)
+		if err != nil {
+			return err
+		}
+		it, err := tx.Item(ctx, d.ItemID)
+		if err != nil {
+			return err
+		}
+		if req.Actor.Conn != it.CardConn {
+			return ErrOtherWorkspace
+		}
+		p, err := profileOf(ctx, tx, req.Actor)
+		if err != nil {
+			return err
+		}
+		if p == nil || p.ID != d.AuthorID {
+			return ErrNotSigner
+		}
+		if d.State != DraftAwaitingSigner {
+			return &TransitionError{Entity: "draft", ID: d.ID, From: string(d.State), To: string(DraftApproved)}
+		}
+		if !p.Consented() {
+			return ErrNoConsent
+		}
+		before := d.State
+		if err := d.SetState(DraftApproved); err != nil {
+			return err
+		}
+		d.UpdatedAt = s.Clock()
+		if err := tx.UpdateDraft(ctx, d); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, req.Actor.String(), "draft.accept", subject("draft", d.ID), map[string]any{"state": before}, map[string]any{"state": d.State, "version": len(d.Versions)}); err != nil {
+			return err
+		}
+		if err := s.publish(ctx, tx, it, d, before); err != nil {
+			return err
+		}
+		return s.syncItemStatus(ctx, tx, it)
+	})
+	return fmt.Sprintf("Draft #%d is accepted: Liaison is publishing it under your name.", req.Target), err
+}
+
+// publish enqueues the publication of an approved draft and refreshes its
+// card.
+func (s *Service) publish(ctx context.Context, tx Tx, it *Item, d *Draft, before DraftState) error {
+	now := s.Clock()
 	kind := map[DraftKind]OpKind{DraftReply: OpPublish, DraftCorrection: OpEditPublic, DraftRetraction: OpDeletePublic}[d.Kind]
 	// One publication per approval: a retried approval after a failure is
 	// a new attempt, counted by the version of the draft it publishes.
@@ -419,10 +572,7 @@ func (s *Service) approve(ctx context.Context, tx Tx, it *Item, d *Draft, approv
 	if err := s.enqueue(ctx, tx, &OutboxJob{Kind: kind, ItemID: it.ID, DraftID: d.ID, Conn: it.Conn, Channel: it.Channel, IdemKey: idem}); err != nil {
 		return err
 	}
-	if err := s.updateDraftCard(ctx, tx, it, d); err != nil {
-		return err
-	}
-	return s.audit(ctx, tx, actor, "draft.approve", subject("draft", d.ID), map[string]any{"state": before}, map[string]any{"state": d.State, "version": len(d.Versions), "approver": approver.ID})
+	return s.updateDraftCard(ctx, tx, it, d)
 }
 
 func (s *Service) rejectForm(ctx context.Context, req Request) (*Form, error) {
@@ -487,18 +637,20 @@ func (s *Service) rejectRun(ctx context.Context, req Request) (string, error) {
 	return fmt.Sprintf("Draft #%d is rejected; its author is told why.", req.Target), err
 }
 
-// withdrawRun lets a draft's author take it back before it is published.
+// withdrawRun lets a draft's signer, or whoever proposed it, take it back
+// before it is published.
 func (s *Service) withdrawRun(ctx context.Context, req Request) (string, error) {
 	err := s.inTx(ctx, func(tx Tx) error {
 		d, err := tx.Draft(ctx, req.Target)
 		if err != nil {
 			return err
 		}
-		p, err := tx.ProfileByIdentity(ctx, req.Actor.Conn, req.Actor.UserID)
-		if errors.Is(err, ErrNotFound) || (err == nil && p.ID != d.AuthorID) {
-			return ErrNotAuthor
-		} else if err != nil {
+		p, err := profileOf(ctx, tx, req.Actor)
+		if err != nil {
 			return err
+		}
+		if p == nil || (p.ID != d.AuthorID && p.ID != proposer(d)) {
+			return ErrNotAuthor
 		}
 		before := d.State
 		if err := d.SetState(DraftWithdrawn); err != nil {

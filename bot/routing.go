@@ -22,7 +22,11 @@ type Policy struct {
 	Mode ApprovalMode
 	// Approvers are platform user ids or group/role ids on the destination
 	// connection.
-	Approvers         []string
+	Approvers []string
+	// Responders, when set, are the only people (user ids or group/role
+	// ids on the destination connection) who, with the approvers, may act
+	// on the route's items. Empty: anyone who sees the route's cards.
+	Responders        []string
 	AllowSelfApproval bool
 	SLA               time.Duration
 }

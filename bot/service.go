@@ -85,16 +85,16 @@ func (s *Service) Watches(conn, channel string) bool {
 	return ok
 }
 
-// ApproverGroups lists the ids named as approvers of routes whose cards
-// conn shows: the user groups or roles whose membership an adapter must
-// report in Actor.Groups (among user ids, which it can ignore).
+// ApproverGroups lists the ids named as approvers or responders of routes
+// whose cards conn shows: the user groups or roles whose membership an
+// adapter must report in Actor.Groups (among user ids, which it can ignore).
 func (s *Service) ApproverGroups(conn string) []string {
 	var out []string
 	for _, rt := range s.Router.Routes() {
 		if rt.DestConn != conn {
 			continue
 		}
-		for _, a := range rt.Policy.Approvers {
+		for _, a := range slices.Concat(rt.Policy.Approvers, rt.Policy.Responders) {
 			if !slices.Contains(out, a) {
 				out = append(out, a)
 			}
@@ -138,7 +138,7 @@ func (s *Service) ensureProfile(ctx context.Context, tx Tx, actor Actor) (*Profi
 	// The platform's display name until they choose a public one; it is
 	// never published without their consent.
 	name := clipRunes(strings.TrimSpace(actor.Name), maxNameChars)
-	p = &Profile{Name: name, Role: RoleResponder, Identities: []Identity{{Conn: actor.Conn, UserID: actor.UserID}}, CreatedAt: now, UpdatedAt: now}
+	p = &Profile{Name: name, Identities: []Identity{{Conn: actor.Conn, UserID: actor.UserID}}, CreatedAt: now, UpdatedAt: now}
 	if err := tx.SaveProfile(ctx, p); err != nil {
 		return nil, err
 	}
@@ -221,11 +221,12 @@ func (s *Service) Draft(ctx context.Context, id int64) (*Draft, error) {
 	return d, err
 }
 
-// ItemByCardThread returns the item discussed in an internal thread.
-func (s *Service) ItemByCardThread(ctx context.Context, conn, thread string) (*Item, error) {
+// ItemByCardThread returns the item discussed in the internal thread
+// thread of the card channel channel.
+func (s *Service) ItemByCardThread(ctx context.Context, conn, channel, thread string) (*Item, error) {
 	var it *Item
 	err := s.Store.View(ctx, func(tx Tx) (err error) {
-		it, err = tx.ItemByCardThread(ctx, conn, thread)
+		it, err = tx.ItemByCardThread(ctx, conn, channel, thread)
 		return err
 	})
 	return it, err

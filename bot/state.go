@@ -13,10 +13,11 @@ var itemTransitions = map[ItemStatus][]ItemStatus{
 }
 
 var draftTransitions = map[DraftState][]DraftState{
-	DraftPending:   {DraftApproved, DraftRejected, DraftWithdrawn},
-	DraftApproved:  {DraftPublished, DraftFailed},
-	DraftFailed:    {DraftApproved, DraftWithdrawn},
-	DraftPublished: {DraftRetracted},
+	DraftPending:        {DraftApproved, DraftAwaitingSigner, DraftRejected, DraftWithdrawn},
+	DraftAwaitingSigner: {DraftApproved, DraftRejected, DraftWithdrawn},
+	DraftApproved:       {DraftPublished, DraftFailed},
+	DraftFailed:         {DraftApproved, DraftWithdrawn},
+	DraftPublished:      {DraftRetracted},
 }
 
 // canMove reports whether the state machine lets an item go from one status to another.

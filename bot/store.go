@@ -59,8 +59,9 @@ type Tx interface {
 	UpdateItem(ctx context.Context, it *Item) error
 	// ItemByThread finds the item whose public thread is (conn, channel, threadID).
 	ItemByThread(ctx context.Context, conn, channel, threadID string) (*Item, error)
-	// ItemByCardThread finds the item discussed in an internal thread.
-	ItemByCardThread(ctx context.Context, conn, thread string) (*Item, error)
+	// ItemByCardThread finds the item discussed in the internal thread
+	// thread of channel (the card's channel) on conn.
+	ItemByCardThread(ctx context.Context, conn, channel, thread string) (*Item, error)
 	// UnansweredItems lists items waiting for a public answer (new, claimed,
 	// drafting, awaiting approval) opened before before, oldest first.
 	UnansweredItems(ctx context.Context, before time.Time, limit int) ([]*Item, error)
@@ -83,6 +84,11 @@ type Tx interface {
 	// SaveProfile inserts (ID 0) or updates p and replaces its identities.
 	// An identity held by another profile is a conflict (ECONFLICT).
 	SaveProfile(ctx context.Context, p *Profile) error
+	// TrustedRoutes lists the routes a profile is trusted on, by name.
+	TrustedRoutes(ctx context.Context, profileID int64) ([]string, error)
+	// SetTrust gives (trusted) or takes back trust on route; it reports
+	// whether that changed anything. by says who decided.
+	SetTrust(ctx context.Context, profileID int64, route string, trusted bool, by string, now time.Time) (bool, error)
 
 	AppendAudit(ctx context.Context, e *AuditEvent) error
 	AuditFor(ctx context.Context, subject string) ([]*AuditEvent, error)

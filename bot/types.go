@@ -85,13 +85,17 @@ type Message struct {
 type DraftState string
 
 const (
-	DraftPending   DraftState = "pending"
-	DraftApproved  DraftState = "approved"
-	DraftPublished DraftState = "published"
-	DraftRejected  DraftState = "rejected"
-	DraftWithdrawn DraftState = "withdrawn"
-	DraftFailed    DraftState = "failed"
-	DraftRetracted DraftState = "retracted" // a published reply whose public post was removed
+	DraftPending DraftState = "pending"
+	// DraftAwaitingSigner: reviewed, but its words are not all the signer's
+	// (an approver edited them, or someone else wrote the correction); it
+	// is published once the signer accepts them.
+	DraftAwaitingSigner DraftState = "awaiting_signer"
+	DraftApproved       DraftState = "approved"
+	DraftPublished      DraftState = "published"
+	DraftRejected       DraftState = "rejected"
+	DraftWithdrawn      DraftState = "withdrawn"
+	DraftFailed         DraftState = "failed"
+	DraftRetracted      DraftState = "retracted" // a published reply whose public post was removed
 )
 
 // DraftKind says what publishing the draft does.
@@ -145,22 +149,15 @@ func (d *Draft) Text() string {
 	return d.Versions[len(d.Versions)-1].Text
 }
 
-// Role is what a staff member may do beyond responding.
-type Role string
-
-const (
-	RoleResponder Role = "responder"
-	RoleApprover  Role = "approver"
-	RoleAdmin     Role = "admin"
-)
-
 // Identity is a staff member's user id on one connection.
 type Identity struct {
 	Conn   string
 	UserID string
 }
 
-// Profile is a staff member as the public sees them, and what they may do.
+// Profile is a staff member as the public sees them. What they may do is
+// the routes' business: approvers are named by routes, and trust is given
+// per route (Tx.TrustedRoutes).
 type Profile struct {
 	ID          int64
 	Name        string // public display name
@@ -168,11 +165,23 @@ type Profile struct {
 	AvatarURL   string
 	Pronouns    string
 	ConsentedAt *time.Time // consent to publish under this name
-	Role        Role
-	Trusted     bool
 	Identities  []Identity
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// Seed is what the config last said of this profile; nil when the
+	// config never named them.
+	Seed      *ProfileSeed
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// ProfileSeed is a profile as an admin declares it in the config.
+type ProfileSeed struct {
+	Name        string     `json:"name"`
+	Title       string     `json:"title,omitempty"`
+	AvatarURL   string     `json:"avatar_url,omitempty"`
+	Pronouns    string     `json:"pronouns,omitempty"`
+	ConsentedAt *time.Time `json:"consented_at,omitempty"` // written consent on file
+	TrustedOn   []string   `json:"trusted_on,omitempty"`   // route names
+	Identities  []Identity `json:"-"`
 }
 
 // Consented reports whether the person agreed to publish under their name.

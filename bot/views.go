@@ -244,16 +244,28 @@ func (s *Service) draftCard(ctx context.Context, tx Tx, it *Item, d *Draft) (*Dr
 	if err != nil {
 		return nil, err
 	}
+	review, err := needsReview(ctx, tx, s.Router.Route(it.Route), writer(d))
+	if err != nil {
+		return nil, err
+	}
 	dc := &DraftCard{
 		DraftID: d.ID, ItemID: it.ID, Kind: d.Kind, State: d.State, AuthorName: staffName(author),
 		MemberName: MemberName(it.AuthorName, it.AuthorHandle), CustomIdentity: s.customIdentity(it.Conn),
-		Version: len(d.Versions), Consent: author.Consented(), Reason: Sanitize(d.RejectReason), PublicLink: d.PublicLink,
-		NeedsApproval: needsReview(s.Router.Route(it.Route), author),
+		Version: len(d.Versions), Consent: !waitsForConsent(d, author), Reason: Sanitize(d.RejectReason), PublicLink: d.PublicLink,
+		NeedsApproval: review,
 	}
 	if d.ApproverID != 0 {
 		if a, err := tx.Profile(ctx, d.ApproverID); err == nil {
 			dc.ApproverName = staffName(a)
 		}
+	}
+	if w := writer(d); w != d.AuthorID {
+		if p, err := tx.Profile(ctx, w); err == nil {
+			dc.WriterName = staffName(p)
+		}
+	}
+	if dc.ChangesLabel, dc.Changes, err = s.changes(ctx, tx, d); err != nil {
+		return nil, err
 	}
 	switch {
 	case d.Kind == DraftRetraction:
@@ -284,10 +296,16 @@ func wordDraftCard(dc *DraftCard, d *Draft) {
 		dc.Title = fmt.Sprintf(draftTitles[d.Kind], dc.DraftID, dc.Version)
 	}
 	state := draftStateLabel(d, dc.NeedsApproval, dc.Consent)
+	if d.State == DraftAwaitingSigner {
+		state = fmt.Sprintf("✍️ Waiting for %s to accept these words", dc.AuthorName)
+	}
 	dc.Summary = fmt.Sprintf("%s by %s: %s", dc.Title, dc.AuthorName, state)
 	dc.Facts = append(dc.Facts,
 		Fact{Label: "State", Value: state, Inline: true},
 		Fact{Label: "Author", Value: dc.AuthorName, Inline: true})
+	if dc.WriterName != "" {
+		dc.Facts = append(dc.Facts, Fact{Label: "Words by", Value: dc.WriterName, Inline: true})
+	}
 	if dc.MemberName != "" {
 		dc.Facts = append(dc.Facts, Fact{Label: "Answering", Value: dc.MemberName, Inline: true})
 	}
@@ -305,6 +323,9 @@ func wordDraftCard(dc *DraftCard, d *Draft) {
 	}
 	if dc.Reason != "" {
 		dc.Facts = append(dc.Facts, Fact{Label: "Reason", Value: dc.Reason})
+	}
+	if dc.Changes != "" {
+		dc.Facts = append(dc.Facts, Fact{Label: dc.ChangesLabel, Value: dc.Changes})
 	}
 	if dc.PublicLink != "" {
 		dc.Facts = append(dc.Facts, Fact{Label: "Public post", Links: []Link{{Text: "View the public post", URL: dc.PublicLink}}, Inline: true})

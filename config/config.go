@@ -9,6 +9,7 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -63,6 +64,47 @@ type Database struct {
 // HTTP is the listener for health, readiness, /metrics and Slack HTTP mode.
 type HTTP struct {
 	Addr string `yaml:"addr"`
+	// MetricsAddr, if set, serves /metrics there alone, and not on Addr,
+	// which Slack HTTP mode may need exposed.
+	MetricsAddr string `yaml:"metrics_addr"`
+	// How long a client may take to send a request's headers, the whole
+	// request, to be answered (from the end of the headers), and how long
+	// a kept-alive connection may wait for its next request.
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	ReadTimeout       time.Duration `yaml:"read_timeout"`
+	WriteTimeout      time.Duration `yaml:"write_timeout"`
+	IdleTimeout       time.Duration `yaml:"idle_timeout"`
+}
+
+// Defaults of the HTTP timeouts. Slack wants an HTTP-mode answer within
+// 3 seconds and its requests are small: a client slower than this is
+// broken or hostile.
+const (
+	DefaultHTTPReadHeaderTimeout = 5 * time.Second
+	DefaultHTTPReadTimeout       = 10 * time.Second
+	DefaultHTTPWriteTimeout      = 15 * time.Second
+	DefaultHTTPIdleTimeout       = 60 * time.Second
+)
+
+// applyDefaults fills in the keys of the http section left empty.
+func (h *HTTP) applyDefaults() {
+	d := defaultHTTP()
+	h.Addr = cmp.Or(h.Addr, d.Addr)
+	h.ReadHeaderTimeout = cmp.Or(h.ReadHeaderTimeout, d.ReadHeaderTimeout)
+	h.ReadTimeout = cmp.Or(h.ReadTimeout, d.ReadTimeout)
+	h.WriteTimeout = cmp.Or(h.WriteTimeout, d.WriteTimeout)
+	h.IdleTimeout = cmp.Or(h.IdleTimeout, d.IdleTimeout)
+}
+
+// defaultHTTP is the http section left out.
+func defaultHTTP() HTTP {
+	return HTTP{
+		Addr:              DefaultHTTPAddr,
+		ReadHeaderTimeout: DefaultHTTPReadHeaderTimeout,
+		ReadTimeout:       DefaultHTTPReadTimeout,
+		WriteTimeout:      DefaultHTTPWriteTimeout,
+		IdleTimeout:       DefaultHTTPIdleTimeout,
+	}
 }
 
 // Platform is the chat platform of a connection.
@@ -100,15 +142,6 @@ const (
 	ApprovalTrustedAuto Approval = "trusted-auto"
 	// ApprovalNone: drafts are published without approval.
 	ApprovalNone Approval = "none"
-)
-
-// StaffRole is what a staff member may do.
-type StaffRole string
-
-const (
-	StaffResponder StaffRole = "responder"
-	StaffApprover  StaffRole = "approver"
-	StaffAdmin     StaffRole = "admin"
 )
 
 // Connection is one bot login on one Slack workspace or Discord guild.
@@ -170,7 +203,11 @@ type Route struct {
 	Approval    Approval    `yaml:"approval"`
 	// Approvers are ids on the destination's platform: Slack users (U…,
 	// W…) or user groups (S…); Discord users or roles.
-	Approvers         []string      `yaml:"approvers"`
+	Approvers []string `yaml:"approvers"`
+	// Responders, when set, are the only people (ids as for approvers)
+	// who, with the approvers, may act on the route's items. Set them when
+	// people outside the team can read the destination channel.
+	Responders        []string      `yaml:"responders"`
 	AllowSelfApproval bool          `yaml:"allow_self_approval"`
 	SLA               time.Duration `yaml:"sla"`
 	Default           bool          `yaml:"default"`
@@ -178,12 +215,13 @@ type Route struct {
 
 // Profile is a staff member as the public sees them.
 type Profile struct {
-	Name      string    `yaml:"name"`
-	Title     string    `yaml:"title"`
-	AvatarURL string    `yaml:"avatar_url"`
-	Pronouns  string    `yaml:"pronouns"`
-	Role      StaffRole `yaml:"role"`
-	Trusted   bool      `yaml:"trusted"`
+	Name      string `yaml:"name"`
+	Title     string `yaml:"title"`
+	AvatarURL string `yaml:"avatar_url"`
+	Pronouns  string `yaml:"pronouns"`
+	// TrustedOn names the routes on which the person's drafts publish
+	// without review when the route is trusted-auto.
+	TrustedOn []string `yaml:"trusted_on"`
 	// ConsentedAt is when written consent was given; zero if consent is to
 	// be given in the app.
 	ConsentedAt time.Time  `yaml:"consented_at"`
@@ -239,7 +277,7 @@ func Parse(data []byte, getenv func(string) string) (*Config, error) {
 
 	c := &Config{
 		Database:      Database{SQLitePath: DefaultSQLitePath},
-		HTTP:          HTTP{Addr: DefaultHTTPAddr},
+		HTTP:          defaultHTTP(),
 		ReplyPrefix:   DefaultReplyPrefix,
 		MaxRelayChars: DefaultMaxRelayChars,
 	}
@@ -291,9 +329,7 @@ func (c *Config) ApplyDefaults() {
 	if c.Database.URL == "" && c.Database.SQLitePath == "" {
 		c.Database.SQLitePath = DefaultSQLitePath
 	}
-	if c.HTTP.Addr == "" {
-		c.HTTP.Addr = DefaultHTTPAddr
-	}
+	c.HTTP.applyDefaults()
 	if c.ReplyPrefix == "" {
 		c.ReplyPrefix = DefaultReplyPrefix
 	}
@@ -317,11 +353,6 @@ func (c *Config) ApplyDefaults() {
 		}
 		if r.SLA == 0 {
 			r.SLA = DefaultSLA
-		}
-	}
-	for i := range c.Profiles {
-		if c.Profiles[i].Role == "" {
-			c.Profiles[i].Role = StaffResponder
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -73,10 +74,10 @@ func TestLoadExample(t *testing.T) {
 		t.Errorf("retention = %v", c.Retention)
 	}
 	want := time.Date(2026, 1, 10, 9, 0, 0, 0, time.UTC)
-	if p := c.ProfileFor("internal-slack", "U0ALICE"); p == nil || !p.ConsentedAt.Equal(want) || !p.Trusted {
+	if p := c.ProfileFor("internal-slack", "U0ALICE"); p == nil || !p.ConsentedAt.Equal(want) || !slices.Equal(p.TrustedOn, []string{"product-feedback"}) {
 		t.Errorf("Alice = %+v", p)
 	}
-	if p := c.ProfileFor("internal-slack", "U0BRUNO"); p == nil || p.Role != StaffResponder || !p.ConsentedAt.IsZero() {
+	if p := c.ProfileFor("internal-slack", "U0BRUNO"); p == nil || len(p.TrustedOn) != 0 || !p.ConsentedAt.IsZero() {
 		t.Errorf("Bruno = %+v", p)
 	}
 }
@@ -112,6 +113,11 @@ func TestLoadDefaults(t *testing.T) {
 		{"database.sqlite_path", c.Database.SQLitePath, DefaultSQLitePath},
 		{"database.url", c.Database.URL.Reveal(), ""},
 		{"http.addr", c.HTTP.Addr, DefaultHTTPAddr},
+		{"http.metrics_addr", c.HTTP.MetricsAddr, ""},
+		{"http.read_header_timeout", c.HTTP.ReadHeaderTimeout, 5 * time.Second},
+		{"http.read_timeout", c.HTTP.ReadTimeout, 10 * time.Second},
+		{"http.write_timeout", c.HTTP.WriteTimeout, 15 * time.Second},
+		{"http.idle_timeout", c.HTTP.IdleTimeout, time.Minute},
 		{"reply_prefix", c.ReplyPrefix, "!reply "},
 		{"max_relay_chars", c.MaxRelayChars, 1500},
 		{"keep_deleted_text", c.KeepDeletedText, false},
@@ -301,6 +307,24 @@ func TestParse(t *testing.T) {
 			msg:  `database.url: scheme "mysql" is not supported (want postgres://user:password@host:5432/dbname, or leave it empty for SQLite) (set by the DATABASE_URL environment variable)`},
 		{name: "HTTPAddrFromEnv", yaml: minimal, env: map[string]string{"LIAISON_HTTP_ADDR": "nope"},
 			keys: []string{"http.addr"}},
+		{name: "HTTPSettings", yaml: minimal + "http: {metrics_addr: 127.0.0.1:9090, read_timeout: 5s, idle_timeout: 2m}\n"},
+		{name: "MetricsAddrBad", yaml: minimal + "http: {metrics_addr: metrics}\n", keys: []string{"http.metrics_addr"},
+			msg: `http.metrics_addr: "metrics" is not a host:port address (want e.g. 127.0.0.1:8080 or :8080)`},
+		{name: "MetricsAddrIsAddr", yaml: minimal + "http: {addr: 127.0.0.1:8080, metrics_addr: 127.0.0.1:8080}\n", keys: []string{"http.metrics_addr"},
+			msg: `http.metrics_addr: "127.0.0.1:8080" clashes with http.addr ("127.0.0.1:8080"): both would listen on the same port (want another port, e.g. 127.0.0.1:9090, or leave metrics_addr out to serve /metrics on http.addr)`},
+		{name: "MetricsAddrOnEveryInterface", yaml: minimal + "http: {addr: 127.0.0.1:8080, metrics_addr: \":8080\"}\n", keys: []string{"http.metrics_addr"}},
+		{name: "MetricsAddrIsAddrFromEnv", yaml: minimal + "http: {metrics_addr: \":9090\"}\n", env: map[string]string{"LIAISON_HTTP_ADDR": ":9090"},
+			keys: []string{"http.metrics_addr"}},
+		{name: "MetricsAddrOtherHost", yaml: minimal + "http: {addr: 127.0.0.1:8080, metrics_addr: 10.0.0.5:8080}\n"},
+		{name: "ZeroReadTimeout", yaml: minimal + "http: {read_timeout: 0s}\n", keys: []string{"http.read_timeout"},
+			msg: "http.read_timeout: must be positive (want e.g. 10s)"},
+		{name: "ShortWriteTimeout", yaml: minimal + "http: {write_timeout: 1s}\n", keys: []string{"http.write_timeout"},
+			msg: "http.write_timeout: 1s is too short (want at least 3s, e.g. 15s)"},
+		{name: "LongIdleTimeout", yaml: minimal + "http: {idle_timeout: 2h}\n", keys: []string{"http.idle_timeout"},
+			msg: "http.idle_timeout: 2h lets a slow client hold a connection that long (want at most 10m, e.g. 1m)"},
+		{name: "HeaderTimeoutBeyondRead", yaml: minimal + "http: {read_header_timeout: 20s}\n", keys: []string{"http.read_header_timeout"},
+			msg: "http.read_header_timeout: 20s is longer than http.read_timeout (10s), which bounds the whole request, headers included (want at most 10s)"},
+		{name: "TimeoutNotADuration", yaml: minimal + "http: {read_timeout: 10}\n", keys: []string{"http.read_timeout"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := Parse([]byte(tc.yaml), env(tc.env))
@@ -320,6 +344,20 @@ func TestParse(t *testing.T) {
 				t.Errorf("missing %q in:\n%v", tc.msg, err)
 			}
 		})
+	}
+}
+
+// TestHTTPSettings: the http keys reach the struct; those left out keep
+// their defaults.
+func TestHTTPSettings(t *testing.T) {
+	c, err := Parse([]byte(minimal+"http:\n  metrics_addr: 127.0.0.1:9090\n  read_timeout: 5s\n  idle_timeout: 2m\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := HTTP{Addr: DefaultHTTPAddr, MetricsAddr: "127.0.0.1:9090",
+		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 5 * time.Second, WriteTimeout: 15 * time.Second, IdleTimeout: 2 * time.Minute}
+	if c.HTTP != want {
+		t.Errorf("http = %+v, want %+v", c.HTTP, want)
 	}
 }
 

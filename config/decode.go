@@ -224,6 +224,10 @@ func (d *decoder) mapping(key string, n *yaml.Node, v reflect.Value) {
 		}
 		seen[k.Value] = k.Line
 		f, ok := fields[k.Value]
+		if why, retired := retiredKeys[v.Type().Name()+"."+k.Value]; !ok && retired {
+			d.add(child, why)
+			continue
+		}
 		if !ok {
 			d.add(child, "unknown key"+suggest(k.Value, names))
 			continue
@@ -399,4 +403,11 @@ func parseBool(s string) (bool, error) {
 		return false, nil
 	}
 	return false, errors.New("not a boolean")
+}
+
+// retiredKeys are settings that no longer exist, by struct and key, with
+// what to write instead.
+var retiredKeys = map[string]string{
+	"Profile.role":    "is not a setting: a profile grants nothing. Approvers are named per route (routes[].approvers) and responders per route (routes[].responders)",
+	"Profile.trusted": "trust is per route: list the routes in trusted_on, e.g. trusted_on: [support]",
 }

@@ -49,7 +49,7 @@ func (c *Config) Summary() string {
 			detail = "guild " + conn.GuildID
 		}
 		if conn.APIURL != "" {
-			detail += ", API " + conn.APIURL
+			detail += ", API " + apiURLSummary(conn.APIURL)
 		}
 		role := conn.Role
 		if role == "" {
@@ -129,6 +129,16 @@ func (c *Config) databaseSummary() string {
 		return "Postgres"
 	}
 	return fmt.Sprintf("Postgres %s://%s%s", u.Scheme, u.Host, u.Path)
+}
+
+// apiURLSummary shows a platform's base URL without the password it may
+// carry (a proxy's credentials in its user part).
+func apiURLSummary(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
 }
 
 // credentials says which secrets are set, never what they are.

@@ -2,7 +2,10 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -65,9 +68,7 @@ func (v *validator) general() {
 		v.add("database.sqlite_path", "required when database.url is empty (e.g. "+DefaultSQLitePath+")")
 	}
 
-	if p := addrProblem(c.HTTP.Addr); p != "" {
-		v.add("http.addr", p)
-	}
+	v.http()
 
 	if strings.TrimSpace(c.ReplyPrefix) == "" {
 		v.addf("reply_prefix", "must not be empty or blank (want e.g. %q)", DefaultReplyPrefix)
@@ -89,6 +90,65 @@ func (v *validator) general() {
 	case r > 0 && r < 24*time.Hour:
 		v.addf("retention", "%s is less than a day (want 0 to keep messages forever, or days like 90d)", human(r))
 	}
+}
+
+// http checks the listener: its addresses, and timeouts short enough that
+// a slow client cannot hold a connection long, long enough for Slack's
+// answers (up to 3 seconds).
+func (v *validator) http() {
+	h := v.c.HTTP
+	p := addrProblem(h.Addr)
+	if p != "" {
+		v.add("http.addr", p)
+	}
+	if h.MetricsAddr != "" {
+		switch mp := addrProblem(h.MetricsAddr); {
+		case mp != "":
+			v.add("http.metrics_addr", mp)
+		case p == "" && sameListener(h.Addr, h.MetricsAddr):
+			v.addf("http.metrics_addr", "%q clashes with http.addr (%q): both would listen on the same port (want another port, e.g. 127.0.0.1:9090, or leave metrics_addr out to serve /metrics on http.addr)", h.MetricsAddr, h.Addr)
+		}
+	}
+	for _, t := range []struct {
+		key      string
+		d, least time.Duration
+		example  time.Duration
+	}{
+		{"http.read_header_timeout", h.ReadHeaderTimeout, time.Second, DefaultHTTPReadHeaderTimeout},
+		{"http.read_timeout", h.ReadTimeout, time.Second, DefaultHTTPReadTimeout},
+		{"http.write_timeout", h.WriteTimeout, 3 * time.Second, DefaultHTTPWriteTimeout},
+		{"http.idle_timeout", h.IdleTimeout, time.Second, DefaultHTTPIdleTimeout},
+	} {
+		switch {
+		case t.d <= 0:
+			v.addf(t.key, "must be positive (want e.g. %s)", human(t.example))
+		case t.d < t.least:
+			v.addf(t.key, "%s is too short (want at least %s, e.g. %s)", human(t.d), human(t.least), human(t.example))
+		case t.d > 10*time.Minute:
+			v.addf(t.key, "%s lets a slow client hold a connection that long (want at most 10m, e.g. %s)", human(t.d), human(t.example))
+		}
+	}
+	if h.ReadHeaderTimeout > h.ReadTimeout && h.ReadTimeout > 0 {
+		v.addf("http.read_header_timeout", "%s is longer than http.read_timeout (%s), which bounds the whole request, headers included (want at most %s)", human(h.ReadHeaderTimeout), human(h.ReadTimeout), human(h.ReadTimeout))
+	}
+}
+
+// sameListener reports whether listening on a and on b clashes: the same
+// port on the same host or on every interface, or the same text (two
+// "any free port" addresses written alike are surely a mistake too).
+func sameListener(a, b string) bool {
+	if a == b {
+		return true
+	}
+	ha, pa, _ := net.SplitHostPort(a)
+	hb, pb, _ := net.SplitHostPort(b)
+	na, _ := strconv.Atoi(pa)
+	nb, _ := strconv.Atoi(pb)
+	if na != nb || na == 0 {
+		return false
+	}
+	everywhere := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+	return everywhere(ha) || everywhere(hb) || strings.EqualFold(ha, hb)
 }
 
 func (v *validator) connections() {
@@ -347,6 +407,16 @@ func (v *validator) routes() {
 			}
 			v.addf(key+".approvers", "at least one approver is required when approval is %s (user or group ids on the destination's platform)", approval)
 		}
+		for k, id := range r.Responders {
+			akey := fmt.Sprintf("%s.responders[%d]", key, k)
+			if id == "" {
+				v.add(akey, "must not be empty")
+			} else if conn != nil {
+				if p := approverProblem(conn.Platform, id); p != "" {
+					v.add(akey, p)
+				}
+			}
+		}
 		for k, id := range r.Approvers {
 			akey := fmt.Sprintf("%s.approvers[%d]", key, k)
 			if id == "" {
@@ -417,10 +487,14 @@ func (v *validator) profiles() {
 				v.add(key+".avatar_url", pr)
 			}
 		}
-		switch p.Role {
-		case "", StaffResponder, StaffApprover, StaffAdmin:
-		default:
-			v.addf(key+".role", "%q is not a role (want responder, approver or admin)", p.Role)
+		for k, route := range p.TrustedOn {
+			if !slices.ContainsFunc(v.c.Routes, func(r Route) bool { return r.Name == route }) {
+				var names []string
+				for _, r := range v.c.Routes {
+					names = append(names, r.Name)
+				}
+				v.addf(fmt.Sprintf("%s.trusted_on[%d]", key, k), "no route named %q (%s)", route, known("route", names))
+			}
 		}
 
 		if len(p.Identities) == 0 {

@@ -104,17 +104,17 @@ func (tx *tx) ItemByThread(ctx context.Context, conn, channel, threadID string) 
 
 // ItemByCardThread returns the item discussed in an internal thread, locked
 // like Item.
-func (tx *tx) ItemByCardThread(ctx context.Context, conn, thread string) (*bot.Item, error) {
+func (tx *tx) ItemByCardThread(ctx context.Context, conn, channel, thread string) (*bot.Item, error) {
 	it, err := scanItem(tx.queryRow(ctx, `
 		SELECT `+itemColumns+` FROM items
-		WHERE card_conn = ? AND card_thread = ? AND card_thread <> ''
+		WHERE card_conn = ? AND card_channel = ? AND card_thread = ? AND card_thread <> ''
 		ORDER BY id
 		LIMIT 1`+tx.forUpdate(),
-		conn, thread))
+		conn, channel, thread))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("item with card thread %s/%s: %w", conn, thread, bot.ErrNotFound)
+		return nil, fmt.Errorf("item with card thread %s/%s/%s: %w", conn, channel, thread, bot.ErrNotFound)
 	} else if err != nil {
-		return nil, fmt.Errorf("get item with card thread %s/%s: %w", conn, thread, err)
+		return nil, fmt.Errorf("get item with card thread %s/%s/%s: %w", conn, channel, thread, err)
 	}
 	return it, nil
 }

@@ -3,23 +3,42 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/liaison-bot/liaison/bot"
 )
 
-const profileColumns = `p.id, p.name, p.title, p.avatar_url, p.pronouns, p.consented_at, p.role, p.trusted,
+// The role and trusted columns of the first schema are no longer read:
+// approvers are named by routes, trust is per route (route_trust).
+const profileColumns = `p.id, p.name, p.title, p.avatar_url, p.pronouns, p.consented_at, p.seed_json,
 	p.created_at, p.updated_at`
 
 func scanProfile(s scanner) (*bot.Profile, error) {
 	var p bot.Profile
-	err := s.Scan(&p.ID, &p.Name, &p.Title, &p.AvatarURL, &p.Pronouns, timeOrNil(&p.ConsentedAt), &p.Role, &p.Trusted,
+	var seed string
+	err := s.Scan(&p.ID, &p.Name, &p.Title, &p.AvatarURL, &p.Pronouns, timeOrNil(&p.ConsentedAt), &seed,
 		(*stamp)(&p.CreatedAt), (*stamp)(&p.UpdatedAt))
 	if err != nil {
 		return nil, err
 	}
+	if seed != "" {
+		p.Seed = new(bot.ProfileSeed)
+		if err := json.Unmarshal([]byte(seed), p.Seed); err != nil {
+			return nil, fmt.Errorf("profile %d seed: %w", p.ID, err)
+		}
+	}
 	return &p, nil
+}
+
+func seedJSON(p *bot.Profile) (string, error) {
+	if p.Seed == nil {
+		return "", nil
+	}
+	b, err := json.Marshal(p.Seed)
+	return string(b), err
 }
 
 func (tx *tx) Profile(ctx context.Context, id int64) (*bot.Profile, error) {
@@ -82,11 +101,15 @@ func (tx *tx) SaveProfile(ctx context.Context, p *bot.Profile) error {
 }
 
 func insertProfile(ctx context.Context, tx *tx, p *bot.Profile) error {
+	seed, err := seedJSON(p)
+	if err != nil {
+		return err
+	}
 	id, _, err := tx.insert(ctx, `
-		INSERT INTO profiles (name, title, avatar_url, pronouns, consented_at, role, trusted, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		INSERT INTO profiles (name, title, avatar_url, pronouns, consented_at, seed_json, role, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, 'responder', ?, ?)
 		RETURNING id`,
-		p.Name, p.Title, p.AvatarURL, p.Pronouns, atOrNull(p.ConsentedAt), string(p.Role), p.Trusted,
+		p.Name, p.Title, p.AvatarURL, p.Pronouns, atOrNull(p.ConsentedAt), seed,
 		at(p.CreatedAt), at(p.UpdatedAt))
 	if err != nil {
 		return err
@@ -96,14 +119,59 @@ func insertProfile(ctx context.Context, tx *tx, p *bot.Profile) error {
 }
 
 func updateProfile(ctx context.Context, tx *tx, p *bot.Profile) error {
+	seed, err := seedJSON(p)
+	if err != nil {
+		return err
+	}
 	return tx.execOne(ctx, bot.ErrNotFound, `
 		UPDATE profiles
-		SET name = ?, title = ?, avatar_url = ?, pronouns = ?, consented_at = ?, role = ?, trusted = ?,
+		SET name = ?, title = ?, avatar_url = ?, pronouns = ?, consented_at = ?, seed_json = ?,
 			updated_at = ?
 		WHERE id = ?`,
-		p.Name, p.Title, p.AvatarURL, p.Pronouns, atOrNull(p.ConsentedAt), string(p.Role), p.Trusted,
+		p.Name, p.Title, p.AvatarURL, p.Pronouns, atOrNull(p.ConsentedAt), seed,
 		at(p.UpdatedAt),
 		p.ID)
+}
+
+// TrustedRoutes lists the routes profileID is trusted on, by name.
+func (tx *tx) TrustedRoutes(ctx context.Context, profileID int64) ([]string, error) {
+	rows, err := tx.query(ctx, `SELECT route FROM route_trust WHERE profile_id = ? ORDER BY route`, profileID)
+	if err != nil {
+		return nil, fmt.Errorf("trust of profile %d: %w", profileID, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var r string
+		if err := rows.Scan(&r); err != nil {
+			return nil, fmt.Errorf("trust of profile %d: %w", profileID, err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// SetTrust gives or takes back trust on a route; it reports whether that
+// changed anything.
+func (tx *tx) SetTrust(ctx context.Context, profileID int64, route string, trusted bool, by string, now time.Time) (bool, error) {
+	var res sql.Result
+	var err error
+	if trusted {
+		res, err = tx.exec(ctx, `
+			INSERT INTO route_trust (profile_id, route, granted_by, granted_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (profile_id, route) DO NOTHING`,
+			profileID, route, by, at(now))
+	} else {
+		res, err = tx.exec(ctx, `DELETE FROM route_trust WHERE profile_id = ? AND route = ?`, profileID, route)
+	}
+	if err != nil {
+		return false, fmt.Errorf("set trust of profile %d on %s: %w", profileID, route, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("set trust of profile %d on %s: %w", profileID, route, err)
+	}
+	return n > 0, nil
 }
 
 // identityOwner returns the profile holding id, or 0.

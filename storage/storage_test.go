@@ -340,15 +340,19 @@ func TestItems(t *testing.T) {
 
 		t.Run("ByCardThread", func(t *testing.T) {
 			inTx(t, db, func(tx bot.Tx) error {
-				got, err := tx.ItemByCardThread(ctx, "internal", "card1")
+				got, err := tx.ItemByCardThread(ctx, "internal", "S1", "card1")
 				if err != nil {
 					return err
 				}
 				wantEqual(t, got, b)
-				_, err = tx.ItemByCardThread(ctx, "community", "card1")
+				_, err = tx.ItemByCardThread(ctx, "community", "S1", "card1")
+				wantNotFound(t, err)
+				// Slack timestamps are unique per channel only: the same
+				// thread in another channel is another item's, or none.
+				_, err = tx.ItemByCardThread(ctx, "internal", "S2", "card1")
 				wantNotFound(t, err)
 				// Items without a card yet share the empty thread: none is found.
-				_, err = tx.ItemByCardThread(ctx, "", "")
+				_, err = tx.ItemByCardThread(ctx, "", "", "")
 				wantNotFound(t, err)
 				return nil
 			})
@@ -485,11 +489,11 @@ func TestProfiles(t *testing.T) {
 	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
 		alice := &bot.Profile{
 			Name: "Alice Martin", Title: "Product Manager", AvatarURL: "https://example.com/a.png", Pronouns: "she/her",
-			ConsentedAt: ptr(t0), Role: bot.RoleApprover, Trusted: true,
+			ConsentedAt: ptr(t0), Seed: &bot.ProfileSeed{Name: "Alice Martin", ConsentedAt: ptr(t0), TrustedOn: []string{"support"}},
 			Identities: []bot.Identity{{Conn: "internal", UserID: "UA"}, {Conn: "discord", UserID: "111"}},
 			CreatedAt:  t0, UpdatedAt: t0,
 		}
-		bob := &bot.Profile{Role: bot.RoleResponder, Identities: []bot.Identity{{Conn: "internal", UserID: "UB"}}, CreatedAt: t0, UpdatedAt: t0}
+		bob := &bot.Profile{Identities: []bot.Identity{{Conn: "internal", UserID: "UB"}}, CreatedAt: t0, UpdatedAt: t0}
 		inTx(t, db, func(tx bot.Tx) error {
 			if err := tx.SaveProfile(ctx, alice); err != nil {
 				return err
@@ -527,14 +531,14 @@ func TestProfiles(t *testing.T) {
 					return err
 				}
 				wantEqual(t, got, bob)
-				wantNotFound(t, tx.SaveProfile(ctx, &bot.Profile{ID: 9999, Role: bot.RoleResponder}))
+				wantNotFound(t, tx.SaveProfile(ctx, &bot.Profile{ID: 9999}))
 				return nil
 			})
 		})
 
 		t.Run("IdentityConflict", func(t *testing.T) {
 			inTx(t, db, func(tx bot.Tx) error {
-				carol := &bot.Profile{Name: "Carol", Role: bot.RoleResponder, Identities: []bot.Identity{{Conn: "internal", UserID: "UA"}}}
+				carol := &bot.Profile{Name: "Carol", Identities: []bot.Identity{{Conn: "internal", UserID: "UA"}}}
 				wantCode(t, tx.SaveProfile(ctx, carol), bot.ECONFLICT)
 				if carol.ID != 0 {
 					t.Errorf("conflicting profile was given id %d", carol.ID)
@@ -552,6 +556,52 @@ func TestProfiles(t *testing.T) {
 				return nil
 			})
 		})
+	})
+}
+
+func TestRouteTrust(t *testing.T) {
+	ctx := context.Background()
+	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
+		alice := &bot.Profile{Name: "Alice", Identities: []bot.Identity{{Conn: "internal", UserID: "UA"}}, CreatedAt: t0, UpdatedAt: t0}
+		bob := &bot.Profile{Name: "Bob", Identities: []bot.Identity{{Conn: "internal", UserID: "UB"}}, CreatedAt: t0, UpdatedAt: t0}
+		inTx(t, db, func(tx bot.Tx) error {
+			if err := tx.SaveProfile(ctx, alice); err != nil {
+				return err
+			}
+			return tx.SaveProfile(ctx, bob)
+		})
+		set := func(p *bot.Profile, route string, trusted, wantChanged bool) {
+			t.Helper()
+			inTx(t, db, func(tx bot.Tx) error {
+				changed, err := tx.SetTrust(ctx, p.ID, route, trusted, "internal:UB", t0)
+				if changed != wantChanged {
+					t.Errorf("SetTrust(%s, %s, %v) changed = %v, want %v", p.Name, route, trusted, changed, wantChanged)
+				}
+				return err
+			})
+		}
+		routes := func(p *bot.Profile) []string {
+			var out []string
+			inTx(t, db, func(tx bot.Tx) (err error) {
+				out, err = tx.TrustedRoutes(ctx, p.ID)
+				return err
+			})
+			return out
+		}
+		set(alice, "support", true, true)
+		set(alice, "support", true, false) // already
+		set(alice, "billing", true, true)
+		if got := routes(alice); !reflect.DeepEqual(got, []string{"billing", "support"}) {
+			t.Errorf("alice trusted on %q", got)
+		}
+		if got := routes(bob); len(got) != 0 {
+			t.Errorf("bob trusted on %q, nobody trusted him", got)
+		}
+		set(alice, "support", false, true)
+		set(alice, "support", false, false) // already not
+		if got := routes(alice); !reflect.DeepEqual(got, []string{"billing"}) {
+			t.Errorf("alice after demotion on support: %q", got)
+		}
 	})
 }
 

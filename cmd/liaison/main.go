@@ -143,7 +143,8 @@ func checkConfigCmd(load func() (*config.Config, error)) *cobra.Command {
 		Use:   "check-config",
 		Short: "Validate the config and print a summary of connections, sources and routes",
 		Long: `Validate the config file: every problem is printed with its key path and
-the command exits 2; a valid config prints a summary and exits 0.
+the command exits 2; a valid config prints a summary and exits 0. When the database exists, it also
+says where the profiles it holds and the config disagree.
 Secrets come from the environment (${VAR}); they are never printed.`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -151,7 +152,28 @@ Secrets come from the environment (${VAR}); they are never printed.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprint(c.OutOrStdout(), cfg.Summary())
+			out := c.OutOrStdout()
+			fmt.Fprint(out, cfg.Summary())
+			report, err := app.ProfileDrift(c.Context(), cfg)
+			switch {
+			case errors.Is(err, app.ErrNoDatabase):
+				fmt.Fprintln(out, "\nProfiles: no database yet; they are created at the first start.")
+			case err != nil:
+				fmt.Fprintf(out, "\nProfiles: not compared with the database (%v).\n", err)
+			case len(report.Lines()) == 0:
+				fmt.Fprintln(out, "\nProfiles: the database agrees with the config.")
+			default:
+				fmt.Fprintln(out, "\nProfiles, config against database:")
+				for _, line := range report.Applied {
+					fmt.Fprintf(out, "  applied at the next start: %s\n", line)
+				}
+				for _, line := range report.Kept {
+					fmt.Fprintf(out, "  kept: %s\n", line)
+				}
+				for _, line := range report.Conflicts {
+					fmt.Fprintf(out, "  conflict: %s\n", line)
+				}
+			}
 			return nil
 		},
 	}

@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	dg "github.com/bwmarrin/discordgo"
 
 	"github.com/liaison-bot/liaison/bot"
+	"github.com/liaison-bot/liaison/internal/redact"
 )
 
 // Discord JSON error codes the adapter branches on
@@ -96,4 +98,37 @@ func isCode(err error, codes ...int) bool {
 		}
 	}
 	return false
+}
+
+// hideTokens rewrites, in place, the URLs a failed call's error carries:
+// net/http's *url.Error (a timeout, a reset) and discordgo's rate limit
+// both quote the URL called, and a webhook's URL holds its token, with
+// which anyone could post under any name. Call it on the SDK's error,
+// before wrapping it, so that no text made from it shows the token. It
+// returns err.
+func hideTokens(err error) error {
+	redact.URLs(err)
+	var rl *dg.RateLimitError
+	if errors.As(err, &rl) && rl.RateLimit != nil {
+		rl.URL = redact.URL(rl.URL)
+	}
+	return err
+}
+
+// scrub is what leaves the adapter as an error: err with the connection's
+// credentials hidden (its bot token, its webhooks' tokens, any token in a
+// URL), for it is written to the outbox, the audit log, logs, and the note
+// that says a publication failed.
+func (c *Conn) scrub(err error) error {
+	if err == nil {
+		return nil
+	}
+	hideTokens(err)
+	c.mu.Lock()
+	secrets := []string{c.opts.Token, strings.TrimPrefix(strings.TrimSpace(c.opts.Token), "Bot ")}
+	for _, w := range c.webhooks {
+		secrets = append(secrets, w.Token)
+	}
+	c.mu.Unlock()
+	return redact.Error(err, secrets...)
 }

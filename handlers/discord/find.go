@@ -15,7 +15,7 @@ import (
 func (c *Conn) Find(ctx context.Context, op *bot.Op) (bot.Result, bool, error) {
 	res, found, err := c.find(ctx, op)
 	if err != nil {
-		return bot.Result{}, false, fmt.Errorf("discord %s: find %s: %w", c.name, op.Kind, classify(err))
+		return bot.Result{}, false, c.scrub(fmt.Errorf("discord %s: find %s: %w", c.name, op.Kind, classify(err)))
 	}
 	return res, found, nil
 }

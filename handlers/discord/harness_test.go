@@ -444,6 +444,18 @@ func (w *world) profile(conn, user string) *bot.Profile {
 	return read(w, "profile of "+user, func(tx bot.Tx) (*bot.Profile, error) { return tx.ProfileByIdentity(w.ctx, conn, user) })
 }
 
+// trusted lists the routes a staff member is trusted on.
+func (w *world) trusted(conn, user string) []string {
+	w.t.Helper()
+	return read(w, "trust of "+user, func(tx bot.Tx) ([]string, error) {
+		p, err := tx.ProfileByIdentity(w.ctx, conn, user)
+		if err != nil {
+			return nil, err
+		}
+		return tx.TrustedRoutes(w.ctx, p.ID)
+	})
+}
+
 // item, drafts and draft read the store.
 func (w *world) item(id int64) *bot.Item {
 	w.t.Helper()

@@ -31,7 +31,7 @@ func (c *Conn) request(i *dg.Interaction) (bot.Request, bool) {
 	if !ok {
 		return bot.Request{}, false
 	}
-	req := bot.Request{Actor: actor}
+	req := bot.Request{Actor: actor, Channel: i.ChannelID}
 	switch i.Type {
 	case dg.InteractionMessageComponent:
 		req.Kind = bot.Click

@@ -8,6 +8,7 @@ import (
 	dg "github.com/bwmarrin/discordgo"
 
 	"github.com/liaison-bot/liaison/bot"
+	"github.com/liaison-bot/liaison/internal/redact"
 )
 
 // webhookName is the name of the channel webhook Liaison creates and reuses;
@@ -74,6 +75,8 @@ func (c *Conn) webhook(ctx context.Context, channelID string) (*dg.Webhook, erro
 		}
 		c.log.Info("webhook created", "channel", channelID, "webhook", w.ID)
 	}
+	// The token lets anyone post under any name: no log line shows it.
+	redact.Hide(c.log, w.Token)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if cached := c.webhooks[channelID]; cached != nil {
@@ -128,7 +131,7 @@ func (c *Conn) publish(ctx context.Context, op *bot.Op) (bot.Result, error) {
 		AllowedMentions: noMentions(op.Post.MentionUserID),
 	}, dg.WithContext(ctx))
 	if err != nil {
-		return bot.Result{}, fmt.Errorf("execute webhook in channel %s: %w", target, c.forgetGone(hookCh, w, err))
+		return bot.Result{}, fmt.Errorf("execute webhook in channel %s: %w", target, c.forgetGone(hookCh, w, hideTokens(err)))
 	}
 	return bot.Result{MessageID: m.ID, Link: c.link(ctx, target, m.ID)}, nil
 }
@@ -197,7 +200,7 @@ func (c *Conn) editPublic(ctx context.Context, op *bot.Op) (bot.Result, error) {
 		uri, bucket := webhookMessageURL(p.hook, op.MessageID, p.thread)
 		edit := webhookEdit{Content: publicContent(op.Post, p.thread != ""), AllowedMentions: noMentions(op.Post.MentionUserID)}
 		if _, err = c.s.RequestWithBucketID("PATCH", uri, edit, bucket, dg.WithContext(ctx)); err != nil {
-			err = fmt.Errorf("edit webhook message %s: %w", op.MessageID, c.forgetGone(p.hookCh, p.hook, err))
+			err = fmt.Errorf("edit webhook message %s: %w", op.MessageID, c.forgetGone(p.hookCh, p.hook, hideTokens(err)))
 		}
 	}
 	if err != nil {
@@ -223,7 +226,7 @@ func (c *Conn) deletePublic(ctx context.Context, op *bot.Op) (bot.Result, error)
 	} else {
 		uri, bucket := webhookMessageURL(p.hook, op.MessageID, p.thread)
 		_, err = c.s.RequestWithBucketID("DELETE", uri, nil, bucket, dg.WithContext(ctx))
-		err = c.forgetGone(p.hookCh, p.hook, err)
+		err = c.forgetGone(p.hookCh, p.hook, hideTokens(err))
 	}
 	if err != nil && !isCode(err, codeUnknownMessage) {
 		return bot.Result{}, fmt.Errorf("delete message %s: %w", op.MessageID, err)

@@ -75,6 +75,19 @@ func TestReviewModalsAndNotices(t *testing.T) {
 		t.Errorf("the edit modal is not filled with the draft's text")
 	}
 	w.submit(w.inner, mona, card.ID, "liaison:edit_approve:1", map[string]string{bot.FieldTextID: "Go to Settings → Export and pick CSV."})
+	// Mona's words go out under Alice's name only once Alice accepts them.
+	w.dmSaying(alice, "changed the words of your draft #1")
+	dc = w.draftCard(card.ID, 1, func(m discordfake.Message) bool {
+		return strings.Contains(field(m, "State"), "Waiting for Alice Martin to accept these words") &&
+			strings.Contains(field(m, "Changes from the signer's words"), "+ Go to Settings → Export and pick CSV.") &&
+			slices.Equal(customIDs(m), []string{"liaison:accept:1", "liaison:withdraw:1", "liaison:reject:1"})
+	})
+	if got := w.click(w.inner, mona, card.ID, dc.ID, "liaison:accept:1"); got != bot.ErrNotSigner.Message {
+		t.Errorf("Accept by the approver answered %q", got)
+	}
+	if got := w.click(w.inner, alice, card.ID, dc.ID, "liaison:accept:1"); !strings.Contains(got, "is accepted") {
+		t.Errorf("Accept by the signer answered %q", got)
+	}
 	reply := w.publicReply(post.ID, "the edited reply")
 	if reply.Author.Username != "Alice Martin · Acme" || !strings.Contains(reply.Content, "Go to Settings → Export and pick CSV.") {
 		t.Errorf("edited reply by %q: %q", reply.Author.Username, reply.Content)
@@ -143,11 +156,14 @@ func TestCommands(t *testing.T) {
 	if got := run(nick, "promote", target); got != bot.ErrNotApprover.Message {
 		t.Errorf("promote by a non-approver answered %q", got)
 	}
-	if got := run(mona, "promote", target); !strings.Contains(got, "is now trusted") || !strings.Contains(got, "without review") {
+	if got := run(mona, "promote", discordfake.CommandOption{Name: "user", Value: mona}); got != bot.ErrSelfTrust.Message {
+		t.Errorf("self-promotion answered %q", got)
+	}
+	if got := run(mona, "promote", target); !strings.Contains(got, "is now trusted on route feedback") || !strings.Contains(got, "without review") {
 		t.Errorf("promote answered %q", got)
 	}
-	if p := w.profile("internal", alice); !p.Trusted {
-		t.Errorf("alice after promote: %+v", p)
+	if got := w.trusted("internal", alice); !slices.Equal(got, []string{"feedback"}) {
+		t.Errorf("alice after promote is trusted on %q", got)
 	}
 
 	// Trusted on a trusted-auto route, Alice's draft goes out without review.
@@ -161,8 +177,8 @@ func TestCommands(t *testing.T) {
 	if got := run(mona, "demote", target); !strings.Contains(got, "reviewed again") {
 		t.Errorf("demote answered %q", got)
 	}
-	if p := w.profile("internal", alice); p.Trusted {
-		t.Error("alice is still trusted after demote")
+	if got := w.trusted("internal", alice); len(got) != 0 {
+		t.Errorf("alice is still trusted on %q after demote", got)
 	}
 }
 

@@ -14,11 +14,12 @@ import (
 // any new message unarchives it.
 const threadArchiveMinutes = 10080
 
-// Send performs op; errors are classified for the outbox (see classify).
+// Send performs op; errors are classified for the outbox (see classify) and
+// carry no credential (see scrub).
 func (c *Conn) Send(ctx context.Context, op *bot.Op) (bot.Result, error) {
 	res, err := c.send(ctx, op)
 	if err != nil {
-		return bot.Result{}, fmt.Errorf("discord %s: %s: %w", c.name, op.Kind, classify(err))
+		return bot.Result{}, c.scrub(fmt.Errorf("discord %s: %s: %w", c.name, op.Kind, classify(err)))
 	}
 	return res, nil
 }

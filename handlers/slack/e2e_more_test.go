@@ -437,18 +437,20 @@ func TestProfileCommand(t *testing.T) {
 		e.ephemeralShowing(e.staff, carol, bot.ErrNotApprover.Message)
 		slash(bob, "promote carol")
 		e.ephemeralShowing(e.staff, bob, "Please name the person: `/liaison promote @person`.")
-		if p := e.profile(carol); p.Trusted {
-			t.Error("Carol is trusted after refused promotions")
+		slash(bob, "promote <@"+bob+"|bob>")
+		e.ephemeralShowing(e.staff, bob, bot.ErrSelfTrust.Message)
+		if got := e.trusted(carol); len(got) != 0 {
+			t.Errorf("Carol is trusted on %q after refused promotions", got)
 		}
 		slash(bob, "promote <@"+carol+"|carol>")
-		e.ephemeralShowing(e.staff, bob, "Carol King is now trusted: on trusted-auto routes their drafts publish without review.")
-		if p := e.profile(carol); !p.Trusted {
-			t.Error("Carol is not trusted after promote")
+		e.ephemeralShowing(e.staff, bob, "Carol King is now trusted on route product: where the route is trusted-auto, their drafts publish without review.")
+		if got := e.trusted(carol); !slices.Equal(got, []string{"product"}) {
+			t.Errorf("Carol is trusted on %q after promote", got)
 		}
 		slash(lead, "  DEMOTE   "+carol)
-		e.ephemeralShowing(e.staff, lead, "Carol King is no longer trusted: their drafts are reviewed again.")
-		if p := e.profile(carol); p.Trusted {
-			t.Error("Carol is still trusted after demote")
+		e.ephemeralShowing(e.staff, lead, "Carol King is no longer trusted on route product: their drafts are reviewed again there.")
+		if got := e.trusted(carol); len(got) != 0 {
+			t.Errorf("Carol is still trusted on %q after demote", got)
 		}
 	})
 }
@@ -512,6 +514,23 @@ func TestReviewModals(t *testing.T) {
 				t.Errorf("the modal is not filled with the draft: %s", v.JSON)
 			}
 			e.submit(lead, v, map[string]map[string]string{blockText: text("Yes: Settings → Billing → Change plan.")})
+			// Lea's words go out under Alice's name only once Alice accepts them.
+			e.ephemeralShowing(e.staff, lead, "It is published once its signer accepts the words")
+			e.ephemeralShowing(e.staff, alice, "Lea Park changed the words of your draft #")
+			e.wait(e.staff, "the draft card asking Alice", func() bool {
+				m := e.current(dc.TS)
+				s := slackfake.Shown(m)
+				return strings.Contains(s, fact("State", "✍️ Waiting for Alice Martin to accept these words")) &&
+					strings.Contains(s, "+ Yes: Settings → Billing → Change plan.") &&
+					slices.Equal(actionIDs(m), []string{actAccept, actReject, actWithdraw})
+			})
+			check(t, e.staff.Click(lead, productCh, dc.TS, actAccept))
+			e.ephemeralShowing(e.staff, lead, bot.ErrNotSigner.Message)
+			if n := len(e.publicReplies(root)); n != 0 {
+				t.Fatalf("%d public replies before the signer accepted", n)
+			}
+			check(t, e.staff.Click(alice, productCh, dc.TS, actAccept))
+			e.ephemeralShowing(e.staff, alice, "is accepted: Liaison is publishing it under your name.")
 			pub := e.waitPublicReply(root)
 			if pub.Username != "Alice Martin · Acme" || !strings.Contains(pub.Text, "Change plan.") {
 				t.Errorf("published %q as %q", pub.Text, pub.Username)

@@ -67,6 +67,7 @@ var (
 	actEditApprove = actionPrefix + string(bot.ActEditApprove)
 	actReject      = actionPrefix + string(bot.ActReject)
 	actWithdraw    = actionPrefix + string(bot.ActWithdraw)
+	actAccept      = actionPrefix + string(bot.ActAccept)
 	actCorrect     = actionPrefix + string(bot.ActCorrect)
 	actRetract     = actionPrefix + string(bot.ActRetract)
 
@@ -362,7 +363,7 @@ func (e *env) waitCard(n int) slackfake.Message {
 	e.wait(e.staff, fmt.Sprintf("card %d", n), func() bool { return len(e.cards()) >= n })
 	card := e.cards()[n-1]
 	e.waitStore(fmt.Sprintf("card %d recorded", n), func() bool {
-		_, err := e.liaison.Service.ItemByCardThread(e.ctx, "internal", card.TS)
+		_, err := e.liaison.Service.ItemByCardThread(e.ctx, "internal", card.Channel, card.TS)
 		return err == nil
 	})
 	return card
@@ -540,6 +541,23 @@ func (e *env) profile(user string) *bot.Profile {
 	}
 	check(e.t, err)
 	return p
+}
+
+// trusted lists the routes a staff member is trusted on.
+func (e *env) trusted(user string) []string {
+	e.t.Helper()
+	var out []string
+	check(e.t, e.liaison.DB.View(e.ctx, func(tx bot.Tx) error {
+		p, err := tx.ProfileByIdentity(e.ctx, "internal", user)
+		if errors.Is(err, bot.ErrNotFound) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		out, err = tx.TrustedRoutes(e.ctx, p.ID)
+		return err
+	}))
+	return out
 }
 
 // fact is how a card shows a fact: "*Label*" over its value.

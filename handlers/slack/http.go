@@ -11,6 +11,8 @@ import (
 
 	slackapi "github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
+
+	"github.com/liaison-bot/liaison/handlers/web"
 )
 
 // maxBody bounds what a Slack request may carry; Slack's are far smaller.
@@ -22,29 +24,41 @@ const maxBody = 1 << 20
 // less than 5 minutes ago; any other gets 401 and is not read further.
 // Slack's retries (X-Slack-Retry-Num) are processed like first attempts: the
 // domain dedupes messages on their keys.
+//
+// Refusals are logged at most once per web.RefusalLogEvery for each reason
+// (body, signature), with the number refused since: anyone may send them.
 func (c *Conn) Handler() http.Handler {
+	refused := web.NewSampler(web.RefusalLogEvery)
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /events", c.signed(c.serveEvents))
-	mux.HandleFunc("POST /interactivity", c.signed(c.serveInteractivity))
-	mux.HandleFunc("POST /commands", c.signed(c.serveCommands))
+	mux.HandleFunc("POST /events", c.signed(refused, c.serveEvents))
+	mux.HandleFunc("POST /interactivity", c.signed(refused, c.serveInteractivity))
+	mux.HandleFunc("POST /commands", c.signed(refused, c.serveCommands))
 	return mux
 }
 
 // signed reads the raw body and checks its signature before anything
 // parses it, then passes it to serve; a request not signed right gets 401.
-func (c *Conn) signed(serve func(w http.ResponseWriter, r *http.Request, body []byte)) http.HandlerFunc {
+func (c *Conn) signed(refused *web.Sampler, serve func(w http.ResponseWriter, r *http.Request, body []byte)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-		if err == nil {
-			var sv slackapi.SecretsVerifier
-			if sv, err = slackapi.NewSecretsVerifier(r.Header, c.opts.SigningSecret); err == nil {
-				if _, err = sv.Write(body); err == nil {
-					err = sv.Ensure()
-				}
+		if err != nil {
+			// Too large, or not sent within the server's read timeout.
+			if ok, n := refused.Allow("body"); ok {
+				c.log.Warn("slack request refused: body not read", "path", r.URL.Path, "remote", r.RemoteAddr, "err", err, "suppressed", n)
+			}
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		var sv slackapi.SecretsVerifier
+		if sv, err = slackapi.NewSecretsVerifier(r.Header, c.opts.SigningSecret); err == nil {
+			if _, err = sv.Write(body); err == nil {
+				err = sv.Ensure()
 			}
 		}
 		if err != nil {
-			c.log.Warn("slack request refused: bad or stale signature", "path", r.URL.Path, "remote", r.RemoteAddr, "err", err)
+			if ok, n := refused.Allow("signature"); ok {
+				c.log.Warn("slack request refused: bad or stale signature", "path", r.URL.Path, "remote", r.RemoteAddr, "err", err, "suppressed", n)
+			}
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}

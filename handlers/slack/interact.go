@@ -282,7 +282,7 @@ func (c *Conn) slashCommand(ctx context.Context, cmd slackapi.SlashCommand) {
 	if action == "" {
 		action = bot.ActHelp
 	}
-	req := bot.Request{Kind: bot.Command, Actor: c.actor(ctx, cmd.UserID), Action: action}
+	req := bot.Request{Kind: bot.Command, Actor: c.actor(ctx, cmd.UserID), Action: action, Channel: cmd.ChannelID}
 	if takesUser(action) {
 		req.User = mentionedUser(rest)
 	}

@@ -12,6 +12,7 @@ import (
 	slackapi "github.com/slack-go/slack"
 
 	"github.com/liaison-bot/liaison/bot"
+	"github.com/liaison-bot/liaison/internal/redact"
 )
 
 // jobEvent is the metadata event type of every message Liaison posts; its
@@ -33,7 +34,7 @@ var internalOpts = []slackapi.MsgOption{slackapi.MsgOptionDisableLinkUnfurl(), s
 func (c *Conn) Send(ctx context.Context, op *bot.Op) (bot.Result, error) {
 	res, err := c.send(ctx, op)
 	if err != nil {
-		return bot.Result{}, classify(fmt.Errorf("slack %s: %s: %w", c.name, op.Kind, err))
+		return bot.Result{}, c.scrub(classify(fmt.Errorf("slack %s: %s: %w", c.name, op.Kind, err)))
 	}
 	return res, nil
 }
@@ -280,7 +281,7 @@ func (c *Conn) Find(ctx context.Context, op *bot.Op) (bot.Result, bool, error) {
 			}
 		}
 		if err != nil {
-			return bot.Result{}, false, classify(fmt.Errorf("slack %s: find %s in %s: %w", c.name, op.Key, op.Channel, err))
+			return bot.Result{}, false, c.scrub(classify(fmt.Errorf("slack %s: find %s in %s: %w", c.name, op.Key, op.Channel, err)))
 		}
 		if found, ok = match(msgs); ok || !more || cursor == "" {
 			break
@@ -294,6 +295,13 @@ func (c *Conn) Find(ctx context.Context, op *bot.Op) (bot.Result, bool, error) {
 		res.Fallback, res.FallbackCause = true, bot.FallbackNoCustomize
 	}
 	return res, true, nil
+}
+
+// scrub is what leaves the adapter as an error: err with the connection's
+// credentials (its tokens, its signing secret) and any token in a URL
+// hidden, for it is written to the outbox, the audit log and logs.
+func (c *Conn) scrub(err error) error {
+	return redact.Error(err, c.opts.BotToken, c.opts.AppToken, c.opts.SigningSecret)
 }
 
 // classify tells the outbox what a failed call means.

@@ -262,7 +262,7 @@ func (c *Conn) Run(ctx context.Context) error {
 	c.stopping = true
 	c.mu.Unlock()
 	c.wg.Wait()
-	return err
+	return c.scrub(err)
 }
 
 // authenticate calls auth.test until it answers: the bot's own ids (to drop
@@ -290,7 +290,7 @@ func (c *Conn) authenticate(ctx context.Context) error {
 		}
 		var se slackapi.SlackErrorResponse
 		if errors.As(err, &se) {
-			return fmt.Errorf("slack %s: auth.test: %w (check the bot token)", c.name, err)
+			return c.scrub(fmt.Errorf("slack %s: auth.test: %w (check the bot token)", c.name, err))
 		}
 		c.log.Warn("auth.test failed, retrying", "err", err, "in", wait)
 		if !sleep(ctx, wait) {

@@ -27,8 +27,8 @@ func get(t *testing.T, h http.Handler, path string) (int, string) {
 
 func TestProbesAndMetrics(t *testing.T) {
 	m := web.NewMetrics()
-	up := web.NewServer("127.0.0.1:0", pinger{}, m).Handler()
-	down := web.NewServer("127.0.0.1:0", pinger{errors.New("connection refused")}, m).Handler()
+	up := web.NewServer(web.Options{Addr: "127.0.0.1:0"}, pinger{}, m).Handler()
+	down := web.NewServer(web.Options{Addr: "127.0.0.1:0"}, pinger{errors.New("connection refused")}, m).Handler()
 
 	if code, _ := get(t, up, "/healthz"); code != http.StatusOK {
 		t.Fatalf("healthz = %d", code)
@@ -40,7 +40,7 @@ func TestProbesAndMetrics(t *testing.T) {
 		t.Fatalf("readyz without a database = %d %q", code, body)
 	}
 	// A connection that is not ready makes the whole not ready, and says why.
-	srv := web.NewServer("127.0.0.1:0", pinger{}, m)
+	srv := web.NewServer(web.Options{Addr: "127.0.0.1:0"}, pinger{}, m)
 	var notReady error = errors.New("application commands not registered yet")
 	srv.AddCheck("connection community", func() error { return notReady })
 	if code, body := get(t, srv.Handler(), "/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "connection community: application commands not registered yet") {

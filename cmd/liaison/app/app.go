@@ -6,6 +6,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -21,6 +22,7 @@ import (
 	"github.com/liaison-bot/liaison/handlers/discord"
 	"github.com/liaison-bot/liaison/handlers/slack"
 	"github.com/liaison-bot/liaison/handlers/web"
+	"github.com/liaison-bot/liaison/internal/redact"
 	"github.com/liaison-bot/liaison/storage"
 )
 
@@ -70,6 +72,9 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	// No log line shows a credential: neither a configured one nor one an
+	// adapter learns later (a webhook's token, see redact.Hide).
+	log = redact.Logger(log, secrets(cfg)...)
 	db, err := OpenStore(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -78,11 +83,26 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	metrics := web.NewMetrics()
 	a.Service = bot.NewService(db, nil, router(cfg), settings(cfg))
 	a.Service.Log, a.Service.Metrics = log, metrics
-	if err := a.Service.SeedProfiles(ctx, staffProfiles(cfg)); err != nil {
+	report, err := a.Service.SeedProfiles(ctx, staffProfiles(cfg))
+	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	a.Web = web.NewServer(cfg.HTTP.Addr, db, metrics)
+	for _, line := range report.Applied {
+		log.Info("profile seeded from the config", "change", line)
+	}
+	for _, line := range report.Kept {
+		log.Warn("config and database disagree on a profile", "kept", line)
+	}
+	for _, line := range report.Conflicts {
+		log.Error("config profile conflict", "problem", line)
+	}
+	h := cfg.HTTP
+	a.Web = web.NewServer(web.Options{
+		Addr: h.Addr, MetricsAddr: h.MetricsAddr,
+		ReadHeaderTimeout: h.ReadHeaderTimeout, ReadTimeout: h.ReadTimeout,
+		WriteTimeout: h.WriteTimeout, IdleTimeout: h.IdleTimeout,
+	}, db, metrics)
 	a.Web.Log = log
 	for i, c := range cfg.Connections {
 		conn, err := a.connection(c)
@@ -217,4 +237,33 @@ func every(ctx context.Context, interval time.Duration, fn func()) error {
 		case <-t.C:
 		}
 	}
+}
+
+// ErrNoDatabase: the config's database does not exist yet.
+var ErrNoDatabase = errors.New("no database yet")
+
+// ProfileDrift compares the profiles the config declares with the
+// database, changing nothing: what the next start would apply, and where
+// the two disagree. It neither creates nor migrates the database.
+func ProfileDrift(ctx context.Context, cfg *config.Config) (bot.SeedReport, error) {
+	dsn := cfg.Database.SQLitePath
+	if cfg.Database.URL != "" {
+		dsn = cfg.Database.URL.Reveal()
+	} else if _, err := os.Stat(dsn); errors.Is(err, os.ErrNotExist) {
+		return bot.SeedReport{}, ErrNoDatabase
+	}
+	db, err := storage.Open(ctx, dsn)
+	if err != nil {
+		return bot.SeedReport{}, err
+	}
+	defer db.Close()
+	cur, latest, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return bot.SeedReport{}, err
+	}
+	if cur != latest {
+		return bot.SeedReport{}, &storage.SchemaError{Current: cur, Latest: latest}
+	}
+	svc := bot.NewService(db, nil, router(cfg), settings(cfg))
+	return svc.ProfileDrift(ctx, staffProfiles(cfg))
 }

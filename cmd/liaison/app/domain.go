@@ -35,7 +35,7 @@ func router(c *config.Config) *bot.Router {
 		rt := bot.Route{
 			Name: r.Name, Sources: r.Sources, Keywords: r.Keywords, Tags: r.Tags,
 			DestConn: r.Destination.Connection, DestChannel: r.Destination.Channel, Default: r.Default,
-			Policy: bot.Policy{Mode: bot.ApprovalMode(r.Approval), Approvers: r.Approvers, AllowSelfApproval: r.AllowSelfApproval, SLA: r.SLA},
+			Policy: bot.Policy{Mode: bot.ApprovalMode(r.Approval), Approvers: r.Approvers, Responders: r.Responders, AllowSelfApproval: r.AllowSelfApproval, SLA: r.SLA},
 		}
 		for _, re := range r.Regexes {
 			rt.Regexps = append(rt.Regexps, regexp.MustCompile(re))
@@ -46,10 +46,10 @@ func router(c *config.Config) *bot.Router {
 }
 
 // staffProfiles returns the profiles the admin declared.
-func staffProfiles(c *config.Config) []bot.Profile {
-	var out []bot.Profile
+func staffProfiles(c *config.Config) []bot.ProfileSeed {
+	var out []bot.ProfileSeed
 	for _, p := range c.Profiles {
-		bp := bot.Profile{Name: p.Name, Title: p.Title, AvatarURL: p.AvatarURL, Pronouns: p.Pronouns, Role: bot.Role(p.Role), Trusted: p.Trusted}
+		bp := bot.ProfileSeed{Name: p.Name, Title: p.Title, AvatarURL: p.AvatarURL, Pronouns: p.Pronouns, TrustedOn: p.TrustedOn}
 		if !p.ConsentedAt.IsZero() {
 			t := p.ConsentedAt.UTC().Truncate(time.Microsecond)
 			bp.ConsentedAt = &t

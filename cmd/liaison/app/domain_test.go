@@ -2,6 +2,7 @@ package app
 
 import (
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -46,6 +47,9 @@ func TestDomainFromConfig(t *testing.T) {
 		len(billing.Policy.Approvers) != 2 || billing.Policy.Approvers[1] != "S0BILLINGLEADS" || billing.Policy.SLA != want.SLA || billing.Tags[0] != "billing" {
 		t.Errorf("billing route = %+v", billing)
 	}
+	if fb := r.Route("product-feedback"); !slices.Equal(fb.Policy.Responders, []string{"S0PRODUCTTEAM"}) {
+		t.Errorf("product-feedback responders = %q", fb.Policy.Responders)
+	}
 	if d := r.Route("support"); d == nil || !d.Default {
 		t.Errorf("support route = %+v, want the default", d)
 	}
@@ -54,7 +58,7 @@ func TestDomainFromConfig(t *testing.T) {
 		t.Fatal("no profiles")
 	}
 	alice := ps[0]
-	if alice.Name != "Alice Martin" || alice.Title != "Product Manager" || alice.Pronouns != "she/her" || !alice.Trusted || alice.Role != bot.RoleApprover ||
+	if alice.Name != "Alice Martin" || alice.Title != "Product Manager" || alice.Pronouns != "she/her" || !slices.Equal(alice.TrustedOn, []string{"product-feedback"}) ||
 		alice.ConsentedAt == nil || !alice.ConsentedAt.Equal(time.Date(2026, 1, 10, 9, 0, 0, 0, time.UTC)) ||
 		len(alice.Identities) != 1 || alice.Identities[0] != (bot.Identity{Conn: "internal-slack", UserID: "U0ALICE"}) {
 		t.Errorf("alice = %+v", alice)

@@ -61,6 +61,9 @@
 //   - Webhooks: create (MANAGE_WEBHOOKS, name rules), execute with wait, thread_id, thread_name,
 //     username/avatar_url overrides; message edit/delete/get that need ?thread_id= for messages
 //     in threads (10008 without it, as on Discord).
+//   - Faults: Inject makes matching requests fail with a status and code (a 429 with Discord's
+//     rate-limit body and headers), or go unanswered: held until the client gives up (a
+//     timeout) or reset (connection reset by peer), before or after they took effect.
 //   - Interactions: components, modal submits and slash commands sent as INTERACTION_CREATE;
 //     callbacks 4/5/6/7/9 within 3 s (10062 after), once (40060 after); follow-ups and
 //     @original for 15 minutes (50027 after); the first follow-up after a type-5 defer edits the

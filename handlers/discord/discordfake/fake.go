@@ -62,6 +62,7 @@ type Fake struct {
 	transport *http.Transport
 	wg        sync.WaitGroup // gateway connections and the server loop
 
+	done    chan struct{} // closed by Close: requests held by DropHang end
 	mu      sync.Mutex
 	closed  bool
 	changed chan struct{}
@@ -100,6 +101,7 @@ type Fake struct {
 func New(opts Options) (*Fake, error) {
 	f := &Fake{
 		changed:      make(chan struct{}),
+		done:         make(chan struct{}),
 		users:        map[string]*User{},
 		guilds:       map[string]*guildState{},
 		channels:     map[string]*channelState{},
@@ -340,6 +342,7 @@ func (f *Fake) Close() {
 		return
 	}
 	f.closed = true
+	close(f.done)
 	conns := make([]*gwConn, 0, len(f.conns))
 	for c := range f.conns {
 		conns = append(conns, c)

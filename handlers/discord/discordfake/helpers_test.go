@@ -30,7 +30,7 @@ var (
 const (
 	allIntents    = discordgo.IntentsAllWithoutPrivileged | discordgo.IntentMessageContent
 	noContent     = discordgo.IntentsAllWithoutPrivileged
-	eventDeadline = 5 * time.Second
+	eventDeadline = 20 * time.Second // generous: the race detector on 2 busy cores is slow
 )
 
 // fakeSession starts a fake with the default guild and opens a session on it.

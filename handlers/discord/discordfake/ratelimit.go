@@ -176,7 +176,27 @@ type Fault struct {
 	RetryAfter time.Duration
 	Global     bool
 	Times      int // how many requests fail; default 1
+	// Drop, if set, answers nothing instead of Status: DropHang holds the
+	// request until the client gives up (a timeout), DropReset resets the
+	// connection. The call is recorded with Dropped set.
+	Drop Drop
+	// Applied, with Drop, carries the request out before its answer is
+	// dropped: the message is posted, edited or deleted, and the client
+	// cannot know it.
+	Applied bool
 }
+
+// Drop is how a faulty request goes unanswered.
+type Drop int
+
+const (
+	// DropHang never answers: the request waits until the client gives
+	// up (its timeout or context) or the fake closes.
+	DropHang Drop = iota + 1
+	// DropReset closes the connection with a TCP reset once the request is
+	// read: the client sees "connection reset by peer".
+	DropReset
+)
 
 // Inject makes the next matching requests fail. Faults are checked in order, after auth.
 func (f *Fake) Inject(ft Fault) {

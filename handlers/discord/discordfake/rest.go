@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -272,7 +273,11 @@ func readBody(r *http.Request) ([]byte, []Attachment, *apiError) {
 
 func (f *Fake) serveREST(w http.ResponseWriter, r *http.Request, version int, apiPath string) {
 	body, files, berr := readBody(r)
-	status, hdr, payload := f.handleREST(r, version, apiPath, body, files, berr)
+	status, hdr, payload, drop := f.handleREST(r, version, apiPath, body, files, berr)
+	if drop != 0 {
+		f.drop(w, r, drop)
+		return
+	}
 	for k, v := range hdr {
 		w.Header()[k] = v
 	}
@@ -286,7 +291,8 @@ func (f *Fake) serveREST(w http.ResponseWriter, r *http.Request, version int, ap
 }
 
 // handleREST runs one request under the fake's lock and returns the response to write.
-func (f *Fake) handleREST(r *http.Request, version int, apiPath string, body []byte, files []Attachment, berr *apiError) (status int, hdr http.Header, payload []byte) {
+// A drop other than 0 says the answer is not to be sent (see Fault.Drop).
+func (f *Fake) handleREST(r *http.Request, version int, apiPath string, body []byte, files []Attachment, berr *apiError) (status int, hdr http.Header, payload []byte, drop Drop) {
 	hdr = http.Header{}
 	now := time.Now()
 	f.mu.Lock()
@@ -306,7 +312,7 @@ func (f *Fake) handleREST(r *http.Request, version int, apiPath string, body []b
 			(status == http.StatusTooManyRequests && hdr.Get("X-RateLimit-Scope") != "shared") {
 			f.invalid++
 		}
-		c := Call{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: body, Status: status, At: f.now()}
+		c := Call{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: body, Status: status, At: f.now(), Dropped: drop != 0}
 		if rt != nil {
 			c.Route = rt.key()
 		}
@@ -339,7 +345,15 @@ func (f *Fake) handleREST(r *http.Request, version int, apiPath string, body []b
 		fail(statusError(http.StatusUnauthorized))
 		return
 	}
-	if ft := f.takeFault(r.Method, apiPath); ft != nil {
+	ft := f.takeFault(r.Method, apiPath)
+	if ft != nil && ft.Drop != 0 {
+		drop = ft.Drop
+		if !ft.Applied {
+			return
+		}
+		ft = nil // carried out below; its answer is dropped
+	}
+	if ft != nil {
 		if ft.Status == http.StatusTooManyRequests {
 			h := rlHeaders{limit: h.limit, reset: now.Add(ft.RetryAfter), bucket: h.bucket, retryAfter: ft.RetryAfter, global: ft.Global}
 			for k := range hdr {
@@ -374,6 +388,30 @@ func (f *Fake) handleREST(r *http.Request, version int, apiPath string, body []b
 		resp = nil
 	}
 	return
+}
+
+// drop leaves a request unanswered: it holds it until the client gives up
+// or the fake closes (DropHang), or resets the connection (DropReset).
+// Either way the connection is closed, so that the client never reuses it.
+func (f *Fake) drop(w http.ResponseWriter, r *http.Request, d Drop) {
+	if d == DropHang {
+		select {
+		case <-r.Context().Done():
+		case <-f.done:
+		}
+	}
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic("discordfake: the server's ResponseWriter cannot be hijacked")
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		return
+	}
+	if tc, ok := conn.(*net.TCPConn); ok && d == DropReset {
+		_ = tc.SetLinger(0) // close with RST, not FIN
+	}
+	_ = conn.Close()
 }
 
 // resourceOf is the top-level resource a route's rate limit is counted against.

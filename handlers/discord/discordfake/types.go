@@ -386,6 +386,9 @@ type Call struct {
 	Body   []byte
 	Status int
 	At     time.Time
+	// Dropped: the fake sent no answer (Fault.Drop); Status is 0 unless the
+	// request was carried out first (Fault.Applied).
+	Dropped bool
 }
 
 // GatewayInfo describes the gateway side of the fake.
