@@ -205,7 +205,7 @@ func (s *Service) checkNoOpenCorrection(ctx context.Context, tx Tx, target *Draf
 		return err
 	}
 	for _, o := range drafts {
-		if o.Target == target.ID && (o.State == DraftPending || o.State == DraftApproved) {
+		if o.Target == target.ID && (o.State == DraftPending || o.State == DraftAwaitingSigner || o.State == DraftApproved) {
 			return Errorf(ECONFLICT, "A correction or retraction of that reply is already under way (draft #%d).", o.ID)
 		}
 	}
@@ -387,7 +387,7 @@ func (s *Service) editApproveForm(ctx context.Context, req Request) (*Form, erro
 	if err != nil {
 		return nil, err
 	}
-	hint := "When you change the words, the signer accepts them before they are published; both versions are kept."
+	hint := "Changed words go to the signer to accept before publication; both versions are kept."
 	if r.d.Kind == DraftRetraction {
 		hint = "A retraction has no words to change."
 	}
@@ -467,9 +467,6 @@ func (s *Service) approve(ctx context.Context, tx Tx, it *Item, d *Draft, approv
 	}
 	now := s.Clock()
 	d.ApproverID, d.DecidedAt, d.UpdatedAt = approverID, &now, now
-	if approver == nil {
-		d.ApproverID = writer(d) // the policy let the writer through alone
-	}
 	if err := tx.UpdateDraft(ctx, d); err != nil {
 		return err
 	}

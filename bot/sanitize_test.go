@@ -32,6 +32,8 @@ func TestSanitize(t *testing.T) {
 		{"ControlChars", "a\x00<@1>\x07b", "b"},
 		{"Plain", "how do I reset my password?", "how do I reset my password?"},
 		{"Email", "mail me at bob@example.com", "bob@example.com"},
+		{"BidiHidesBroadcast", "@\u202eeveryone", "everyone"},
+		{"MaskedLinkMakesMention", "<[@everyone](https://x.test)", "everyone"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -41,6 +43,51 @@ func TestSanitize(t *testing.T) {
 			}
 			if !strings.Contains(got, tt.keep) {
 				t.Fatalf("Sanitize(%q) = %q lost %q", tt.in, got, tt.keep)
+			}
+			if again := bot.Sanitize(got); again != got {
+				t.Fatalf("not idempotent: %q then %q", got, again)
+			}
+		})
+	}
+}
+
+// TestSanitizeDisguises: text that pings nobody can still mislead. Bidi
+// controls reorder what is shown ("gnp.exe" reads "exe.png"), and a masked
+// link shows one URL and opens another. The sanitiser removes the first and
+// writes the second out as "label (url)", on both platforms, so the reader
+// sees every URL a link goes to.
+func TestSanitizeDisguises(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"RLO", "safe text \u202egnp.exe", "safe text gnp.exe"},
+		{"EveryBidiControl", "a\u202ab\u202bc\u202cd\u202de\u202ef\u2066g\u2067h\u2068i\u2069j\u200ek\u200fl\u061cm", "abcdefghijklm"},
+		{"RightToLeftScript", "שלום עולם مرحبا", "שלום עולם مرحبا"},
+		{"BidiInURL", "https://acme.com/\u202etxt.exe", "https://acme.com/txt.exe"},
+		{"MaskedLink", "[https://acme.com](https://evil.example)", "https://acme.com (https://evil.example)"},
+		{"MaskedLinkInText", "see [the docs](https://evil.example/x?a=1&b=2) now", "see the docs (https://evil.example/x?a=1&b=2) now"},
+		{"AngleURL", "[https://acme.com](<https://evil.example>)", "https://acme.com (https://evil.example)"},
+		{"Spaces", "[ https://acme.com ]( https://evil.example )", "https://acme.com (https://evil.example)"},
+		{"NestedBrackets", "[[https://acme.com]](https://evil.example)", "[https://acme.com] (https://evil.example)"},
+		{"NestedLink", "[[a](https://one.example)](https://two.example)", "a (https://one.example) (https://two.example)"},
+		{"ParensInURL", "[wiki](https://evil.example/a_(b)) ok", "wiki (https://evil.example/a_(b)) ok"},
+		{"EscapedBrackets", "\\[https://acme.com\\](https://evil.example)", "https://acme.com (https://evil.example)"},
+		{"EscapedClose", "[https://acme.com\\](https://evil.example)", "https://acme.com (https://evil.example)"},
+		{"BidiBetween", "[https://acme.com]\u200e(https://evil.example)", "https://acme.com (https://evil.example)"},
+		{"ControlBetween", "[https://acme.com]\x00(https://evil.example)", "https://acme.com (https://evil.example)"},
+		{"EmptyLabel", "[](https://evil.example)", "https://evil.example"},
+		{"LabelIsURL", "[https://acme.com](https://acme.com)", "https://acme.com"},
+		{"MultiLine", "[https://acme.com\nlogin](https://evil.example)", "[https://acme.com\nlogin]\u200b(https://evil.example)"},
+		{"Title", `[https://acme.com](https://evil.example "Acme")`, "[https://acme.com]\u200b(https://evil.example \"Acme\")"},
+		{"Unbalanced", "x\\](https://evil.example) [y", "x\\]\u200b(https://evil.example) [y"},
+		{"Code", "call f[0](x), then [a](b)", "call f[0]\u200b(x), then [a]\u200b(b)"},
+		{"SlackLinkAsPlainText", "https://acme.com (https://evil.example)", "https://acme.com (https://evil.example)"},
+		{"LinkThenMention", "<[@U1](https://x.test)>", "<\u200b@U1 (https://x.test)>"},
+		{"Plain", "brackets [like this] (and this)", "brackets [like this] (and this)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := bot.Sanitize(tt.in)
+			if got != tt.want {
+				t.Fatalf("Sanitize(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 			if again := bot.Sanitize(got); again != got {
 				t.Fatalf("not idempotent: %q then %q", got, again)
@@ -101,20 +148,4 @@ func TestAttribute(t *testing.T) {
 	if u := bot.Username(long.Name, "Acme"); len([]rune(u)) > 80 {
 		t.Fatalf("username too long: %d", len([]rune(u)))
 	}
-}
-
-// FuzzSanitize asserts that no ping survives, whatever the input.
-func FuzzSanitize(f *testing.F) {
-	for _, s := range []string{"<!channel>", "@everyone", "<@U1|x>", "<@&1>", "<@!1>", "<!subteam^S1|@t>", "@@here", "<<!!here>>", "\u200b@everyone", "@\u0000everyone"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, in string) {
-		out := bot.Sanitize(in)
-		if bot.HasPing(out) {
-			t.Fatalf("Sanitize(%q) = %q pings", in, out)
-		}
-		if bot.Sanitize(out) != out {
-			t.Fatalf("not idempotent on %q", in)
-		}
-	})
 }

@@ -313,7 +313,7 @@ func (s *Service) published(ctx context.Context, tx Tx, j *OutboxJob, op *Op, re
 		}
 		d.PublicID, d.PublicLink = t.PublicID, t.PublicLink
 		if d.Kind == DraftCorrection {
-			t.Versions = append(t.Versions, DraftVersion{N: len(t.Versions) + 1, Text: d.Text(), EditorID: d.AuthorID, At: now})
+			t.Versions = append(t.Versions, DraftVersion{N: len(t.Versions) + 1, Text: d.Text(), EditorID: writer(d), At: now})
 		} else if err := t.SetState(DraftRetracted); err != nil {
 			return err
 		}
@@ -335,22 +335,30 @@ func (s *Service) published(ctx context.Context, tx Tx, j *OutboxJob, op *Op, re
 	if err != nil {
 		return err
 	}
-	approver := "no review needed"
-	if d.ApproverID != 0 && d.ApproverID != d.AuthorID {
-		if a, err := tx.Profile(ctx, d.ApproverID); err == nil {
-			approver = "approved by " + staffName(a)
+	approver, err := reviewWords(ctx, tx, d)
+	if err != nil {
+		return err
+	}
+	who := staffName(author)
+	if w := writer(d); w != d.AuthorID {
+		wp, err := tx.Profile(ctx, w)
+		if err != nil {
+			return err
 		}
-	} else if d.ApproverID == d.AuthorID {
-		approver = "self-approved"
+		if d.Kind == DraftRetraction {
+			who = staffName(wp)
+		} else {
+			who = fmt.Sprintf("%s, signed by %s who accepted the words", staffName(wp), staffName(author))
+		}
 	}
 	var note string
 	switch d.Kind {
 	case DraftReply:
-		note = fmt.Sprintf("Answered publicly by %s (%s): %s", staffName(author), approver, res.Link)
+		note = fmt.Sprintf("Answered publicly by %s (%s): %s", who, approver, res.Link)
 	case DraftCorrection:
-		note = fmt.Sprintf("The public reply was corrected by %s (%s): %s", staffName(author), approver, d.PublicLink)
+		note = fmt.Sprintf("The public reply was corrected by %s (%s): %s", who, approver, d.PublicLink)
 	case DraftRetraction:
-		note = fmt.Sprintf("The public reply was removed by %s (%s).", staffName(author), approver)
+		note = fmt.Sprintf("The public reply was removed by %s (%s).", who, approver)
 	}
 	if res.Fallback {
 		note += "\n" + fallbackNote(author, res)
@@ -372,4 +380,19 @@ func ResultOf(j *OutboxJob) (Result, error) {
 	}
 	err := json.Unmarshal([]byte(j.Result), &r)
 	return r, err
+}
+
+// reviewWords says how a published draft was reviewed.
+func reviewWords(ctx context.Context, tx Tx, d *Draft) (string, error) {
+	switch {
+	case d.ApproverID == 0:
+		return "no review needed", nil
+	case d.ApproverID == writer(d) && d.ApproverID == d.AuthorID:
+		return "self-approved", nil
+	}
+	a, err := tx.Profile(ctx, d.ApproverID)
+	if err != nil {
+		return "", err
+	}
+	return "approved by " + staffName(a), nil
 }

@@ -237,6 +237,10 @@ func TestValidate(t *testing.T) {
 		{"NoApproversTrustedAuto", func(c *Config) { c.Routes[0].Approvers, c.Routes[0].Approval = nil, ApprovalTrustedAuto }, []string{"routes[0].approvers"},
 			"routes[0].approvers: at least one approver is required when approval is trusted-auto (user or group ids on the destination's platform)"},
 		{"NoApproversNone", func(c *Config) { c.Routes[0].Approvers, c.Routes[0].Approval = nil, ApprovalNone }, nil, ""},
+		{"Responders", func(c *Config) { c.Routes[0].Responders = []string{"U0ALICE", "S0TEAM"} }, nil, ""},
+		{"ResponderByName", func(c *Config) { c.Routes[0].Responders = []string{"U0ALICE", "@team"} }, []string{"routes[0].responders[1]"},
+			`routes[0].responders[1]: "@team" is not a Slack user or user-group id (want U…, W… or S…); use the member or group id, not the name`},
+		{"EmptyResponder", func(c *Config) { c.Routes[0].Responders = []string{""} }, []string{"routes[0].responders[0]"}, ""},
 		{"ApproverOfOtherPlatform", func(c *Config) { c.Routes[0].Approvers = []string{"1100000000000000010"} }, []string{"routes[0].approvers[0]"}, ""},
 		{"DiscordApprover", func(c *Config) {
 			c.Connections[0].Role = RoleBoth

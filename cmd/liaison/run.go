@@ -17,7 +17,8 @@ func runCmd(load func() (*config.Config, error)) *cobra.Command {
 		Short: "Run the bot: connect to every configured workspace and guild",
 		Long: `Run Liaison: migrate the database, connect every connection of the config,
 relay public messages to their routes' internal channels, and publish approved
-replies. Serves /healthz, /readyz and /metrics on http.addr. Stops cleanly on
+replies. Serves /healthz, /readyz and /metrics on http.addr (/metrics on
+http.metrics_addr when set). Stops cleanly on
 SIGINT or SIGTERM.`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {

@@ -154,7 +154,9 @@ func Run(ctx context.Context, opts Options) error {
 		return nil
 	})
 	page := newPage(w)
-	srv := &http.Server{Handler: page, BaseContext: func(net.Listener) context.Context { return ctx }, ReadHeaderTimeout: 10 * time.Second}
+	// No write timeout: the page's event stream stays open while it is shown.
+	srv := &http.Server{Handler: page, BaseContext: func(net.Listener) context.Context { return ctx },
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	g.Go(func() error { page.hub.run(ctx, w); return nil })
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {

@@ -226,8 +226,10 @@ func embedFields(facts []bot.Fact) []*dg.MessageEmbedField {
 	return out
 }
 
-// markdownLink writes a link as Discord's markdown shows it; a URL Discord
-// would not link is left out, its text kept.
+// markdownLink writes a link the domain made as Discord's markdown shows
+// it; a URL Discord would not link is left out, its text kept. The text is
+// escaped so that no part of it (an attachment's name, say) can close the
+// label early and start a link of its own.
 func markdownLink(l bot.Link) string {
 	text := markdownLinkText.Replace(strings.TrimSpace(l.Text))
 	u := httpURL(l.URL)
@@ -240,7 +242,7 @@ func markdownLink(l bot.Link) string {
 	return "[" + text + "](" + strings.NewReplacer("(", "%28", ")", "%29").Replace(u) + ")"
 }
 
-var markdownLinkText = strings.NewReplacer("[", "\\[", "]", "\\]")
+var markdownLinkText = strings.NewReplacer("\\", "\\\\", "[", "\\[", "]", "\\]")
 
 // footer joins the small print, one item a line; nil when there is none.
 func footer(parts []string) *dg.MessageEmbedFooter {

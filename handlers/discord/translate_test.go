@@ -369,6 +369,69 @@ func TestRenderCard(t *testing.T) {
 	}
 }
 
+// TestMarkdownLink: the links the domain makes (an attachment, the public
+// reply) render with their own text and URL; no part of the text, which
+// may be an attachment's name a member chose, can end the label early and
+// start a link of its own.
+func TestMarkdownLink(t *testing.T) {
+	for _, tc := range []struct{ name, text, url, want string }{
+		{"Plain", "View the public reply", "https://discord.com/channels/1/2/3", "[View the public reply](https://discord.com/channels/1/2/3)"},
+		{"Brackets", "📎 a[1].png", "https://cdn.example.com/a(1).png", "[📎 a\\[1\\].png](https://cdn.example.com/a%281%29.png)"},
+		{"BackslashClosesLabel", "📎 x\\](https://evil.example) [y", "https://cdn.example.com/f",
+			"[📎 x\\\\\\](https://evil.example) \\[y](https://cdn.example.com/f)"},
+		{"TrailingBackslash", "📎 x\\", "https://cdn.example.com/f", "[📎 x\\\\](https://cdn.example.com/f)"},
+		{"NotALink", "bad", "javascript:alert(1)", "bad"},
+		{"NoText", " ", "https://cdn.example.com/f", "https://cdn.example.com/f"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := markdownLink(bot.Link{Text: tc.text, URL: tc.url}); got != tc.want {
+				t.Errorf("markdownLink(%q, %q) = %q, want %q", tc.text, tc.url, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestRelayedText: what a Discord member writes, and what a staff member
+// drafts, as the other side shows it once the domain has sanitised it and
+// the adapter has rendered it. Discord renders [label](url) in embeds and
+// in webhook posts: every such link shows where it goes, and nothing
+// reorders the text.
+func TestRelayedText(t *testing.T) {
+	for _, tc := range []struct {
+		name, content string
+		embeds        []*dg.MessageEmbed
+		want          string
+	}{
+		{"MaskedLink", "[https://acme.com](https://evil.example)", nil, "https://acme.com (https://evil.example)"},
+		{"AngleURL", "[https://acme.com](<https://evil.example>)", nil, "https://acme.com (https://evil.example)"},
+		{"Escaped", `\[https://acme.com\](https://evil.example)`, nil, "https://acme.com (https://evil.example)"},
+		{"Nested", "[[https://acme.com]](https://evil.example)", nil, "[https://acme.com] (https://evil.example)"},
+		{"RLO", "safe text \u202egnp.exe", nil, "safe text gnp.exe"},
+		{"LinkPreview", "look", []*dg.MessageEmbed{{Title: "Acme \u202enigol", Description: "[Sign in](https://evil.example/login)", URL: "https://evil.example/"}},
+			"look\nAcme nigol — Sign in (https://evil.example/login) — https://evil.example/"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			text := bot.Sanitize(messageText(&dg.Message{Content: tc.content, Embeds: tc.embeds}))
+			if got := cardEmbed(&bot.Card{ItemID: 1, Title: "#1 · community", Text: text}).Description; got != tc.want {
+				t.Errorf("%q shows on a card as %q, want %q", tc.content, got, tc.want)
+			}
+		})
+	}
+
+	signer := &bot.Profile{Name: "Alice \u202eMartin", Title: "PM"}
+	post := bot.Attribute(signer, "Acme", "See [https://acme.com/docs](<https://evil.example/docs>) \u2067or this\u2069", "42", "")
+	if got, want := publicContent(&post, true), "<@42> See https://acme.com/docs (https://evil.example/docs) or this"; got != want {
+		t.Errorf("public post = %q, want %q", got, want)
+	}
+	if got, want := webhookUsername(post.Username), "Alice Martin · Acme"; got != want {
+		t.Errorf("webhook username = %q, want %q", got, want)
+	}
+	preview := draftEmbed(&bot.DraftCard{DraftID: 1, Title: "Draft #1", PreviewText: post.Reply, Preview: post})
+	if want := "See https://acme.com/docs (https://evil.example/docs) or this\n— Alice Martin, PM at Acme"; preview.Description != want {
+		t.Errorf("draft preview = %q, want %q", preview.Description, want)
+	}
+}
+
 func TestRenderDraftCard(t *testing.T) {
 	d := &bot.DraftCard{
 		DraftID: 3, Kind: bot.DraftReply, State: bot.DraftPending, Title: "Draft #3 · public reply (v1)",

@@ -17,7 +17,7 @@ import (
 )
 
 // testConn is a Conn that makes no call: its user cache is filled.
-func testConn(t *testing.T) *Conn {
+func testConn(t testing.TB) *Conn {
 	t.Helper()
 	svc := bot.NewService(nil, nil, bot.NewRouter(nil, nil), bot.Settings{})
 	c, err := New(Options{Name: "test", BotToken: "xoxb-test", AppToken: "xapp-test", APIURL: "http://127.0.0.1:1"}, svc)
@@ -41,6 +41,9 @@ func TestPlainText(t *testing.T) {
 		{"see <#C1|general> and <#C2>", "see #general and #C2"},
 		{"<https://example.com/a?b=1&amp;c=2|the docs>", "the docs (https://example.com/a?b=1&c=2)"},
 		{"<https://example.com>", "https://example.com"},
+		// Slack's own masked link shows where it goes.
+		{"<https://evil.example|https://acme.com>", "https://acme.com (https://evil.example)"},
+		{"<https://evil.example|https://evil.example>", "https://evil.example"},
 		{"<mailto:a@b.c|a@b.c>", "a@b.c"},
 		{"<!date^1392734382^{date_num}|2014-02-18>", "2014-02-18"},
 		{"unclosed <tag", "unclosed <tag"},
@@ -48,6 +51,38 @@ func TestPlainText(t *testing.T) {
 		if got := c.plainText(context.Background(), tc.wire); got != tc.want {
 			t.Errorf("plainText(%q) = %q, want %q", tc.wire, got, tc.want)
 		}
+	}
+}
+
+// TestRelayedText: what a Slack member writes, as the other side shows it
+// once the adapter has read it and the domain has sanitised it. A link
+// shows where it goes, whichever syntax disguised it, and nothing reorders
+// the text. Slack sends the URLs a member types wrapped in <…>.
+func TestRelayedText(t *testing.T) {
+	c := testConn(t)
+	for _, tc := range []struct{ name, wire, want string }{
+		{"SlackLink", "<https://evil.example|https://acme.com>", "https://acme.com (https://evil.example)"},
+		{"MaskedLink", "[https://acme.com](<https://evil.example>)", "https://acme.com (https://evil.example)"},
+		{"MaskedLinkTypedInBrackets", "[https://acme.com](&lt;https://evil.example&gt;)", "https://acme.com (https://evil.example)"},
+		{"MaskedLinkBare", "see [the docs](https://evil.example/x) now", "see the docs (https://evil.example/x) now"},
+		{"NestedBrackets", "[[https://acme.com]](<https://evil.example>)", "[https://acme.com] (https://evil.example)"},
+		{"Escaped", "\\[https://acme.com\\](<https://evil.example>)", "https://acme.com (https://evil.example)"},
+		{"SlackLinkInMaskedLink", "[https://acme.com](<https://evil.example|https://acme.com>)",
+			"[https://acme.com]\u200b(https://acme.com (https://evil.example))"},
+		{"MaskedLinkAsSlackLabel", "<https://evil.example|[https://acme.com](https://acme.com)>", "https://acme.com (https://evil.example)"},
+		{"RLO", "safe text \u202egnp.exe", "safe text gnp.exe"},
+		{"BidiInLabel", "<https://evil.example/gnp.exe|\u202egnp.exe>", "gnp.exe (https://evil.example/gnp.exe)"},
+		{"Isolates", "\u2066a\u2069 \u2067b\u2069 \u2068c\u2069 \u200e\u200f\u061c", "a b c "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := bot.Sanitize(c.plainText(context.Background(), tc.wire))
+			if got != tc.want {
+				t.Errorf("wire %q shows as %q, want %q", tc.wire, got, tc.want)
+			}
+			if shown := escape(got); strings.Contains(shown, "<") {
+				t.Errorf("wire %q is relayed to Slack with markup: %q", tc.wire, shown)
+			}
+		})
 	}
 }
 

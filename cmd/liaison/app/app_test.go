@@ -98,3 +98,52 @@ routes:
 		t.Fatalf("%d commands registered, want /liaison", n)
 	}
 }
+
+// TestStartWithConflictingProfiles: the config links two accounts that
+// already have separate profiles. Liaison still starts, keeps both, and
+// says so in the log and in check-config's comparison.
+func TestStartWithConflictingProfiles(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "l.db")
+	parse := func(profiles string) *config.Config {
+		t.Helper()
+		cfg, err := config.Parse([]byte(fmt.Sprintf(`
+company: Acme
+database: {sqlite_path: %q}
+connections:
+  - {name: community, platform: discord, role: both, token: "x.y.z", guild_id: "2100000000000000001", api_url: "http://127.0.0.1:1"}
+sources:
+  - {name: general, connection: community, channels: ["2100000000000000002"]}
+routes:
+  - {name: team, default: true, destination: {connection: community, channel: "2100000000000000003"}, approval: none}
+profiles:
+%s`, db, profiles)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	open := func(cfg *config.Config, log io.Writer) {
+		t.Helper()
+		a, err := app.Open(context.Background(), cfg, app.Options{Log: slog.New(slog.NewTextHandler(log, nil))})
+		if err != nil {
+			t.Fatalf("start: %v", err)
+		}
+		a.Close()
+	}
+	open(parse(`
+  - {name: Alice Martin, identities: [{connection: community, user_id: "2100000000000000010"}]}
+  - {name: Alice M, identities: [{connection: community, user_id: "2100000000000000011"}]}
+`), io.Discard)
+	linked := parse(`
+  - {name: Alice Martin, identities: [{connection: community, user_id: "2100000000000000010"}, {connection: community, user_id: "2100000000000000011"}]}
+`)
+	var log strings.Builder
+	open(linked, &log)
+	if !strings.Contains(log.String(), "config profile conflict") || !strings.Contains(log.String(), "separate profiles") {
+		t.Errorf("the start-up log does not report the conflict:\n%s", log.String())
+	}
+	report, err := app.ProfileDrift(context.Background(), linked)
+	if err != nil || len(report.Conflicts) != 1 {
+		t.Errorf("check-config's comparison = %+v, %v; want the conflict", report, err)
+	}
+}
