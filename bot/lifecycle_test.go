@@ -133,14 +133,24 @@ func (e *env) commandIn(channel string, a bot.Actor, action bot.ActionID, user s
 // newest returns the newest draft of an item.
 func (e *env) newest(itemID int64) *bot.Draft {
 	e.t.Helper()
+	ds := e.drafts(itemID)
+	if len(ds) == 0 {
+		e.t.Fatalf("item %d has no draft", itemID)
+	}
+	return ds[len(ds)-1]
+}
+
+// drafts returns an item's drafts, oldest first.
+func (e *env) drafts(itemID int64) []*bot.Draft {
+	e.t.Helper()
 	var ds []*bot.Draft
 	if err := e.db.View(e.ctx, func(tx bot.Tx) (err error) {
 		ds, err = tx.DraftsByItem(e.ctx, itemID)
 		return err
-	}); err != nil || len(ds) == 0 {
-		e.t.Fatalf("drafts of item %d: %d, %v", itemID, len(ds), err)
+	}); err != nil {
+		e.t.Fatalf("drafts of item %d: %v", itemID, err)
 	}
-	return ds[len(ds)-1]
+	return ds
 }
 
 // createDraft submits the reply form of an item.
@@ -669,6 +679,13 @@ func TestTrustedAuto(t *testing.T) {
 			return strings.Contains(p.Text, "trusted Alice Martin on route support")
 		}) {
 			t.Error("the support channel was not told of the promotion")
+		}
+		jobs, audits = e.counts()
+		if r := e.commandIn(supportCh, bob, bot.ActPromote, "U0ALICE"); r.Refused || r.Text != "Alice Martin is already trusted on route support." {
+			t.Errorf("a second promote: %+v", r)
+		}
+		if j, a := e.counts(); j != jobs || a != audits {
+			t.Errorf("a promote that changed nothing wrote: jobs %d→%d, audit %d→%d", jobs, j, audits, a)
 		}
 		d2, err := e.createDraft(alice, it.ID, "Or write to support@acme.test.")
 		if err != nil {

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -74,13 +75,7 @@ func readMatrix(t *testing.T) (rows []string, cells map[string]map[string]string
 	if len(rows) == 0 {
 		t.Fatal("docs/permissions.md has no action table")
 	}
-	for _, h := range slices.Sorted(func(yield func(string) bool) {
-		for k := range cells[rows[0]] {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, h := range slices.Sorted(maps.Keys(cells[rows[0]])) {
 		if _, ok := matrixPeople[h]; !ok {
 			t.Fatalf("the table has a column %q this test does not know", h)
 		}
@@ -203,26 +198,14 @@ func (e *env) snapshot(fx fixture) string {
 	return b.String()
 }
 
-func (e *env) drafts(itemID int64) []*bot.Draft {
-	e.t.Helper()
-	var ds []*bot.Draft
-	if err := e.db.View(e.ctx, func(tx bot.Tx) (err error) {
-		ds, err = tx.DraftsByItem(e.ctx, itemID)
-		return err
-	}); err != nil {
-		e.t.Fatal(err)
-	}
-	return ds
-}
-
 func (e *env) trustOf(a bot.Actor) []string {
 	e.t.Helper()
+	p := e.profileOf(a)
+	if p == nil {
+		e.t.Fatalf("%s has no profile", a)
+	}
 	var out []string
-	if err := e.db.View(e.ctx, func(tx bot.Tx) error {
-		p, err := tx.ProfileByIdentity(e.ctx, a.Conn, a.UserID)
-		if err != nil {
-			return err
-		}
+	if err := e.db.View(e.ctx, func(tx bot.Tx) (err error) {
 		out, err = tx.TrustedRoutes(e.ctx, p.ID)
 		return err
 	}); err != nil {
@@ -325,9 +308,7 @@ func allowed(*env, bot.Actor, fixture) string { return "allowed" }
 // itemIs checks the item after an action.
 func itemIs(check func(*bot.Item, *bot.Profile) bool) func(*env, bot.Actor, fixture) string {
 	return func(e *env, a bot.Actor, fx fixture) string {
-		var p *bot.Profile
-		_ = e.db.View(e.ctx, func(tx bot.Tx) (err error) { p, err = tx.ProfileByIdentity(e.ctx, a.Conn, a.UserID); return err })
-		if it := e.item(fx.item); !check(it, p) {
+		if it := e.item(fx.item); !check(it, e.profileOf(a)) {
 			return fmt.Sprintf("done, but the item is %s, assignee %d, tags %v", it.Status, it.Assignee, it.Tags)
 		}
 		return "allowed"
@@ -448,13 +429,7 @@ func TestPermissionMatrix(t *testing.T) {
 	if len(rows) != len(matrixRows) {
 		t.Fatalf("the test knows %d actions, docs/permissions.md lists %d", len(matrixRows), len(rows))
 	}
-	people := slices.Sorted(func(yield func(string) bool) {
-		for k := range matrixPeople {
-			if !yield(k) {
-				return
-			}
-		}
-	})
+	people := slices.Sorted(maps.Keys(matrixPeople))
 	for _, engine := range storagetest.Engines(t) {
 		for _, kind := range []string{bot.KindSlack, bot.KindDiscord} {
 			t.Run(engine+"/"+kind, func(t *testing.T) {

@@ -154,12 +154,12 @@ func (s *Service) saveProfile(ctx context.Context, actor Actor, in ProfileInput)
 
 // promote trusts a responder on the routes the approver approves here.
 func (s *Service) promote(ctx context.Context, req Request) (string, error) {
-	p, changed, err := s.setTrust(ctx, req, true)
+	p, routes, changed, err := s.setTrust(ctx, req, true)
 	if err != nil {
 		return "", err
 	}
 	if len(changed) == 0 {
-		return fmt.Sprintf("%s is already trusted on %s.", personName(p, req.User), routeNames(namesOf(s.trustRoutes(req)))), nil
+		return fmt.Sprintf("%s is already trusted on %s.", personName(p, req.User), routeNames(routes)), nil
 	}
 	return fmt.Sprintf("%s is now trusted on %s: where the route is trusted-auto, their drafts publish without review.", personName(p, req.User), routeNames(changed)), nil
 }
@@ -167,12 +167,12 @@ func (s *Service) promote(ctx context.Context, req Request) (string, error) {
 // demote has a responder's drafts reviewed again on the routes the
 // approver approves here.
 func (s *Service) demote(ctx context.Context, req Request) (string, error) {
-	p, changed, err := s.setTrust(ctx, req, false)
+	p, routes, changed, err := s.setTrust(ctx, req, false)
 	if err != nil {
 		return "", err
 	}
 	if len(changed) == 0 {
-		return fmt.Sprintf("%s is not trusted on %s.", personName(p, req.User), routeNames(namesOf(s.trustRoutes(req)))), nil
+		return fmt.Sprintf("%s is not trusted on %s.", personName(p, req.User), routeNames(routes)), nil
 	}
 	return fmt.Sprintf("%s is no longer trusted on %s: their drafts are reviewed again there.", personName(p, req.User), routeNames(changed)), nil
 }
@@ -196,24 +196,23 @@ func (s *Service) trustRoutes(req Request) []Route {
 
 // setTrust records the trust an approver gives or takes back, on the
 // routes they approve (trustRoutes), and tells each route's channel. It
-// returns the routes it changed.
-func (s *Service) setTrust(ctx context.Context, req Request, trust bool) (*Profile, []string, error) {
+// returns the names of the routes it acted on, and of those it changed.
+func (s *Service) setTrust(ctx context.Context, req Request, trust bool) (p *Profile, names, changed []string, err error) {
 	if req.User == "" {
-		return nil, nil, Errorf(EINVALID, "Please name the person: `%s`.", usage(req.Action))
+		return nil, nil, nil, Errorf(EINVALID, "Please name the person: `%s`.", usage(req.Action))
 	}
 	routes := s.trustRoutes(req)
+	names = namesOf(routes)
 	if len(routes) == 0 {
-		return nil, nil, ErrNotApprover
+		return nil, nil, nil, ErrNotApprover
 	}
 	if len(routes) > 1 && !slices.ContainsFunc(routes, func(rt Route) bool { return rt.DestChannel == req.Channel }) {
-		return nil, nil, Errorf(EINVALID, "You approve several routes (%s): run the command in the internal channel of the route you mean.", strings.Join(namesOf(routes), ", "))
+		return nil, nil, nil, Errorf(EINVALID, "You approve several routes (%s): run the command in the internal channel of the route you mean.", strings.Join(names, ", "))
 	}
 	if req.User == req.Actor.UserID {
-		return nil, nil, ErrSelfTrust
+		return nil, nil, nil, ErrSelfTrust
 	}
-	var p *Profile
-	var changed []string
-	err := s.inTx(ctx, func(tx Tx) error {
+	err = s.inTx(ctx, func(tx Tx) error {
 		me, err := profileOf(ctx, tx, req.Actor)
 		if err != nil {
 			return err
@@ -245,7 +244,7 @@ func (s *Service) setTrust(ctx context.Context, req Request, trust bool) (*Profi
 		}
 		return nil
 	})
-	return p, changed, err
+	return p, names, changed, err
 }
 
 // trustNote tells a route's channel who changed whose trust there.

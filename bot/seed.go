@@ -26,6 +26,12 @@ type SeedReport struct {
 // Lines lists the report, one finding per line.
 func (r SeedReport) Lines() []string { return slices.Concat(r.Applied, r.Kept, r.Conflicts) }
 
+func (r *SeedReport) add(o SeedReport) {
+	r.Applied = append(r.Applied, o.Applied...)
+	r.Kept = append(r.Kept, o.Kept...)
+	r.Conflicts = append(r.Conflicts, o.Conflicts...)
+}
+
 // SeedProfiles applies the profiles the config declares, and reports an
 // identity conflict once in the admin channel. Conflicting profiles are
 // left as they are, both usable.
@@ -40,9 +46,7 @@ func (s *Service) SeedProfiles(ctx context.Context, seeds []ProfileSeed) (SeedRe
 		if err != nil {
 			return all, fmt.Errorf("profiles[%d] (%s): %w", i, in.Name, err)
 		}
-		all.Applied = append(all.Applied, r.Applied...)
-		all.Kept = append(all.Kept, r.Kept...)
-		all.Conflicts = append(all.Conflicts, r.Conflicts...)
+		all.add(r)
 	}
 	return all, nil
 }
@@ -57,9 +61,7 @@ func (s *Service) ProfileDrift(ctx context.Context, seeds []ProfileSeed) (SeedRe
 			if err != nil {
 				return fmt.Errorf("profiles[%d] (%s): %w", i, in.Name, err)
 			}
-			all.Applied = append(all.Applied, r.Applied...)
-			all.Kept = append(all.Kept, r.Kept...)
-			all.Conflicts = append(all.Conflicts, r.Conflicts...)
+			all.add(r)
 		}
 		return nil
 	})

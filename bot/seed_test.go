@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -21,13 +22,17 @@ func (e *env) seed(seeds ...bot.ProfileSeed) bot.SeedReport {
 	return r
 }
 
+// profileOf returns a's profile, or nil when they have none.
 func (e *env) profileOf(a bot.Actor) *bot.Profile {
 	e.t.Helper()
 	var p *bot.Profile
-	if err := e.db.View(e.ctx, func(tx bot.Tx) (err error) {
+	err := e.db.View(e.ctx, func(tx bot.Tx) (err error) {
 		p, err = tx.ProfileByIdentity(e.ctx, a.Conn, a.UserID)
 		return err
-	}); err != nil {
+	})
+	if errors.Is(err, bot.ErrNotFound) {
+		return nil
+	} else if err != nil {
 		e.t.Fatalf("profile of %s: %v", a, err)
 	}
 	return p

@@ -85,10 +85,10 @@ func (s *Service) Watches(conn, channel string) bool {
 	return ok
 }
 
-// ApproverGroups lists the ids named as approvers or responders of routes
+// StaffGroups lists the ids named as approvers or responders of routes
 // whose cards conn shows: the user groups or roles whose membership an
 // adapter must report in Actor.Groups (among user ids, which it can ignore).
-func (s *Service) ApproverGroups(conn string) []string {
+func (s *Service) StaffGroups(conn string) []string {
 	var out []string
 	for _, rt := range s.Router.Routes() {
 		if rt.DestConn != conn {

@@ -1,11 +1,13 @@
 package discord_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -79,7 +81,10 @@ type world struct {
 	pub, inner *discordfake.Fake
 	cfg        *config.Config
 	transport  func(conn string, rt http.RoundTripper) http.RoundTripper
+	worker     func(*bot.Worker)
 	liaison    *app.App
+	dsn        string      // the world's database
+	logs       *syncBuffer // Liaison's logs, when kept
 }
 
 type worldOpts struct {
@@ -89,6 +94,10 @@ type worldOpts struct {
 	// transport, if set, wraps the HTTP transport of a connection
 	// ("community" or "internal") to its fake.
 	transport func(conn string, rt http.RoundTripper) http.RoundTripper
+	// keepLogs keeps Liaison's logs in world.logs, to be searched.
+	keepLogs bool
+	// worker, if set, tunes the outbox worker after the world's defaults.
+	worker func(*bot.Worker)
 }
 
 // worldConfig is Liaison's config for the world: the public guild watched,
@@ -114,6 +123,33 @@ func testLog(t *testing.T) *slog.Logger {
 
 type tLogWriter struct{ t *testing.T }
 
+// syncBuffer is a bytes.Buffer that several goroutines may write.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+type teeWriter struct {
+	a, b interface{ Write([]byte) (int, error) }
+}
+
+func (t teeWriter) Write(p []byte) (int, error) {
+	t.a.Write(p)
+	return t.b.Write(p)
+}
+
 func (w tLogWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
@@ -132,6 +168,11 @@ func newWorld(t *testing.T, o worldOpts) *world {
 		pub:       discordfake.MustNew(t, discordfake.Options{BotToken: pubToken, BotUserID: pubBot, Guilds: []discordfake.Guild{communityGuild()}, BotPermissions: o.pubPerms}),
 		inner:     discordfake.MustNew(t, discordfake.Options{BotToken: innerToken, BotUserID: innerBot, Guilds: []discordfake.Guild{staffGuild()}}),
 		transport: o.transport,
+		worker:    o.worker,
+		dsn:       storagetest.DSN(t, o.engine),
+	}
+	if o.keepLogs {
+		w.logs = &syncBuffer{}
 	}
 	env := map[string]string{
 		"PUB_TOKEN": pubToken, "PUB_GUILD": pubGuild, "PUB_API": w.pub.URL(),
@@ -139,7 +180,7 @@ func newWorld(t *testing.T, o worldOpts) *world {
 		"GENERAL": general, "HELP": help, "FEEDBACK": feedback, "APPROVERS": approvers, "APPROVAL": string(o.approval),
 	}
 	dsnVar := map[string]string{"sqlite": "DB_PATH", "postgres": "DB_URL"}[o.engine]
-	env[dsnVar] = storagetest.DSN(t, o.engine)
+	env[dsnVar] = w.dsn
 	cfg, err := config.Parse([]byte(worldConfig), func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -159,12 +200,19 @@ func newWorld(t *testing.T, o worldOpts) *world {
 func (w *world) start(owner string) *app.App {
 	w.t.Helper()
 	ctx, cancel := context.WithCancel(w.ctx)
+	log := testLog(w.t)
+	if w.logs != nil {
+		log = slog.New(slog.NewTextHandler(teeWriter{w.logs, tLogWriter{w.t}}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	a, err := app.Open(ctx, w.cfg, app.Options{
-		Log: testLog(w.t), Owner: owner, Transport: w.transport,
+		Log: log, Owner: owner, Transport: w.transport,
 		// discordgo logs expected reconnects on stdout otherwise.
 		Discord: func(_ string, s *dg.Session) { s.LogLevel = -1 },
 		Worker: func(wk *bot.Worker) {
 			wk.Poll, wk.BaseBackoff, wk.MaxBackoff = 20*time.Millisecond, 50*time.Millisecond, time.Second
+			if w.worker != nil {
+				w.worker(wk)
+			}
 		},
 	})
 	if err != nil {

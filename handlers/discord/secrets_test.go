@@ -1,21 +1,13 @@
 package discord_test
 
 import (
-	"bytes"
-	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	dg "github.com/bwmarrin/discordgo"
-
 	"github.com/liaison-bot/liaison/bot"
-	"github.com/liaison-bot/liaison/cmd/liaison/app"
-	"github.com/liaison-bot/liaison/config"
 	"github.com/liaison-bot/liaison/handlers/discord/discordfake"
 	"github.com/liaison-bot/liaison/storage/storagetest"
 )
@@ -30,99 +22,18 @@ import (
 // quickly, and the fakes answer the others in milliseconds.
 const callTimeout = 2 * time.Second
 
-// leakWorld is a world whose logs are kept, to be searched, on a database
-// that can be dumped, whose outbox gives up on a job after two failures.
-type leakWorld struct {
-	*world
-	logs *syncBuffer
-	dsn  string
-}
-
-// newLeakWorld starts a world as newWorld does, with the logs and outbox of
-// a leakWorld.
-func newLeakWorld(t *testing.T, engine string) *leakWorld {
+// newLeakWorld starts a world whose logs are kept, to be searched, and
+// whose outbox gives up on a job after two failures.
+func newLeakWorld(t *testing.T, engine string) *world {
 	t.Helper()
-	w := &world{
-		t:     t,
-		ctx:   context.Background(),
-		pub:   discordfake.MustNew(t, discordfake.Options{BotToken: pubToken, BotUserID: pubBot, Guilds: []discordfake.Guild{communityGuild()}}),
-		inner: discordfake.MustNew(t, discordfake.Options{BotToken: innerToken, BotUserID: innerBot, Guilds: []discordfake.Guild{staffGuild()}}),
-	}
-	lw := &leakWorld{world: w, logs: &syncBuffer{}, dsn: storagetest.DSN(t, engine)}
-	env := map[string]string{
-		"PUB_TOKEN": pubToken, "PUB_GUILD": pubGuild, "PUB_API": w.pub.URL(),
-		"INNER_TOKEN": innerToken, "INNER_GUILD": innerGuild, "INNER_API": w.inner.URL(),
-		"GENERAL": general, "HELP": help, "FEEDBACK": feedback, "APPROVERS": approvers,
-	}
-	env[map[string]string{"sqlite": "DB_PATH", "postgres": "DB_URL"}[engine]] = lw.dsn
-	cfg, err := config.Parse([]byte(worldConfig), func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.cfg = cfg
-
-	ctx, cancel := context.WithCancel(w.ctx)
-	log := slog.New(slog.NewTextHandler(teeWriter{lw.logs, tLogWriter{t}}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := app.Open(ctx, cfg, app.Options{
-		Log: log, Owner: "leak",
-		Discord: func(_ string, s *dg.Session) { s.LogLevel = -1 },
-		Worker: func(wk *bot.Worker) {
-			wk.Poll, wk.BaseBackoff, wk.MaxBackoff = 20*time.Millisecond, 50*time.Millisecond, time.Second
-			wk.CallTimeout, wk.MaxFailures = callTimeout, 2
-		},
-	})
-	if err != nil {
-		cancel()
-		t.Fatalf("app.Open: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		a.Close()
-	})
-	w.liaison = a
-	w.waitFor(w.pub, "community gateway", func() bool { return w.pub.Gateway().Connected })
-	w.waitFor(w.inner, "/liaison registered", func() bool { return w.inner.Gateway().Connected && len(w.inner.Commands(innerGuild)) == 1 })
-	for _, c := range a.Conns {
-		waitHealthy(t, c)
-	}
-	return lw
-}
-
-// syncBuffer is a bytes.Buffer that several goroutines may write.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-type teeWriter struct {
-	a, b interface{ Write([]byte) (int, error) }
-}
-
-func (t teeWriter) Write(p []byte) (int, error) {
-	t.a.Write(p)
-	return t.b.Write(p)
+	return newWorld(t, worldOpts{engine: engine, keepLogs: true, worker: func(wk *bot.Worker) {
+		wk.CallTimeout, wk.MaxFailures = callTimeout, 2
+	}})
 }
 
 // secrets are the credentials of the world: the bot tokens and the token
 // of every webhook in the public guild.
-func (w *leakWorld) secrets() map[string]string {
+func (w *world) secrets() map[string]string {
 	s := map[string]string{"the community bot token": pubToken, "the internal bot token": innerToken}
 	for _, ch := range []string{general, help, offTopic} {
 		for _, h := range w.pub.Webhooks(ch) {
@@ -137,7 +48,7 @@ func (w *leakWorld) secrets() map[string]string {
 // bodies of every call, which hold every card, note, DM, answer and public
 // post (the paths of webhook calls legitimately hold the token, and are
 // not searched). It returns the dump, for more checks.
-func (w *leakWorld) noSecretAnywhere() string {
+func (w *world) noSecretAnywhere() string {
 	w.t.Helper()
 	dump := storagetest.Dump(w.t, w.dsn)
 	places := map[string]string{"the logs": w.logs.String(), "the database": dump}
@@ -230,12 +141,12 @@ func TestFailedWebhookCallsLeakNoToken(t *testing.T) {
 				w := newLeakWorld(t, "sqlite")
 				var card discordfake.Message
 				if c.before != nil {
-					card = c.before(w.world)
+					card = c.before(w)
 				}
 				ft := f.fault
 				ft.Method, ft.PathPrefix, ft.Times = c.method, "/webhooks/", 100
 				w.pub.Inject(ft)
-				c.act(w.world, card)
+				c.act(w, card)
 				if card.ID == "" {
 					card = w.card(1, nil)
 				}

@@ -99,16 +99,7 @@ func TestPlatformsAgree(t *testing.T) {
 		t.Fatal(err)
 	}
 	onSlack := w.slackCard()
-	var onDiscord discordfake.Message
-	w.wait(staff, "the Discord card", func() bool {
-		for _, m := range staff.Messages(teamCh) {
-			if m.Author.ID == staffBot && len(m.Components) > 0 {
-				onDiscord = m
-				return true
-			}
-		}
-		return false
-	})
+	onDiscord := w.staffMessage(staff, teamCh, "the Discord card", func(m discordfake.Message) bool { return len(m.Components) > 0 })
 	want := []action{{"reply", "Reply publicly"}, {"claim", "Claim"}, {"tag", "Tag"}, {"ignore", "Ignore"}}
 	agree(t, "a new item's actions", slackActions(onSlack), discordActions(onDiscord), want)
 	agree(t, "a new item's facts", slackFacts(onSlack), discordFacts(onDiscord), []string{"Status: 🆕 New", "Route: "})

@@ -299,6 +299,23 @@ func (w *world) wait(f fake, what string, cond func() bool) {
 	}
 }
 
+// staffMessage waits for a message of Liaison's bot in a channel of the
+// staff Discord that match accepts, and returns the first.
+func (w *world) staffMessage(f *discordfake.Fake, channel, what string, match func(discordfake.Message) bool) discordfake.Message {
+	w.t.Helper()
+	var found discordfake.Message
+	w.wait(f, what, func() bool {
+		for _, m := range f.Messages(channel) {
+			if m.Author.ID == staffBot && match(m) {
+				found = m
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
 // publicReplies are Liaison's posts in a Discord thread: its webhook's.
 func (w *world) publicReplies(thread string) []discordfake.Message {
 	var out []discordfake.Message

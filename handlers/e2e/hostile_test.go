@@ -77,16 +77,7 @@ func TestSlackDisguiseNotLiveOnDiscord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var card discordfake.Message
-	w.wait(staff, "the Discord card", func() bool {
-		for _, m := range staff.Messages(teamCh) {
-			if m.Author.ID == staffBot && len(m.Embeds) > 0 {
-				card = m
-				return true
-			}
-		}
-		return false
-	})
+	card := w.staffMessage(staff, teamCh, "the Discord card", func(m discordfake.Message) bool { return len(m.Embeds) > 0 })
 	expectPlain(t, "the card", card.Embeds[0].Description,
 		"Is https://acme.com/login (https://evil.example/login) yours? Or https://acme.com (https://evil.example/)? safe text gnp.exe")
 
@@ -94,31 +85,15 @@ func TestSlackDisguiseNotLiveOnDiscord(t *testing.T) {
 	if _, err := pub.Reply(member, helpCh, root, "Also [here](<https://evil.example/2>) \u2067and\u2069 there"); err != nil {
 		t.Fatal(err)
 	}
-	var note discordfake.Message
-	w.wait(staff, "the follow-up note", func() bool {
-		for _, m := range staff.Messages(card.ID) {
-			if m.Author.ID == staffBot && strings.Contains(m.Content, "Also") {
-				note = m
-				return true
-			}
-		}
-		return false
-	})
+	note := w.staffMessage(staff, card.ID, "the follow-up note", func(m discordfake.Message) bool { return strings.Contains(m.Content, "Also") })
 	expectPlain(t, "the note", note.Content, "Also here (https://evil.example/2) and there")
 
 	// Nick drafts with a masked link of his own; Mona approves.
 	if _, err := staff.PostInThread(nick, card.ID, "!reply Reset at [https://acme.com/reset](https://evil.example/reset) \u202etxt.exe"); err != nil {
 		t.Fatal(err)
 	}
-	var draft discordfake.Message
-	w.wait(staff, "the draft card", func() bool {
-		for _, m := range staff.Messages(card.ID) {
-			if m.Author.ID == staffBot && len(m.Embeds) > 0 && strings.HasPrefix(m.Embeds[0].Title, "Draft #") {
-				draft = m
-				return true
-			}
-		}
-		return false
+	draft := w.staffMessage(staff, card.ID, "the draft card", func(m discordfake.Message) bool {
+		return len(m.Embeds) > 0 && strings.HasPrefix(m.Embeds[0].Title, "Draft #")
 	})
 	expectPlain(t, "the draft preview", draft.Embeds[0].Description, "Reset at https://acme.com/reset (https://evil.example/reset) txt.exe")
 	if _, err := staff.Click(mona, card.ID, draft.ID, "liaison:approve:"+discordTarget(t, draft, "approve")); err != nil {

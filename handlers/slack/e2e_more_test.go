@@ -615,3 +615,25 @@ func TestSocketReconnects(t *testing.T) {
 		e.waitShowing(card.TS, "the claimed card", fact("Claimed by", "Bob Stone"))
 	})
 }
+
+// TestRespondersByUserGroup: a route that names a Slack user group as its
+// responders lets its members act on cards, and refuses everyone else
+// without changing the card.
+func TestRespondersByUserGroup(t *testing.T) {
+	e := newEnv(t, "sqlite", func(c *envConfig) {
+		c.staff = func(o *slackfake.Options) {
+			o.UserGroups = append(o.UserGroups, slackfake.UserGroup{ID: "S0SUPPORT", Handle: "support", Users: []string{carol}})
+		}
+		c.config = func(yaml string) string {
+			return strings.Replace(yaml, `approvers: ["${BOB}", "${LEADS}"]`, `approvers: ["${BOB}", "${LEADS}"], responders: [S0SUPPORT]`, 1)
+		}
+	})
+	_, card := e.ask(1, "Who may answer me?")
+	check(t, e.staff.Click(alice, productCh, card.TS, actClaim))
+	e.ephemeralShowing(e.staff, alice, bot.ErrNotResponder.Message)
+	check(t, e.staff.Click(carol, productCh, card.TS, actClaim))
+	e.ephemeralShowing(e.staff, carol, "is yours.")
+	e.wait(e.staff, "the card claimed by Carol", func() bool {
+		return strings.Contains(slackfake.Shown(e.current(card.TS)), fact("Claimed by", "Carol King"))
+	})
+}

@@ -121,6 +121,8 @@ type envConfig struct {
 	pub, staff func(*slackfake.Options)
 	worker     func(*bot.Worker)
 	httpMode   bool // both connections in HTTP mode
+	// config, if set, edits Liaison's config before it is parsed.
+	config func(yaml string) string
 	// transport, if set, stands between a connection and its workspace.
 	transport func(conn string, rt http.RoundTripper) http.RoundTripper
 }
@@ -206,7 +208,11 @@ func newEnv(t *testing.T, engine string, edit ...func(*envConfig)) *env {
 	} else {
 		vars["DB_PATH"] = dsn
 	}
-	conf, err := config.Parse([]byte(liaisonConfig), func(k string) string { return vars[k] })
+	yaml := liaisonConfig
+	if cfg.config != nil {
+		yaml = cfg.config(yaml)
+	}
+	conf, err := config.Parse([]byte(yaml), func(k string) string { return vars[k] })
 	check(t, err)
 
 	ctx, cancel := context.WithCancel(context.Background())

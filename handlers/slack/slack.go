@@ -46,8 +46,8 @@ type Domain interface {
 	// Watches says whether a channel is a watched public channel: only
 	// to spare look-ups for the others.
 	Watches(conn, channel string) bool
-	// ApproverGroups lists the groups whose membership actors must report.
-	ApproverGroups(conn string) []string
+	// StaffGroups lists the groups whose membership actors must report.
+	StaffGroups(conn string) []string
 }
 
 var _ Domain = (*bot.Service)(nil)
@@ -443,7 +443,7 @@ func (c *Conn) actor(ctx context.Context, userID string) bot.Actor {
 	defer cancel()
 	u := c.user(ctx, userID)
 	a := bot.Actor{Conn: c.name, UserID: userID, Name: firstOf(u.RealName, u.Display), Title: u.Title, AvatarURL: u.Avatar}
-	for _, g := range c.approverGroups() {
+	for _, g := range c.staffGroups() {
 		members, err := c.groupMembers(ctx, g)
 		if err != nil {
 			// Reporting no membership refuses rather than guesses: the
@@ -458,11 +458,11 @@ func (c *Conn) actor(ctx context.Context, userID string) bot.Actor {
 	return a
 }
 
-// approverGroups lists the Slack user groups (ids starting with S) among
-// the approvers of routes whose cards this connection shows.
-func (c *Conn) approverGroups() []string {
+// staffGroups lists the Slack user groups (ids starting with S) among the
+// approvers and responders of routes whose cards this connection shows.
+func (c *Conn) staffGroups() []string {
 	var out []string
-	for _, a := range c.domain.ApproverGroups(c.name) {
+	for _, a := range c.domain.StaffGroups(c.name) {
 		if strings.HasPrefix(a, "S") {
 			out = append(out, a)
 		}
@@ -473,7 +473,7 @@ func (c *Conn) approverGroups() []string {
 // warmGroups fills the user-group cache at start, so that the first click
 // of an approver does not wait for it.
 func (c *Conn) warmGroups(ctx context.Context) {
-	for _, g := range c.approverGroups() {
+	for _, g := range c.staffGroups() {
 		if _, err := c.groupMembers(ctx, g); err != nil && ctx.Err() == nil {
 			c.log.Warn("usergroups.users.list failed", "group", g, "err", err)
 		}
