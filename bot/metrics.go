@@ -1,13 +1,36 @@
 package bot
 
+import "time"
+
 // Metrics receives counts of what Liaison does; handlers/web exports them
 // to Prometheus. A nil Metrics counts nothing.
 type Metrics interface {
 	Intake(conn string, outcome Intake)
 	Job(kind OpKind, result string) // "done", "retry", "rate_limited", "reconciled", "dead"
+	// Latency observes one step: LatencyEventToCard (from a public
+	// message's platform time to its card posted), LatencyApprovalToPublic
+	// (from the approval to the public post).
+	Latency(step string, d time.Duration)
+	// Reconnect counts a new gateway session or Socket Mode socket of conn
+	// after its first.
+	Reconnect(conn string)
+	// ConnState reports whether conn's live link (gateway, socket) is up.
+	ConnState(conn string, up bool)
 }
+
+// Latency steps.
+const (
+	LatencyEventToCard      = "event_to_card"
+	LatencyApprovalToPublic = "approval_to_public"
+)
 
 type noMetrics struct{}
 
-func (noMetrics) Intake(string, Intake) {}
-func (noMetrics) Job(OpKind, string)    {}
+func (noMetrics) Intake(string, Intake)         {}
+func (noMetrics) Job(OpKind, string)            {}
+func (noMetrics) Latency(string, time.Duration) {}
+func (noMetrics) Reconnect(string)              {}
+func (noMetrics) ConnState(string, bool)        {}
+
+// NoMetrics counts nothing: for adapters given no Metrics.
+var NoMetrics Metrics = noMetrics{}

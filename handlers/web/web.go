@@ -226,6 +226,9 @@ type Metrics struct {
 	registry *prometheus.Registry
 	intake   *prometheus.CounterVec
 	jobs     *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	reconn   *prometheus.CounterVec
+	conn     *prometheus.GaugeVec
 }
 
 var _ bot.Metrics = (*Metrics)(nil)
@@ -241,8 +244,18 @@ func NewMetrics() *Metrics {
 		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "liaison_outbox_jobs_total", Help: "Outbox job attempts, by kind and result.",
 		}, []string{"kind", "result"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "liaison_latency_seconds", Help: "Latency of a step: event_to_card (public message to its card), approval_to_public (approval to the public post).",
+			Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600},
+		}, []string{"step"}),
+		reconn: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "liaison_reconnects_total", Help: "Gateway sessions or Socket Mode sockets opened after the first, by connection.",
+		}, []string{"connection"}),
+		conn: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "liaison_connection_up", Help: "1 while a connection's gateway or socket is up.",
+		}, []string{"connection"}),
 	}
-	m.registry.MustRegister(m.intake, m.jobs, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.registry.MustRegister(m.intake, m.jobs, m.latency, m.reconn, m.conn, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
@@ -252,4 +265,18 @@ func (m *Metrics) Intake(conn string, outcome bot.Intake) {
 
 func (m *Metrics) Job(kind bot.OpKind, result string) {
 	m.jobs.WithLabelValues(string(kind), result).Inc()
+}
+
+func (m *Metrics) Latency(step string, d time.Duration) {
+	m.latency.WithLabelValues(step).Observe(d.Seconds())
+}
+
+func (m *Metrics) Reconnect(conn string) { m.reconn.WithLabelValues(conn).Inc() }
+
+func (m *Metrics) ConnState(conn string, up bool) {
+	v := 0.0
+	if up {
+		v = 1
+	}
+	m.conn.WithLabelValues(conn).Set(v)
 }
