@@ -8,13 +8,15 @@ import (
 	"time"
 )
 
-// attentionBatch bounds the items looked at per round.
-const attentionBatch = 200
+// attentionPage bounds the items looked at in one transaction.
+const attentionPage = 100
 
 // Attend reminds and escalates items waiting too long for a public answer:
 // past its route's SLA an item gets a reminder in its thread;
 // past twice the SLA the route's approvers are told privately, and a draft
-// still awaiting approval is named. Each happens once per item.
+// still awaiting approval is named. Each happens once per item, for every
+// item waiting, however many: Attend pages through them by id, a page per
+// transaction.
 func (s *Service) Attend(ctx context.Context) error {
 	minSLA := time.Duration(0)
 	for _, rt := range s.Router.Routes() {
@@ -25,31 +27,46 @@ func (s *Service) Attend(ctx context.Context) error {
 	if minSLA == 0 {
 		return nil
 	}
-	return s.inTx(ctx, func(tx Tx) error {
-		now := s.Clock()
-		items, err := tx.UnansweredItems(ctx, now.Add(-minSLA), attentionBatch)
-		if err != nil {
+	now := s.Clock()
+	var after int64
+	for {
+		var n int
+		err := s.inTx(ctx, func(tx Tx) error {
+			items, err := tx.UnansweredItems(ctx, now.Add(-minSLA), after, attentionPage)
+			if err != nil {
+				return err
+			}
+			n = len(items)
+			for _, it := range items {
+				after = it.ID
+				if err := s.attend(ctx, tx, it, now); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil || n < attentionPage {
 			return err
 		}
-		for _, it := range items {
-			rt := s.Router.Route(it.Route)
-			if rt == nil || rt.Policy.SLA <= 0 || it.CardThread == "" {
-				continue
-			}
-			waited := now.Sub(it.CreatedAt)
-			if waited >= rt.Policy.SLA {
-				if err := s.remind(ctx, tx, it, rt, waited); err != nil {
-					return err
-				}
-			}
-			if waited >= 2*rt.Policy.SLA {
-				if err := s.escalate(ctx, tx, it, rt, waited); err != nil {
-					return err
-				}
-			}
-		}
+	}
+}
+
+// attend reminds or escalates one waiting item, as its route's SLA says.
+func (s *Service) attend(ctx context.Context, tx Tx, it *Item, now time.Time) error {
+	rt := s.Router.Route(it.Route)
+	if rt == nil || rt.Policy.SLA <= 0 || it.CardThread == "" {
 		return nil
-	})
+	}
+	waited := now.Sub(it.CreatedAt)
+	if waited >= rt.Policy.SLA {
+		if err := s.remind(ctx, tx, it, rt, waited); err != nil {
+			return err
+		}
+	}
+	if waited >= 2*rt.Policy.SLA {
+		return s.escalate(ctx, tx, it, rt, waited)
+	}
+	return nil
 }
 
 func (s *Service) remind(ctx context.Context, tx Tx, it *Item, rt *Route, waited time.Duration) error {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Incoming is a message as an adapter saw it: in a watched public channel
@@ -42,6 +43,43 @@ type Incoming struct {
 	At          time.Time
 }
 
+// storable returns in with every string storable (see storable).
+func (in Incoming) storable() Incoming {
+	for _, f := range []*string{
+		&in.Conn, &in.Channel, &in.ID, &in.ParentChannel, &in.ThreadID, &in.ReplyTo,
+		&in.AuthorID, &in.AuthorName, &in.AuthorHandle, &in.Text, &in.Link,
+	} {
+		*f = storable(*f)
+	}
+	if len(in.Attachments) > 0 {
+		as := make([]Attachment, len(in.Attachments))
+		for i, a := range in.Attachments {
+			as[i] = Attachment{Name: storable(a.Name), URL: storable(a.URL)}
+		}
+		in.Attachments = as
+	}
+	return in
+}
+
+func (k MessageKey) storable() MessageKey {
+	return MessageKey{Conn: storable(k.Conn), Channel: storable(k.Channel), ID: storable(k.ID)}
+}
+
+// storable makes platform text one that both engines store, and store
+// alike: bytes that are not UTF-8 become U+FFFD, and NUL is removed.
+// Postgres text cannot hold U+0000 at all, and nothing shows it: Sanitize
+// drops it from every relayed text anyway. storable is idempotent, so an
+// edit or a redelivery compares equal to what was stored.
+func storable(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "")
+	}
+	return s
+}
+
 // Intake outcomes, for adapters' logs and tests.
 type Intake string
 
@@ -62,7 +100,11 @@ const (
 // on the first matching route with its card; a message in an item's
 // internal thread stays internal, unless it starts with the reply prefix:
 // then it becomes a draft, once per message.
+//
+// Text is stored as storable makes it, so that any message a platform
+// delivers is taken on either engine.
 func (s *Service) Receive(ctx context.Context, in Incoming) (Intake, error) {
+	in = in.storable()
 	if in.Bot || in.Webhook || in.Self || in.AuthorID == "" {
 		return IntakeIgnored, nil
 	}
@@ -82,9 +124,12 @@ func (s *Service) Receive(ctx context.Context, in Incoming) (Intake, error) {
 		in.At = s.Clock()
 	}
 	in.At = in.At.UTC().Truncate(time.Microsecond)
-	var outcome Intake
+	var (
+		outcome Intake
+		m       *Message
+	)
 	err := s.inTx(ctx, func(tx Tx) error {
-		m := &Message{
+		m = &Message{
 			Key:      MessageKey{Conn: in.Conn, Channel: in.Channel, ID: in.ID},
 			AuthorID: in.AuthorID, AuthorName: in.AuthorName, AuthorHandle: in.AuthorHandle,
 			Text: in.Text, Attachments: in.Attachments, Link: in.Link, CreatedAt: in.At,
@@ -121,11 +166,14 @@ func (s *Service) Receive(ctx context.Context, in Incoming) (Intake, error) {
 	})
 	if errors.Is(err, errDuplicate) {
 		outcome, err = IntakeDuplicate, nil
+		m.ItemID = 0 // the redelivery's transaction was rolled back
 	}
 	if err != nil {
 		return "", fmt.Errorf("receive %s/%s/%s: %w", in.Conn, in.Channel, in.ID, err)
 	}
 	s.Metrics.Intake(in.Conn, outcome)
+	// Never the text: a member's words stay out of the logs.
+	s.Log.Info("public message received", "conn", in.Conn, "channel", in.Channel, "message", in.ID, "item", m.ItemID, "outcome", outcome)
 	return outcome, nil
 }
 
@@ -230,7 +278,10 @@ func (s *Service) threadMessage(ctx context.Context, in Incoming) (Intake, error
 	actor := Actor{Conn: in.Conn, UserID: in.AuthorID, Name: in.AuthorName}
 	once := "draft-from:" + in.Conn + ":" + in.ThreadID + ":" + in.Channel + "/" + in.ID
 	outcome := IntakeIgnored
-	var refused error
+	var (
+		refused error
+		itemID  int64
+	)
 	err := s.inTx(ctx, func(tx Tx) error {
 		it, err := tx.ItemByCardThread(ctx, in.Conn, cardChannel(in), in.ThreadID)
 		if errors.Is(err, ErrNotFound) {
@@ -238,6 +289,7 @@ func (s *Service) threadMessage(ctx context.Context, in Incoming) (Intake, error
 		} else if err != nil {
 			return err
 		}
+		itemID = it.ID
 		first, err := tx.FirstNotice(ctx, once, s.Clock())
 		if err != nil {
 			return err
@@ -273,13 +325,18 @@ func (s *Service) threadMessage(ctx context.Context, in Incoming) (Intake, error
 	if err != nil {
 		return "", fmt.Errorf("thread message %s/%s/%s: %w", in.Conn, in.Channel, in.ID, err)
 	}
+	if outcome != IntakeIgnored {
+		s.Log.Info("reply-prefixed thread message received", "conn", in.Conn, "channel", in.Channel, "message", in.ID, "item", itemID, "outcome", outcome)
+	}
 	return outcome, nil
 }
 
 // Edit records a new text for a public message and refreshes its internal
 // copy: the card when it is the item's first message, its note in the
 // card's thread otherwise. A message Liaison did not take in is ignored.
+// The text is made storable as Receive makes it.
 func (s *Service) Edit(ctx context.Context, key MessageKey, text string, at time.Time) error {
+	key, text = key.storable(), storable(text)
 	return s.changeMessage(ctx, key, "message.edit", func(m *Message) bool {
 		if m.DeletedAt != nil || m.Text == text {
 			return false // a redelivery, or an edit after deletion
@@ -297,6 +354,7 @@ func (s *Service) Delete(ctx context.Context, key MessageKey, at time.Time) erro
 	if at.IsZero() {
 		at = s.Clock()
 	}
+	key = key.storable()
 	return s.changeMessage(ctx, key, "message.delete", func(m *Message) bool {
 		if m.DeletedAt != nil {
 			return false
@@ -311,7 +369,12 @@ func (s *Service) Delete(ctx context.Context, key MessageKey, at time.Time) erro
 }
 
 func (s *Service) changeMessage(ctx context.Context, key MessageKey, action string, change func(*Message) bool) error {
+	var (
+		changed bool
+		itemID  int64
+	)
 	err := s.inTx(ctx, func(tx Tx) error {
+		changed = false
 		m, err := tx.MessageByKey(ctx, key)
 		if errors.Is(err, ErrNotFound) {
 			return nil // not a message Liaison took in
@@ -324,6 +387,7 @@ func (s *Service) changeMessage(ctx context.Context, key MessageKey, action stri
 		if err := tx.UpdateMessage(ctx, m); err != nil {
 			return err
 		}
+		changed, itemID = true, m.ItemID
 		if m.ItemID == 0 {
 			return nil
 		}
@@ -343,6 +407,9 @@ func (s *Service) changeMessage(ctx context.Context, key MessageKey, action stri
 	})
 	if err != nil {
 		return fmt.Errorf("%s %s/%s: %w", action, key.Channel, key.ID, err)
+	}
+	if changed {
+		s.Log.Info("public message changed", "conn", key.Conn, "channel", key.Channel, "message", key.ID, "item", itemID, "change", action)
 	}
 	return nil
 }

@@ -22,9 +22,25 @@ type Store interface {
 	// running. Two owners never hold the same job. Claiming does not count
 	// as an attempt.
 	ClaimJobs(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]*OutboxJob, error)
+	// ExtendJobLease moves the lease of a running job owner holds to
+	// until. A job owner no longer holds (reclaimed by another worker, or
+	// finished) is left alone, and the error matches ErrJobLost.
+	ExtendJobLease(ctx context.Context, id int64, owner string, until time.Time) error
+	// ReleaseJobs puts every job owner holds back to pending, due when it
+	// was and uncertain only if it was, and reports how many it released.
+	// A worker that stops calls it for the jobs it claimed but never started.
+	ReleaseJobs(ctx context.Context, owner string) (int, error)
+	// OutboxStats counts the pending and running jobs due by now and says
+	// how long the oldest of them has been due.
+	OutboxStats(ctx context.Context, now time.Time) (due int, oldestDue time.Duration, err error)
 
 	Close() error
 }
+
+// ErrJobLost is the conflict a worker meets when it renews, completes,
+// retries or kills a job it no longer holds: another worker reclaimed it
+// once its lease lapsed, or it is finished.
+var ErrJobLost = &Error{Code: ECONFLICT, Message: "This job is no longer held by this worker."}
 
 // JobRetry is how a job goes back to pending.
 type JobRetry struct {
@@ -62,9 +78,11 @@ type Tx interface {
 	// ItemByCardThread finds the item discussed in the internal thread
 	// thread of channel (the card's channel) on conn.
 	ItemByCardThread(ctx context.Context, conn, channel, thread string) (*Item, error)
-	// UnansweredItems lists items waiting for a public answer (new, claimed,
-	// drafting, awaiting approval) opened before before, oldest first.
-	UnansweredItems(ctx context.Context, before time.Time, limit int) ([]*Item, error)
+	// UnansweredItems lists up to limit items waiting for a public answer
+	// (new, claimed, drafting, awaiting approval) opened before before, in
+	// id order from the first id after afterID, so that a caller can page
+	// through them all.
+	UnansweredItems(ctx context.Context, before time.Time, afterID int64, limit int) ([]*Item, error)
 	// MemberHistory lists up to limit of a member's items opened before
 	// item before, newest first, each with the text of its first message as
 	// Snippet. It takes no row locks.
@@ -98,13 +116,29 @@ type Tx interface {
 	Enqueue(ctx context.Context, j *OutboxJob) (bool, error)
 	Job(ctx context.Context, id int64) (*OutboxJob, error)
 	// CompleteJob marks a job owner holds done with its result. A job owner
-	// no longer holds is a conflict (ECONFLICT).
+	// no longer holds is a conflict matching ErrJobLost, as in RetryJob and
+	// KillJob.
 	CompleteJob(ctx context.Context, id int64, owner, result string, now time.Time) error
 	// RetryJob releases a job owner holds back to pending, as r says.
 	RetryJob(ctx context.Context, id int64, owner string, r JobRetry) error
 	// KillJob marks a job owner holds dead.
 	KillJob(ctx context.Context, id int64, owner, lastErr string, now time.Time) error
+	// PublishJobs lists every publish job a draft has had, oldest first,
+	// whatever became of each: the attempts a new one is reconciled against.
+	PublishJobs(ctx context.Context, draftID int64) ([]*OutboxJob, error)
 
 	// FirstNotice records key and reports whether it was new.
 	FirstNotice(ctx context.Context, key string, now time.Time) (bool, error)
+
+	// Catching up and holding a live link (see leases.go).
+
+	// LastMessage reads the newest message stored for (conn, channel), by
+	// platform id order (Discord snowflakes: newest is greatest).
+	LastMessage(ctx context.Context, conn, channel string) (*Message, error)
+	// AcquireLease takes the lease name for owner until now+ttl, or renews
+	// it, and reports whether owner holds it: false while another owner
+	// holds it unexpired. Two owners never hold one lease at once.
+	AcquireLease(ctx context.Context, name, owner string, now time.Time, ttl time.Duration) (bool, error)
+	// ReleaseLease gives up name if owner holds it.
+	ReleaseLease(ctx context.Context, name, owner string) error
 }

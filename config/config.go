@@ -28,6 +28,12 @@ const (
 	DefaultReplyPrefix   = "!reply "
 	DefaultMaxRelayChars = 1500
 	DefaultSLA           = 24 * time.Hour
+	// DefaultBackfill is how far back a Discord connection looks, at start
+	// and after a reconnect, for messages it missed.
+	DefaultBackfill = 24 * time.Hour
+	// MaxBackfill bounds it: a first start takes in everything said that
+	// far back.
+	MaxBackfill = 30 * 24 * time.Hour
 )
 
 // Config is the whole configuration file.
@@ -146,7 +152,7 @@ const (
 
 // Connection is one bot login on one Slack workspace or Discord guild.
 // Slack keys: BotToken, AppToken, SigningSecret, Mode. Discord keys: Token,
-// GuildID, ApplicationID. APIURL may be set on either.
+// GuildID, ApplicationID, Backfill. APIURL may be set on either.
 type Connection struct {
 	Name     string   `yaml:"name"`
 	Platform Platform `yaml:"platform"`
@@ -160,6 +166,11 @@ type Connection struct {
 	Token         Secret `yaml:"token"` // Discord bot token, without "Bot "
 	GuildID       string `yaml:"guild_id"`
 	ApplicationID string `yaml:"application_id"`
+	// Backfill is how far back a Discord connection reads its watched
+	// channels, at every start and after every reconnect, for what was said
+	// while it was away: from the last message it stored there, but never
+	// further back than this (DefaultBackfill when left out).
+	Backfill time.Duration `yaml:"backfill"`
 
 	// APIURL points the connection at another server speaking the
 	// platform's API: its base URL, the same on both platforms
@@ -343,6 +354,9 @@ func (c *Config) ApplyDefaults() {
 		}
 		if conn.Platform == Slack && conn.Mode == "" {
 			conn.Mode = ModeSocket
+		}
+		if conn.Platform == Discord && conn.Backfill == 0 {
+			conn.Backfill = DefaultBackfill
 		}
 		conn.Token = Secret(discordToken(string(conn.Token)))
 	}

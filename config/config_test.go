@@ -125,6 +125,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"admin", c.Admin, (*Destination)(nil)},
 		{"connections[0].role", conn.Role, RoleBoth},
 		{"connections[0].mode", conn.Mode, ModeSocket},
+		{"connections[0].backfill", conn.Backfill, time.Duration(0)}, // Discord only
 		{"routes[0].approval", r.Approval, ApprovalRequired},
 		{"routes[0].sla", r.SLA, 24 * time.Hour},
 		{"routes[0].allow_self_approval", r.AllowSelfApproval, false},
@@ -545,7 +546,7 @@ func TestSummary(t *testing.T) {
 	for _, want := range []string{
 		"Company: Acme",
 		"Database: SQLite ./liaison.db",
-		"community-discord  discord  public    guild 1098765432109876543",
+		"community-discord  discord  public    guild 1098765432109876543, backfill 1d",
 		"internal-slack     slack    internal  socket mode",
 		"discord-help      on community-discord  1100000000000000001, 1100000000000000002",
 		"1. billing → internal-slack C0BILLING",

@@ -47,6 +47,9 @@ func (c *Config) Summary() string {
 			detail = fmt.Sprintf("%s mode", mode)
 		case Discord:
 			detail = "guild " + conn.GuildID
+			if conn.Backfill > 0 {
+				detail += ", backfill " + human(conn.Backfill)
+			}
 		}
 		if conn.APIURL != "" {
 			detail += ", API " + apiURLSummary(conn.APIURL)

@@ -210,6 +210,9 @@ func (v *validator) slack(key string, conn Connection) {
 	if conn.ApplicationID != "" {
 		v.add(key+".application_id", other)
 	}
+	if conn.Backfill != 0 {
+		v.add(key+".backfill", other)
+	}
 
 	if conn.BotToken == "" {
 		v.add(key+".bot_token", "required: the bot token (xoxb-…) from the Slack app's OAuth & Permissions page")
@@ -263,6 +266,14 @@ func (v *validator) discord(key string, conn Connection) {
 		if p := snowflakeProblem("application", conn.ApplicationID); p != "" {
 			v.add(key+".application_id", p)
 		}
+	}
+	switch b := conn.Backfill; {
+	case b < 0:
+		v.add(key+".backfill", "must not be negative (want how far back to look for messages missed while Liaison was away, e.g. 24h)")
+	case b > 0 && b < time.Minute:
+		v.addf(key+".backfill", "%s is less than a minute (want e.g. 24h; leave it out for %s)", b, human(DefaultBackfill))
+	case b > MaxBackfill:
+		v.addf(key+".backfill", "%s is more than %s (a first start takes in everything said that far back; want e.g. 24h)", human(b), human(MaxBackfill))
 	}
 }
 

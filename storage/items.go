@@ -139,15 +139,17 @@ func lockItemOf(ctx context.Context, tx *tx, table, where string, args ...any) e
 }
 
 // UnansweredItems lists items still waiting for a public answer (new,
-// claimed, drafting, awaiting approval) that were opened before before,
-// oldest first.
-func (tx *tx) UnansweredItems(ctx context.Context, before time.Time, limit int) ([]*bot.Item, error) {
+// claimed, drafting, awaiting approval) that were opened before before, in
+// id order from the first id after afterID: a caller pages through them
+// all, however many wait. The status list matches the partial index
+// items_waiting, so a page reads waiting items only.
+func (tx *tx) UnansweredItems(ctx context.Context, before time.Time, afterID int64, limit int) ([]*bot.Item, error) {
 	items, err := queryAll(ctx, tx, scanItem, `
 		SELECT `+itemColumns+` FROM items
-		WHERE status IN ('new', 'claimed', 'drafting', 'awaiting_approval') AND created_at < ?
-		ORDER BY created_at, id
+		WHERE status IN ('new', 'claimed', 'drafting', 'awaiting_approval') AND id > ? AND created_at < ?
+		ORDER BY id
 		LIMIT ?`,
-		at(before), limit)
+		afterID, at(before), limit)
 	if err != nil {
 		return nil, fmt.Errorf("list unanswered items: %w", err)
 	}

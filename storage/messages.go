@@ -110,3 +110,21 @@ func (tx *tx) PurgeMessageText(ctx context.Context, before time.Time) (int64, er
 	}
 	return res.RowsAffected()
 }
+
+// LastMessage reads the newest message stored for (conn, channel) by
+// platform id order, where catching up with a channel starts: Discord
+// snowflakes grow with time, a longer one is newer, and so is a larger one
+// of the same length (messages_newest serves the order). It locks nothing.
+func (tx *tx) LastMessage(ctx context.Context, conn, channel string) (*bot.Message, error) {
+	m, err := scanMessage(tx.queryRow(ctx, `
+		SELECT `+messageColumns+` FROM messages
+		WHERE conn = ? AND channel = ?
+		ORDER BY length(msg_id) DESC, msg_id DESC
+		LIMIT 1`, conn, channel))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("last message of %s/%s: %w", conn, channel, bot.ErrNotFound)
+	} else if err != nil {
+		return nil, fmt.Errorf("last message of %s/%s: %w", conn, channel, err)
+	}
+	return m, nil
+}

@@ -78,20 +78,112 @@ func (db *DB) ClaimJobs(ctx context.Context, owner string, now time.Time, lease 
 	if limit <= 0 {
 		return nil, nil
 	}
-	tx, err := db.begin(ctx, nil)
+	var jobs []*bot.OutboxJob
+	err := db.worker(ctx, func(tx *tx) (err error) {
+		jobs, err = claimJobs(ctx, tx, owner, now, now.Add(lease), limit)
+		return err
+	})
 	if err != nil {
-		return nil, fmt.Errorf("claim jobs: %w", err)
-	}
-	defer db.prepareAfter(ctx, tx)
-	defer tx.tx.Rollback()
-	jobs, err := claimJobs(ctx, tx, owner, now, now.Add(lease), limit)
-	if err != nil {
-		return nil, fmt.Errorf("claim jobs: %w", err)
-	}
-	if err := tx.commit(); err != nil {
 		return nil, fmt.Errorf("claim jobs: %w", err)
 	}
 	return jobs, nil
+}
+
+// worker runs one of the worker's own statements in a transaction of its
+// own, outside group commit: a claim or a lease renewal must not wait for,
+// or fail with, the domain's transactions.
+func (db *DB) worker(ctx context.Context, fn func(*tx) error) error {
+	tx, err := db.begin(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer db.prepareAfter(ctx, tx)
+	defer tx.tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.commit()
+}
+
+// ExtendJobLease moves the lease of a job owner holds to until. The WHERE
+// is the check: a job another worker reclaimed, or that is finished, changes
+// nothing and is a conflict. A lease that lapsed but that nobody took is
+// still owner's, and is renewed: nobody else can have run the job.
+func (db *DB) ExtendJobLease(ctx context.Context, id int64, owner string, until time.Time) error {
+	err := db.worker(ctx, func(tx *tx) error {
+		res, err := tx.exec(ctx, `
+			UPDATE outbox SET lease_until = ?
+			WHERE id = ? AND locked_by = ? AND state = 'running'`,
+			at(until), id, owner)
+		return held(ctx, tx, id, owner, res, err)
+	})
+	if err != nil {
+		return fmt.Errorf("extend lease of job %d: %w", id, err)
+	}
+	return nil
+}
+
+// ReleaseJobs puts every job owner holds back to pending, as they were
+// before it claimed them: due at the same time, uncertain only if they
+// were. One row at a time, so that each gives up its coalesce key as
+// RetryJob does should another pending job hold it.
+func (db *DB) ReleaseJobs(ctx context.Context, owner string) (int, error) {
+	n := 0
+	err := db.worker(ctx, func(tx *tx) error {
+		n = 0
+		rows, err := tx.query(ctx, `SELECT id FROM outbox WHERE locked_by = ? AND state = 'running' ORDER BY id`, owner)
+		if err != nil {
+			return err
+		}
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			res, err := tx.exec(ctx, `
+				UPDATE outbox
+				SET state = 'pending', locked_by = '', locked_at = NULL, lease_until = NULL,
+					coalesce_key = CASE
+						WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.coalesce_key = outbox.coalesce_key AND o.state = 'pending')
+						THEN NULL ELSE coalesce_key END
+				WHERE id = ? AND locked_by = ? AND state = 'running'`,
+				id, owner)
+			if err := held(ctx, tx, id, owner, res, err); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("release the jobs of %s: %w", owner, err)
+	}
+	return n, nil
+}
+
+// OutboxStats counts the live jobs due by now (pending or running) and
+// says how long the oldest of them has been due.
+func (db *DB) OutboxStats(ctx context.Context, now time.Time) (due int, oldestDue time.Duration, err error) {
+	var oldest *time.Time
+	err = db.db.QueryRowContext(ctx, db.db.Rebind(`
+		SELECT COUNT(*), MIN(run_at) FROM outbox
+		WHERE state IN ('pending', 'running') AND run_at <= ?`), at(now)).Scan(&due, timeOrNil(&oldest))
+	if err != nil {
+		return 0, 0, fmt.Errorf("outbox stats: %w", err)
+	}
+	if oldest != nil && now.After(*oldest) {
+		oldestDue = now.Sub(*oldest)
+	}
+	return due, oldestDue, nil
 }
 
 // claimJobs: a job is runnable when pending and due, or running with an
@@ -120,6 +212,21 @@ func claimJobs(ctx context.Context, tx *tx, owner string, now, until time.Time, 
 	slices.SortFunc(jobs, func(a, b *bot.OutboxJob) int {
 		return cmp.Or(a.RunAt.Compare(b.RunAt), cmp.Compare(a.ID, b.ID))
 	})
+	return jobs, nil
+}
+
+// PublishJobs lists every publish job a draft has had, oldest first,
+// whatever became of each. The literal kind lets the query use the partial
+// index outbox_publish, which only publish jobs pay for.
+func (tx *tx) PublishJobs(ctx context.Context, draftID int64) ([]*bot.OutboxJob, error) {
+	jobs, err := queryAll(ctx, tx, scanJob, `
+		SELECT `+jobColumns+` FROM outbox
+		WHERE draft_id = ? AND kind = 'publish'
+		ORDER BY id`,
+		draftID)
+	if err != nil {
+		return nil, fmt.Errorf("publish jobs of draft %d: %w", draftID, err)
+	}
 	return jobs, nil
 }
 
@@ -171,8 +278,9 @@ func (tx *tx) KillJob(ctx context.Context, id int64, owner, lastErr string, now 
 }
 
 // held turns the result of an UPDATE … WHERE locked_by = owner AND state =
-// 'running' into ECONFLICT when it changed nothing (another worker reclaimed
-// the job, or it is finished), or a not-found error when there is no such job.
+// 'running' into bot.ErrJobLost (ECONFLICT) when it changed nothing (another
+// worker reclaimed the job, or it is finished), or a not-found error when
+// there is no such job.
 func held(ctx context.Context, tx *tx, id int64, owner string, res sql.Result, err error) error {
 	if err != nil {
 		return err
@@ -191,6 +299,5 @@ func held(ctx context.Context, tx *tx, id int64, owner string, res sql.Result, e
 	} else if err != nil {
 		return err
 	}
-	return fmt.Errorf("%s no longer holds it (%s, locked by %q): %w", owner, state, lockedBy,
-		bot.Errorf(bot.ECONFLICT, "This job is no longer held by this worker."))
+	return fmt.Errorf("%s no longer holds it (%s, locked by %q): %w", owner, state, lockedBy, bot.ErrJobLost)
 }

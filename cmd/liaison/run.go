@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 
@@ -38,7 +40,16 @@ func run(ctx context.Context, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	defer a.Close()
 	log.Info("liaison starting", "version", version)
-	return a.Run(ctx)
+	err = a.Run(ctx)
+	// Only now: Run returned once the worker finished its calls in flight
+	// and every connection released what it held, all of which write.
+	if cerr := a.Close(); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("close the database: %w", cerr))
+	}
+	if err != nil {
+		return err
+	}
+	log.Info("liaison stopped")
+	return nil
 }

@@ -14,11 +14,15 @@ package discord
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -29,7 +33,9 @@ import (
 )
 
 // Domain is what the adapter needs from the domain: messages in, what
-// people do, and whether a channel is watched. *bot.Service satisfies it.
+// people do, whether a channel is watched, where the stored messages of a
+// channel end (to catch up from), and the lease that lets one replica at a
+// time hold the gateway. *bot.Service satisfies it.
 type Domain interface {
 	Receive(ctx context.Context, in bot.Incoming) (bot.Intake, error)
 	Edit(ctx context.Context, key bot.MessageKey, text string, at time.Time) error
@@ -37,6 +43,11 @@ type Domain interface {
 	Delete(ctx context.Context, key bot.MessageKey, at time.Time) error
 	Interact(ctx context.Context, req bot.Request) bot.Reply
 	Watches(conn, channel string) bool
+	// LastMessage is the newest message stored from (conn, channel); an
+	// error matching bot.ErrNotFound when there is none.
+	LastMessage(ctx context.Context, conn, channel string) (*bot.Message, error)
+	AcquireLease(ctx context.Context, name, owner string, ttl time.Duration) (bool, error)
+	ReleaseLease(ctx context.Context, name, owner string) error
 }
 
 var _ Domain = (*bot.Service)(nil)
@@ -56,33 +67,73 @@ type Options struct {
 	Transport http.RoundTripper
 	Configure func(*dg.Session) // optional: applied to the session last (tests point it at a fake)
 	Log       *slog.Logger
+	// Owner names this process among the replicas that share the
+	// database ("host-pid" when empty). One replica at a time holds the
+	// bot's gateway session; the others stand by and serve REST (Send,
+	// Find) only.
+	Owner string
+	// Backfill bounds how far back catching up reads a channel
+	// (DefaultBackfill when 0).
+	Backfill time.Duration
+	// LeaseTTL is how long the gateway lease lasts unless renewed
+	// (DefaultLeaseTTL when 0). The holder renews it every third of that
+	// and closes its gateway before it runs out; a standby tries to take it
+	// every quarter.
+	LeaseTTL time.Duration
+	// Metrics counts reconnects and reports the gateway's state; nil
+	// counts nothing.
+	Metrics bot.Metrics
 }
 
-// Conn is one Discord bot connection. Send and Find may be called from any
-// goroutine, before or during Run.
-type Conn struct {
-	name string
-	opts Options
-	d    Domain
-	s    *dg.Session
-	log  *slog.Logger
+// Defaults of Options.
+const (
+	DefaultBackfill = 24 * time.Hour
+	DefaultLeaseTTL = 10 * time.Second
+)
 
-	mu        sync.Mutex
-	botID     string
-	appID     string
-	guilds    []string               // guilds READY listed
-	channels  map[string]chanInfo    // channel and thread metadata, from events or REST
-	webhooks  map[string]*dg.Webhook // Liaison's webhook per (non-thread) channel
-	running   bool                   // Run is accepting work from event handlers
-	wg        sync.WaitGroup         // Run's goroutines: the intake loop, registration, interaction handlers
-	readies   int                    // READY events seen: a second one is a new session
-	lastEvent time.Time              // when the gateway last delivered a message event
+// Conn is one Discord bot connection. Send and Find may be called from any
+// goroutine, before or during Run, on a replica that holds the gateway or
+// on one that stands by.
+type Conn struct {
+	name    string
+	opts    Options
+	d       Domain
+	s       *dg.Session
+	log     *slog.Logger
+	metrics bot.Metrics
+	lease   string // the gateway lease's name: the bot's, never its token
+	holder  string // who this Conn is in the lease: Owner and a random suffix
+
+	mu       sync.Mutex
+	botID    string
+	appID    string
+	guilds   []string               // guilds READY listed
+	channels map[string]chanInfo    // channel and thread metadata, from events or REST
+	webhooks map[string]*dg.Webhook // Liaison's webhook per (non-thread) channel
+	running  bool                   // Run is accepting work from event handlers
+	wg       sync.WaitGroup         // Run's goroutines: the intake loop, registration, interaction handlers
+	readies  int                    // READY events seen
+	role     role                   // whether this replica holds the gateway
+	holding  bool                   // the gateway is wanted open: this replica holds the lease
+	behind   catchUp                // what is left to catch up with
+	kick     chan struct{}          // wakes the intake loop: something to catch up with
 
 	open       bool          // the gateway session is connected
+	openErr    error         // the last failure to open the gateway
 	registered bool          // /liaison is registered
 	regErr     error         // the last registration failure
 	regBackoff time.Duration // the first wait after a failed registration
+	budget     time.Duration // the domain's time on an interaction; 0: interactionBudget
 }
+
+// role is where a Conn stands in the gateway lease.
+type role int
+
+const (
+	roleStarting role = iota // Run has not decided yet
+	roleStandby              // another replica holds the gateway
+	roleHolder               // this replica holds the gateway
+)
 
 var _ bot.Platform = (*Conn)(nil)
 
@@ -140,32 +191,75 @@ func New(opts Options, d Domain) (*Conn, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	if opts.Backfill <= 0 {
+		opts.Backfill = DefaultBackfill
+	}
+	if opts.LeaseTTL <= 0 {
+		opts.LeaseTTL = DefaultLeaseTTL
+	}
+	if opts.Owner == "" {
+		host, _ := os.Hostname()
+		opts.Owner = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	metrics := opts.Metrics
+	if metrics == nil {
+		metrics = bot.NoMetrics
+	}
 	c := &Conn{
-		name: opts.Name, opts: opts, d: d, s: s,
-		log:        log.With("conn", opts.Name, "platform", bot.KindDiscord),
+		name: opts.Name, opts: opts, d: d, s: s, metrics: metrics,
+		log:        log.With("conn", opts.Name),
+		lease:      leaseName(opts.ApplicationID, token),
+		holder:     opts.Owner + "/" + randomSuffix(),
 		appID:      opts.ApplicationID,
 		channels:   map[string]chanInfo{},
 		webhooks:   map[string]*dg.Webhook{},
+		kick:       make(chan struct{}, 1),
 		regBackoff: registerBackoffMin,
 	}
-	// discordgo's reconnect loop, if it was running when Run closed the
-	// session, opens it again; close it once more, off the gateway's
-	// goroutine (Open holds the session's lock while it emits Connect).
+	// discordgo's reconnect loop, if it was running when the gateway was
+	// closed (Run ended, or the lease was lost), opens it again; close it
+	// once more, off the gateway's goroutine (Open holds the session's lock
+	// while it emits Connect).
 	s.AddHandler(func(s *dg.Session, _ *dg.Connect) {
 		c.mu.Lock()
-		stopped := !c.running
-		c.open = !stopped
+		keep := c.holding && c.running
+		c.open = keep
 		c.mu.Unlock()
-		if stopped {
+		if !keep {
 			go func() { _ = s.Close() }()
+			return
 		}
+		c.metrics.ConnState(c.name, true)
 	})
 	s.AddHandler(func(_ *dg.Session, _ *dg.Disconnect) {
 		c.mu.Lock()
+		was := c.open
 		c.open = false
 		c.mu.Unlock()
+		if was {
+			c.metrics.ConnState(c.name, false)
+		}
 	})
 	return c, nil
+}
+
+// leaseName names the gateway lease of a bot: by its application when
+// configured, else by a hash of its token, which the lease table must
+// never hold.
+func leaseName(appID, token string) string {
+	if appID != "" {
+		return "discord-gateway:app:" + appID
+	}
+	sum := sha256.Sum256([]byte(token))
+	return "discord-gateway:token:" + hex.EncodeToString(sum[:8])
+}
+
+// randomSuffix tells apart two Conns of one process, and a restarted
+// process from the one it replaces.
+func randomSuffix() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // httpClient is the client REST calls and GET /gateway go through: nil (the
@@ -216,13 +310,20 @@ func (t *rewriteTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return t.base.RoundTrip(r)
 }
 
-// Health is nil once the gateway is open and /liaison is registered;
-// otherwise it says what is missing, with the last registration error.
+// Health is nil once the gateway is open and /liaison is registered, and
+// on a replica standing by while another holds the gateway; otherwise it
+// says what is missing, with the last error.
 func (c *Conn) Health() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.role == roleStandby {
+		return nil
+	}
 	var errs []error
-	if !c.open {
+	switch {
+	case !c.open && c.openErr != nil:
+		errs = append(errs, fmt.Errorf("discord %s: gateway not connected: %w", c.name, c.openErr))
+	case !c.open:
 		errs = append(errs, fmt.Errorf("discord %s: gateway not connected", c.name))
 	}
 	if !c.registered {
@@ -241,14 +342,18 @@ func (c *Conn) Kind() string { return bot.KindDiscord }
 // Capabilities: webhooks carry a person's name and avatar.
 func (c *Conn) Capabilities() bot.Capabilities { return bot.Capabilities{CustomIdentity: true} }
 
-// Run opens the gateway, registers /liaison in the guild(s), handles events
-// until ctx ends, then closes the gateway and waits for its own goroutines.
+// Run takes part in the gateway lease until ctx ends: the replica that
+// holds it opens the gateway, registers /liaison in the guild(s), catches
+// up with what was said while nobody listened, and handles events; the
+// others stand by, ready to take over. On the way out it closes the
+// gateway, releases the lease and waits for its own goroutines.
 func (c *Conn) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// Message events are handled one at a time, in gateway order: a forum
-	// post must be taken in before the follow-ups in its thread.
-	queue := make(chan func(context.Context), 256)
+	// Message events, and catching up, are handled one at a time, in
+	// gateway order: a forum post must be taken in before the follow-ups
+	// in its thread.
+	queue := make(chan func(context.Context), intakeQueue)
 	c.mu.Lock()
 	if c.running {
 		c.mu.Unlock()
@@ -259,56 +364,34 @@ func (c *Conn) Run(ctx context.Context) error {
 	c.mu.Unlock()
 	go func() {
 		defer c.wg.Done()
-		for {
-			select {
-			case fn := <-queue:
-				fn(ctx)
-			case <-ctx.Done():
-				return
-			}
-		}
+		c.intakeLoop(ctx, queue)
 	}()
-	enqueue := func(fn func(context.Context)) {
-		select {
-		case queue <- fn:
-		case <-ctx.Done():
-		}
-	}
-	removers := c.addHandlers(ctx, enqueue)
+	removers := c.addHandlers(ctx, queue)
 	defer func() {
 		for _, r := range removers {
 			r()
 		}
 	}()
-	// stop refuses new work, closes the gateway and waits for the work
-	// under way, which ends with ctx.
-	stop := func() error {
-		cancel()
-		c.mu.Lock()
-		c.running = false
-		c.open = false
-		c.mu.Unlock()
-		err := c.s.Close()
-		c.wg.Wait()
-		return err
-	}
-	if err := c.s.Open(); err != nil {
-		_ = stop()
-		return fmt.Errorf("discord %s: open gateway: %w", c.name, err)
-	}
+	err := c.contend(ctx)
+	cancel()
 	c.mu.Lock()
-	c.open = true
+	c.running = false
 	c.mu.Unlock()
-	c.log.Info("discord gateway open")
-	// Cards, buttons and publishing work without /liaison: registering it
-	// goes on in the background until it succeeds.
-	c.spawn(ctx, c.register)
-	<-ctx.Done()
-	if err := stop(); err != nil {
-		c.log.Warn("close gateway", "err", err)
+	c.closeGateway()
+	c.wg.Wait()
+	// Released, the lease passes to a standby at once rather than when it
+	// expires.
+	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer rcancel()
+	if rerr := c.d.ReleaseLease(rctx, c.lease, c.holder); rerr != nil {
+		c.log.Warn("release the gateway lease", "err", rerr)
 	}
-	return nil
+	return err
 }
+
+// intakeQueue bounds the message events waiting for the intake loop; an
+// event that finds it full is caught up with later, from Discord.
+const intakeQueue = 1024
 
 // spawn runs fn in a goroutine Run waits for, unless Run is ending.
 func (c *Conn) spawn(ctx context.Context, fn func(context.Context)) {
@@ -325,13 +408,40 @@ func (c *Conn) spawn(ctx context.Context, fn func(context.Context)) {
 	}()
 }
 
-func (c *Conn) addHandlers(ctx context.Context, enqueue func(func(context.Context))) []func() {
+func (c *Conn) addHandlers(ctx context.Context, queue chan func(context.Context)) []func() {
+	// live hands a gateway event to the intake loop, unless this replica no
+	// longer holds the gateway (the holder takes it) or the loop is behind:
+	// then the channel is caught up with later, from Discord.
+	live := func(channel, id string, fn func(context.Context)) {
+		if !c.holds() {
+			return
+		}
+		select {
+		case queue <- fn:
+		case <-ctx.Done():
+		default:
+			if id == "" {
+				c.log.Warn("intake queue full: an edit or deletion is lost", "channel", channel)
+				return
+			}
+			c.log.Warn("intake queue full: the message will be caught up with", "channel", channel, "message", id)
+			c.missed(channel, id)
+		}
+	}
 	return []func(){
 		c.s.AddHandler(func(_ *dg.Session, r *dg.Ready) {
-			c.onReady(r)
-			if since, ok := c.backfillSince(); ok {
-				enqueue(func(ctx context.Context) { c.backfill(ctx, since) })
+			if c.onReady(r) > 1 {
+				c.metrics.Reconnect(c.name)
 			}
+			// A new session replays nothing: read back what was said
+			// since the last message stored, in every watched channel.
+			c.behindAll("a new gateway session")
+		}),
+		c.s.AddHandler(func(_ *dg.Session, _ *dg.Resumed) {
+			// A resumed session replays what it missed; reading back is
+			// cheap (one page per channel) and covers events lost on
+			// this side of the gateway.
+			c.behindAll("a resumed gateway session")
 		}),
 		c.s.AddHandler(func(_ *dg.Session, g *dg.GuildCreate) { c.onGuild(g.Guild) }),
 		c.s.AddHandler(func(_ *dg.Session, e *dg.ChannelCreate) { c.remember(e.Channel) }),
@@ -339,31 +449,41 @@ func (c *Conn) addHandlers(ctx context.Context, enqueue func(func(context.Contex
 		c.s.AddHandler(func(_ *dg.Session, e *dg.ThreadCreate) { c.remember(e.Channel) }),
 		c.s.AddHandler(func(_ *dg.Session, e *dg.ThreadUpdate) { c.remember(e.Channel) }),
 		c.s.AddHandler(func(_ *dg.Session, e *dg.MessageCreate) {
-			c.touch()
 			m := e.Message
-			enqueue(func(ctx context.Context) { c.onMessage(ctx, m) })
+			live(m.ChannelID, m.ID, func(ctx context.Context) { c.onLiveMessage(ctx, m) })
 		}),
 		c.s.AddHandler(func(_ *dg.Session, e *dg.MessageUpdate) {
-			c.touch()
 			m := e.Message
-			enqueue(func(ctx context.Context) { c.onEdit(ctx, m) })
+			live(m.ChannelID, "", func(ctx context.Context) { c.onEdit(ctx, m) })
 		}),
 		c.s.AddHandler(func(_ *dg.Session, e *dg.MessageDelete) {
-			c.touch()
 			m := e.Message
-			enqueue(func(ctx context.Context) { c.onDelete(ctx, m) })
+			live(m.ChannelID, "", func(ctx context.Context) { c.onDelete(ctx, m) })
 		}),
 		// Interactions have 3 seconds: they never wait behind intake.
 		c.s.AddHandler(func(_ *dg.Session, e *dg.InteractionCreate) {
-			i := e.Interaction
-			c.spawn(ctx, func(ctx context.Context) { c.onInteraction(ctx, i) })
+			if !c.holds() {
+				return // the replica holding the gateway answers
+			}
+			i, at := e.Interaction, time.Now()
+			c.spawn(ctx, func(ctx context.Context) { c.onInteraction(ctx, i, at) })
 		}),
 	}
 }
 
-func (c *Conn) onReady(r *dg.Ready) {
+// holds reports whether this replica holds the gateway.
+func (c *Conn) holds() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.holding
+}
+
+// onReady learns who the bot is and where, and returns how many READY
+// events this Conn has seen.
+func (c *Conn) onReady(r *dg.Ready) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.readies++
 	if r.User != nil {
 		c.botID = r.User.ID
 	}
@@ -374,6 +494,7 @@ func (c *Conn) onReady(r *dg.Ready) {
 	for _, g := range r.Guilds {
 		c.guilds = append(c.guilds, g.ID)
 	}
+	return c.readies
 }
 
 func (c *Conn) onGuild(g *dg.Guild) {

@@ -9,3 +9,11 @@ func SetRegisterBackoff(c *Conn, d time.Duration) {
 	defer c.mu.Unlock()
 	c.regBackoff = d
 }
+
+// SetInteractionBudget changes how long the domain may take on an
+// interaction before it goes unanswered. Call it before Run.
+func SetInteractionBudget(c *Conn, d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.budget = d
+}

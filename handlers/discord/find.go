@@ -10,8 +10,10 @@ import (
 // Find looks for the message a lost call may have created: a bot message by
 // its nonce (or, where Discord does not echo nonces in listings, its
 // content or embed title), a webhook post by its webhook, author name and
-// content. It reports found=false only after listing the channel back to
-// the item's creation without a match.
+// content. It reports found=false only after listing the channel from
+// op.After to its newest message without a match; whatever keeps it from
+// telling (a refused listing, more messages than it reads, a history it
+// cannot read) is an error, so that nothing is sent twice.
 func (c *Conn) Find(ctx context.Context, op *bot.Op) (bot.Result, bool, error) {
 	res, found, err := c.find(ctx, op)
 	if err != nil {

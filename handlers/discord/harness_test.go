@@ -16,6 +16,7 @@ import (
 	"github.com/liaison-bot/liaison/bot"
 	"github.com/liaison-bot/liaison/cmd/liaison/app"
 	"github.com/liaison-bot/liaison/config"
+	"github.com/liaison-bot/liaison/handlers/discord"
 	"github.com/liaison-bot/liaison/handlers/discord/discordfake"
 	"github.com/liaison-bot/liaison/storage/storagetest"
 )
@@ -85,6 +86,8 @@ type world struct {
 	liaison    *app.App
 	dsn        string      // the world's database
 	logs       *syncBuffer // Liaison's logs, when kept
+	adapter    func(name string, o *discord.Options, d discord.Domain) discord.Domain
+	stops      map[*app.App]func()
 }
 
 type worldOpts struct {
@@ -98,6 +101,13 @@ type worldOpts struct {
 	keepLogs bool
 	// worker, if set, tunes the outbox worker after the world's defaults.
 	worker func(*bot.Worker)
+	// adapter, if set, rebuilds both Discord connections of each Liaison
+	// started as the composition root builds them, with the adapter
+	// options it tunes (o.Owner is the Liaison's) and the domain it
+	// returns, given the real one (nil: the real one).
+	adapter func(name string, o *discord.Options, d discord.Domain) discord.Domain
+	// stopped: newWorld does not start Liaison.
+	stopped bool
 }
 
 // worldConfig is Liaison's config for the world: the public guild watched,
@@ -169,7 +179,9 @@ func newWorld(t *testing.T, o worldOpts) *world {
 		inner:     discordfake.MustNew(t, discordfake.Options{BotToken: innerToken, BotUserID: innerBot, Guilds: []discordfake.Guild{staffGuild()}}),
 		transport: o.transport,
 		worker:    o.worker,
+		adapter:   o.adapter,
 		dsn:       storagetest.DSN(t, o.engine),
+		stops:     map[*app.App]func(){},
 	}
 	if o.keepLogs {
 		w.logs = &syncBuffer{}
@@ -186,13 +198,22 @@ func newWorld(t *testing.T, o worldOpts) *world {
 		t.Fatal(err)
 	}
 	w.cfg = cfg
-	w.liaison = w.start("e2e")
+	if !o.stopped {
+		w.startAndWait("e2e")
+	}
+	return w
+}
+
+// startAndWait starts the world's Liaison and waits until both
+// connections are healthy.
+func (w *world) startAndWait(owner string) {
+	w.t.Helper()
+	w.liaison = w.start(owner)
 	w.waitFor(w.pub, "community gateway", func() bool { return w.pub.Gateway().Connected })
 	w.waitFor(w.inner, "/liaison registered", func() bool { return w.inner.Gateway().Connected && len(w.inner.Commands(innerGuild)) == 1 })
 	for _, c := range w.liaison.Conns {
-		waitHealthy(t, c)
+		waitHealthy(w.t, c)
 	}
-	return w
 }
 
 // start runs a Liaison on the world's config, its database and fakes, until
@@ -219,16 +240,59 @@ func (w *world) start(owner string) *app.App {
 		cancel()
 		w.t.Fatalf("app.Open: %v", err)
 	}
+	if w.adapter != nil {
+		w.rebuild(a, "community", owner, log)
+		w.rebuild(a, "internal", owner, log)
+	}
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
-	w.t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			w.t.Errorf("Run: %v", err)
-		}
-		a.Close()
-	})
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				w.t.Errorf("Run: %v", err)
+			}
+			a.Close()
+		})
+	}
+	w.stops[a] = stop
+	w.t.Cleanup(stop)
 	return a
+}
+
+// stop stops a Liaison the world started, as a shutdown would.
+func (w *world) stop(a *app.App) {
+	w.t.Helper()
+	w.stops[a]()
+}
+
+// rebuild replaces a Liaison's Discord connection with one built from the
+// config as the composition root builds it, tuned by the world's adapter
+// hook.
+func (w *world) rebuild(a *app.App, name, owner string, log *slog.Logger) {
+	w.t.Helper()
+	cc := w.cfg.Connection(name)
+	var rt http.RoundTripper = http.DefaultTransport
+	if w.transport != nil {
+		rt = w.transport(cc.Name, rt)
+	}
+	o := discord.Options{
+		Name: cc.Name, Token: cc.Token.Reveal(), GuildID: cc.GuildID, ApplicationID: cc.ApplicationID,
+		APIURL: cc.APIURL, Transport: rt, Log: log.With("connection", cc.Name),
+		Owner: owner, Backfill: cc.Backfill,
+		Configure: func(s *dg.Session) { s.LogLevel = -1 },
+	}
+	var d discord.Domain = a.Service
+	if got := w.adapter(name, &o, d); got != nil {
+		d = got
+	}
+	c, err := discord.New(o, d)
+	if err != nil {
+		w.t.Fatalf("connection %s: %v", name, err)
+	}
+	a.Conns[cc.Name] = c
+	a.Service.Platforms[cc.Name] = c
 }
 
 // waitFor waits, on the fake's change notifications, until cond holds.

@@ -10,30 +10,59 @@ import (
 	"github.com/liaison-bot/liaison/bot"
 )
 
-// onMessage takes a MESSAGE_CREATE of something someone said, anywhere:
-// the domain decides what it is (a public message, a follow-up, a draft in
-// an internal thread, or nothing it watches) and drops bots, webhooks and
-// Liaison itself.
-func (c *Conn) onMessage(ctx context.Context, m *dg.Message) {
+// onLiveMessage takes a MESSAGE_CREATE from the gateway. While the
+// adapter is behind on the channel (or the domain fails), the message
+// waits for the catch-up, which reads it back from Discord in order; if
+// the domain fails on it, the channel is caught up with once it works.
+func (c *Conn) onLiveMessage(ctx context.Context, m *dg.Message) {
 	if m == nil || m.Author == nil {
 		return
+	}
+	parent := ""
+	c.mu.Lock()
+	if ci, ok := c.channels[m.ChannelID]; ok {
+		parent = ci.ParentID
+	}
+	c.mu.Unlock()
+	if c.waits(m.ChannelID, parent) {
+		c.missed(m.ChannelID, m.ID)
+		return
+	}
+	if _, err := c.take(ctx, m); err != nil && ctx.Err() == nil {
+		c.missed(m.ChannelID, m.ID)
+		c.failed(err)
+	}
+}
+
+// take hands a message someone said, anywhere, to the domain, which
+// decides what it is (a public message, a follow-up, a draft in an
+// internal thread, or nothing it watches) and drops bots, webhooks and
+// Liaison itself. It reports whether the message was stored, and an error
+// only when the domain failed and the message must be taken in again.
+func (c *Conn) take(ctx context.Context, m *dg.Message) (bool, error) {
+	if m == nil || m.Author == nil {
+		return false, nil
 	}
 	switch m.Type {
 	case dg.MessageTypeDefault, dg.MessageTypeReply:
 	default:
-		return // joins, pins, thread notices: nothing anyone said
+		return false, nil // joins, pins, thread notices: nothing anyone said
 	}
 	in := c.incoming(ctx, m)
-	var out bot.Intake
-	err := retry(ctx, func() (err error) {
-		out, err = c.d.Receive(ctx, in)
-		return err
-	})
+	out, err := c.d.Receive(ctx, in)
 	if err != nil {
-		c.log.Error("intake", "channel", m.ChannelID, "message", m.ID, "err", err)
-		return
+		if bot.ErrorCode(err) == bot.EINTERNAL {
+			return false, err
+		}
+		c.log.Error("intake refused", "channel", m.ChannelID, "message", m.ID, "err", err)
+		return false, nil
 	}
 	c.log.Debug("intake", "channel", m.ChannelID, "message", m.ID, "outcome", out)
+	switch out {
+	case bot.IntakeNew, bot.IntakeFollowUp, bot.IntakeUnrouted:
+		return true, nil
+	}
+	return false, nil
 }
 
 // incoming translates a gateway message. Bots, webhooks and Liaison itself
@@ -156,7 +185,7 @@ func embedSummary(e *dg.MessageEmbed) string {
 // edited_timestamp; link previews arriving later do not, and change nothing.
 // The domain ignores messages it never took in.
 func (c *Conn) onEdit(ctx context.Context, m *dg.Message) {
-	if m == nil || m.EditedTimestamp == nil || !c.mayConcern(m.ChannelID) {
+	if m == nil || m.EditedTimestamp == nil || !c.mayConcern(m.ChannelID) || c.lost("an edit", m) {
 		return
 	}
 	key := bot.MessageKey{Conn: c.name, Channel: m.ChannelID, ID: m.ID}
@@ -172,7 +201,7 @@ func (c *Conn) onEdit(ctx context.Context, m *dg.Message) {
 
 // onDelete takes a MESSAGE_DELETE; the domain ignores messages it never took.
 func (c *Conn) onDelete(ctx context.Context, m *dg.Message) {
-	if m == nil || !c.mayConcern(m.ChannelID) {
+	if m == nil || !c.mayConcern(m.ChannelID) || c.lost("a deletion", m) {
 		return
 	}
 	key := bot.MessageKey{Conn: c.name, Channel: m.ChannelID, ID: m.ID}
@@ -192,6 +221,18 @@ func (c *Conn) mayConcern(channelID string) bool {
 		return true
 	}
 	return ci.ParentID != "" && c.d.Watches(c.name, ci.ParentID)
+}
+
+// lost reports, and logs, that an edit or a deletion cannot be recorded:
+// the domain fails, and a catch-up reads messages, not their history.
+func (c *Conn) lost(what string, m *dg.Message) bool {
+	c.mu.Lock()
+	failing := c.behind.failing
+	c.mu.Unlock()
+	if failing {
+		c.log.Warn("the database is failing: "+what+" is lost", "channel", m.ChannelID, "message", m.ID)
+	}
+	return failing
 }
 
 // retry repeats a domain call that failed on the database a few times:

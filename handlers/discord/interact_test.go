@@ -140,7 +140,14 @@ func (r *recorder) received() []bot.Incoming {
 func (r *recorder) Edit(context.Context, bot.MessageKey, string, time.Time) error { return nil }
 func (r *recorder) Delete(context.Context, bot.MessageKey, time.Time) error       { return nil }
 func (r *recorder) Watches(_, _ string) bool                                      { return false }
-func (r *recorder) Interact(context.Context, bot.Request) bot.Reply               { return bot.Reply{} }
+func (r *recorder) LastMessage(context.Context, string, string) (*bot.Message, error) {
+	return nil, bot.ErrNotFound
+}
+func (r *recorder) AcquireLease(context.Context, string, string, time.Duration) (bool, error) {
+	return true, nil
+}
+func (r *recorder) ReleaseLease(context.Context, string, string) error { return nil }
+func (r *recorder) Interact(context.Context, bot.Request) bot.Reply    { return bot.Reply{} }
 
 // run runs c until the test ends.
 func run(t *testing.T, c *discord.Conn) {

@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"time"
 
 	dg "github.com/bwmarrin/discordgo"
 
@@ -60,38 +61,44 @@ func (c *Conn) request(i *dg.Interaction) (bot.Request, bool) {
 	return req, true
 }
 
-// onInteraction answers a click, a form or a command. An action that opens
-// a form is answered at once, with the form or a refusal: a modal cannot
-// follow a deferral. Anything else is deferred (privately), handed to the
-// domain, and the deferred answer is then filled in with the domain's.
-func (c *Conn) onInteraction(ctx context.Context, i *dg.Interaction) {
+// interactionBudget is how long the domain may take on an interaction:
+// Discord wants the answer within 3 seconds of the click, and the answer
+// itself takes time to get there.
+const interactionBudget = 2500 * time.Millisecond
+
+// onInteraction answers a click, a form or a command, received at. The
+// domain acts first, and the answer says what it did: an interaction is
+// acknowledged only once its effect is committed, so a crash in between
+// leaves the person with Discord's "interaction failed", never with a
+// confirmation of something that did not happen. If the domain does not
+// finish within the budget, its context ends, which rolls its transaction
+// back, and nothing is answered: Discord tells the person it failed. A form
+// opens at once (opening one commits nothing); its submission is answered
+// like a click.
+func (c *Conn) onInteraction(ctx context.Context, i *dg.Interaction, at time.Time) {
 	req, ok := c.request(i)
 	if !ok {
 		return
 	}
-	if req.Kind != bot.Submit && bot.OpensForm(req.Action) {
-		reply := c.interact(ctx, i, req)
-		if reply.Form != nil {
-			if len(reply.Form.Fields) > maxRows {
-				c.log.Error("form has more fields than a Discord modal holds; the last are left out", "action", req.Action, "fields", len(reply.Form.Fields), "max", maxRows)
-			}
-			c.respond(ctx, i, &dg.InteractionResponse{Type: dg.InteractionResponseModal, Data: modal(reply.Form)})
-			return
-		}
-		c.respond(ctx, i, &dg.InteractionResponse{
-			Type: dg.InteractionResponseChannelMessageWithSource,
-			Data: &dg.InteractionResponseData{Content: clip(reply.Text, maxContent), Flags: dg.MessageFlagsEphemeral, AllowedMentions: noMentions()},
-		})
+	dctx, cancel := context.WithDeadline(ctx, at.Add(c.interactionBudget()))
+	reply := c.interact(dctx, i, req)
+	late := dctx.Err() != nil
+	cancel()
+	if ctx.Err() != nil {
+		return // shutting down
+	}
+	if late && reply.Err != nil {
+		c.log.Warn("interaction not answered: the domain did not finish in time", "interaction", i.ID, "action", req.Action, "err", reply.Err)
 		return
 	}
-	if !c.respond(ctx, i, &dg.InteractionResponse{
-		Type: dg.InteractionResponseDeferredChannelMessageWithSource,
-		Data: &dg.InteractionResponseData{Flags: dg.MessageFlagsEphemeral, AllowedMentions: noMentions()},
-	}) {
-		return // the person already sees a failure: nothing is done
+	if reply.Form != nil && req.Kind != bot.Submit {
+		if len(reply.Form.Fields) > maxRows {
+			c.log.Error("form has more fields than a Discord modal holds; the last are left out", "action", req.Action, "fields", len(reply.Form.Fields), "max", maxRows)
+		}
+		c.respond(ctx, i, &dg.InteractionResponse{Type: dg.InteractionResponseModal, Data: modal(reply.Form)})
+		return
 	}
-	reply := c.interact(ctx, i, req)
-	text, comps := reply.Text, []dg.MessageComponent{}
+	text, comps := reply.Text, []dg.MessageComponent(nil)
 	switch {
 	case reply.Confirm != nil:
 		// Discord has no confirmation dialog on buttons: the question is
@@ -105,14 +112,22 @@ func (c *Conn) onInteraction(ctx context.Context, i *dg.Interaction) {
 			CustomID: customID(req.Action, req.Target, true),
 		}})
 	case reply.Form != nil:
-		c.log.Error("interaction: a form after a deferral cannot open", "interaction", i.ID, "action", req.Action)
+		c.log.Error("interaction: a form cannot answer a form", "interaction", i.ID, "action", req.Action)
 		text = bot.ErrorMessage(bot.ErrFormNotOpened)
 	}
-	text = clip(text, maxContent)
-	_, err := c.s.InteractionResponseEdit(i, &dg.WebhookEdit{Content: &text, Components: &comps, AllowedMentions: noMentions()}, dg.WithContext(ctx))
-	if err != nil && ctx.Err() == nil {
-		c.log.Error("fill in the deferred answer", "interaction", i.ID, "action", req.Action, "err", err)
+	c.respond(ctx, i, &dg.InteractionResponse{
+		Type: dg.InteractionResponseChannelMessageWithSource,
+		Data: &dg.InteractionResponseData{Content: clip(text, maxContent), Components: comps, Flags: dg.MessageFlagsEphemeral, AllowedMentions: noMentions()},
+	})
+}
+
+func (c *Conn) interactionBudget() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.budget > 0 {
+		return c.budget
 	}
+	return interactionBudget
 }
 
 // interact hands req to the domain and logs what went wrong inside it.

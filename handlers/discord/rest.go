@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strconv"
 	"time"
 
@@ -134,26 +135,23 @@ func (m *listedMessage) embedTitle() string {
 // maxScanPages bounds a reconciliation's listing (100 messages a page).
 const maxScanPages = 10
 
-// scan looks through a channel's messages, newest first, back to shortly
-// before since, for one that match accepts. A message created by a lost
-// call is among the newest, so listing backwards finds it in the first page
-// in practice. It returns nil, nil only when the listing reached since
-// without a match.
+// scan looks through a channel's messages from shortly before since to the
+// newest, oldest first, for one that match accepts. It returns nil, nil only
+// when it read every message since then without a match. Anything that
+// keeps it from telling is an error, never "not found": a refused listing,
+// more pages than it reads, or an empty listing of a channel Discord says
+// has messages since then (without Read Message History, Discord lists
+// none).
 func (c *Conn) scan(ctx context.Context, channelID string, since time.Time, match func(*listedMessage) bool) (*listedMessage, error) {
 	if since.IsZero() {
 		// An op with no item (an admin notice): a lost call is recent.
 		since = time.Now().Add(-time.Hour)
 	}
 	// A minute of margin for clock skew between Liaison and Discord.
-	floor, _ := strconv.ParseUint(snowflakeAt(since.Add(-time.Minute)), 10, 64)
+	after := snowflakeAt(since.Add(-time.Minute))
 	ep := dg.EndpointChannelMessages(channelID)
-	before := ""
 	for page := 0; page < maxScanPages; page++ {
-		uri := ep + "?limit=100"
-		if before != "" {
-			uri += "&before=" + before
-		}
-		body, err := c.s.RequestWithBucketID("GET", uri, nil, ep, dg.WithContext(ctx))
+		body, err := c.s.RequestWithBucketID("GET", ep+"?limit=100&after="+after, nil, ep, dg.WithContext(ctx))
 		if err != nil {
 			return nil, fmt.Errorf("list messages of channel %s: %w", channelID, err)
 		}
@@ -161,10 +159,11 @@ func (c *Conn) scan(ctx context.Context, channelID string, since time.Time, matc
 		if err := json.Unmarshal(body, &ms); err != nil {
 			return nil, fmt.Errorf("list messages of channel %s: %w", channelID, err)
 		}
+		if page == 0 && len(ms) == 0 {
+			return nil, c.readable(ctx, channelID, after)
+		}
+		slices.SortFunc(ms, func(a, b listedMessage) int { return snowflakeCmp(a.ID, b.ID) })
 		for i := range ms {
-			if id, _ := strconv.ParseUint(ms[i].ID, 10, 64); id < floor {
-				return nil, nil
-			}
 			if match(&ms[i]) {
 				return &ms[i], nil
 			}
@@ -172,7 +171,20 @@ func (c *Conn) scan(ctx context.Context, channelID string, since time.Time, matc
 		if len(ms) < 100 {
 			return nil, nil
 		}
-		before = ms[len(ms)-1].ID
+		after = ms[len(ms)-1].ID
 	}
 	return nil, fmt.Errorf("list messages of channel %s: more than %d messages since %s; cannot tell whether the post exists", channelID, maxScanPages*100, since.Format(time.RFC3339))
+}
+
+// readable checks that an empty listing of a channel after a message id
+// means no message: Discord says which message is the channel's last.
+func (c *Conn) readable(ctx context.Context, channelID, after string) error {
+	ch, err := c.s.Channel(channelID, dg.WithContext(ctx))
+	if err != nil {
+		return fmt.Errorf("get channel %s: %w", channelID, err)
+	}
+	if ch.LastMessageID != "" && snowflakeCmp(ch.LastMessageID, after) > 0 {
+		return fmt.Errorf("channel %s lists no message although its last is %s: cannot read its history (Read Message History missing?)", channelID, ch.LastMessageID)
+	}
+	return nil
 }

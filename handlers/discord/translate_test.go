@@ -61,6 +61,13 @@ func (r *recorder) Receive(_ context.Context, in bot.Incoming) (bot.Intake, erro
 func (r *recorder) Edit(context.Context, bot.MessageKey, string, time.Time) error { return nil }
 func (r *recorder) Delete(context.Context, bot.MessageKey, time.Time) error       { return nil }
 func (r *recorder) Watches(_, _ string) bool                                      { return false }
+func (r *recorder) LastMessage(context.Context, string, string) (*bot.Message, error) {
+	return nil, bot.ErrNotFound
+}
+func (r *recorder) AcquireLease(context.Context, string, string, time.Duration) (bool, error) {
+	return true, nil
+}
+func (r *recorder) ReleaseLease(context.Context, string, string) error { return nil }
 
 func (r *recorder) Interact(_ context.Context, req bot.Request) bot.Reply {
 	r.mu.Lock()
@@ -161,8 +168,8 @@ func TestRedeliveredGatewayEvent(t *testing.T) {
 	c := offlineConn(t, svc)
 	m := loadMessage(t, "message_create_reply.json")
 	m.MessageReference = nil
-	c.onMessage(ctx, m)
-	c.onMessage(ctx, m)
+	c.onLiveMessage(ctx, m)
+	c.onLiveMessage(ctx, m)
 	if n, err := db.RowCount(ctx, "items"); err != nil || n != 1 {
 		t.Errorf("%d items after a redelivery (%v), want 1", n, err)
 	}

@@ -23,7 +23,9 @@ const maxBody = 1 << 20
 // caller mounts it. Every request must carry a valid Slack signature made
 // less than 5 minutes ago; any other gets 401 and is not read further.
 // Slack's retries (X-Slack-Retry-Num) are processed like first attempts: the
-// domain dedupes messages on their keys.
+// domain dedupes messages on their keys. An event is answered 200 once
+// stored, a click, form or command once its effect is committed; see
+// socketEvent.
 //
 // Refusals are logged at most once per web.RefusalLogEvery for each reason
 // (body, signature), with the number refused since: anyone may send them.
@@ -66,17 +68,6 @@ func (c *Conn) signed(refused *web.Sampler, serve func(w http.ResponseWriter, r 
 	}
 }
 
-// accept answers 200 once work, done after the answer, has started; Slack
-// retries the 503 it gets while the connection is not running. A payload
-// from another workspace is answered 200 and dropped.
-func (c *Conn) accept(w http.ResponseWriter, team string, work func(ctx context.Context)) {
-	if !c.foreign(team) && !c.goWork(work) {
-		unavailable(w)
-		return
-	}
-	w.WriteHeader(http.StatusOK)
-}
-
 // unavailable answers while the connection is not running; Slack retries.
 func unavailable(w http.ResponseWriter) {
 	w.Header().Set("Retry-After", "5")
@@ -111,29 +102,26 @@ func (c *Conn) serveEvents(w http.ResponseWriter, r *http.Request, body []byte) 
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	// Answer once the domain has the event, so that a crash before that
-	// leaves it to Slack's retry; but within Slack's 3 seconds in any case.
-	result := make(chan bool, 1)
-	if !c.enqueue(ctx, ev, func(ok bool) { result <- ok }) {
-		unavailable(w)
+	// Answer once the domain has stored the event, so that a crash before
+	// that leaves it to Slack's retry. If that takes too long (the database
+	// is slow or down), answer an error within Slack's 3 seconds: Slack
+	// sends the event again, and the inbox keeps trying meanwhile.
+	done := c.take(ev, nil)
+	if done == nil {
+		unavailable(w) // the inbox is full or the connection stopping
 		return
 	}
-	t := time.NewTimer(ackWithin)
+	t := time.NewTimer(storeWithin)
 	defer t.Stop()
 	select {
-	case ok := <-result:
-		if !ok {
-			http.Error(w, "not stored, please retry", http.StatusInternalServerError)
-			return
-		}
+	case <-done:
+		w.WriteHeader(http.StatusOK)
 	case <-t.C:
+		http.Error(w, "not stored yet, please retry", http.StatusServiceUnavailable)
 	case <-ctx.Done():
-		unavailable(w) // stopping before the event was stored: Slack retries
-		return
+		unavailable(w)
 	case <-r.Context().Done():
-		return
 	}
-	w.WriteHeader(http.StatusOK)
 }
 
 func (c *Conn) serveInteractivity(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -146,31 +134,7 @@ func (c *Conn) serveInteractivity(w http.ResponseWriter, r *http.Request, body [
 		http.Error(w, "no interaction payload", http.StatusBadRequest)
 		return
 	}
-	if cb.Type != slackapi.InteractionTypeViewSubmission {
-		c.accept(w, cb.Team.ID, func(ctx context.Context) { c.interaction(ctx, cb) })
-		return
-	}
-	// A modal submission is answered with its outcome, which Slack shows
-	// in the modal.
-	ctx, ok := c.running()
-	if !ok {
-		unavailable(w)
-		return
-	}
-	if c.foreign(cb.Team.ID) {
-		w.WriteHeader(http.StatusOK)
-		return
-	}
-	resp, then := c.viewSubmission(ctx, cb)
-	if resp != nil {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(resp)
-	} else {
-		w.WriteHeader(http.StatusOK) // an empty 200 closes the modal
-	}
-	if then != nil {
-		c.goWork(then)
-	}
+	c.serveInteraction(w, r, cb.Team.ID, func(ctx context.Context) outcome { return c.interactive(ctx, cb) })
 }
 
 func (c *Conn) serveCommands(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -182,5 +146,40 @@ func (c *Conn) serveCommands(w http.ResponseWriter, r *http.Request, body []byte
 		return
 	}
 	// The answer follows through response_url.
-	c.accept(w, cmd.TeamID, func(ctx context.Context) { c.slashCommand(ctx, cmd) })
+	c.serveInteraction(w, r, cmd.TeamID, func(ctx context.Context) outcome { return c.slashCommand(ctx, cmd) })
+}
+
+// serveInteraction answers a click, a form or a command once the domain has
+// finished with it (its effect committed): 200, with the answer Slack shows
+// in a modal if any, and then what follows. One the domain did not finish in
+// time gets 503, and its effect was rolled back: Slack tells the person it
+// failed. A payload from another workspace is answered 200 and dropped.
+func (c *Conn) serveInteraction(w http.ResponseWriter, r *http.Request, team string, run func(ctx context.Context) outcome) {
+	runCtx, ok := c.running()
+	if !ok {
+		unavailable(w)
+		return
+	}
+	if c.foreign(team) {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	// The work stops when Slack hangs up or the connection stops.
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	defer context.AfterFunc(runCtx, cancel)()
+	o := run(ctx)
+	if !o.done {
+		http.Error(w, "not done in time", http.StatusServiceUnavailable)
+		return
+	}
+	if o.answer != nil {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(o.answer)
+	} else {
+		w.WriteHeader(http.StatusOK) // an empty 200 closes a modal
+	}
+	if o.then != nil {
+		c.goWork(o.then)
+	}
 }

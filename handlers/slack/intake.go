@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	slackapi "github.com/slack-go/slack"
@@ -16,16 +17,15 @@ import (
 // housekeeping, not a message.
 var contentSubtypes = map[string]bool{"": true, "file_share": true, "thread_broadcast": true, "me_message": true, "bot_message": true}
 
-// handleEvent takes one Events API callback. It reports false when the
-// domain failed to take it, so that it is not acknowledged and Slack sends
-// it again.
-func (c *Conn) handleEvent(ctx context.Context, ev slackevents.EventsAPIEvent) bool {
+// handleEvent takes one Events API callback: it returns nil once the domain
+// has stored it (or has nothing to store), and the domain's error otherwise.
+func (c *Conn) handleEvent(ctx context.Context, ev slackevents.EventsAPIEvent) error {
 	if ev.Type != slackevents.CallbackEvent {
-		return true
+		return nil
 	}
 	msg, ok := ev.InnerEvent.Data.(*slackevents.MessageEvent)
 	if !ok {
-		return true // not subscribed to anything else; nothing to do
+		return nil // not subscribed to anything else; nothing to do
 	}
 	var err error
 	switch {
@@ -37,10 +37,9 @@ func (c *Conn) handleEvent(ctx context.Context, ev slackevents.EventsAPIEvent) b
 		err = c.message(ctx, msg)
 	}
 	if err != nil {
-		c.log.Error("slack event not taken in", "channel", msg.Channel, "ts", msg.TimeStamp, "subtype", msg.SubType, "err", err)
-		return false
+		return fmt.Errorf("message event %s/%s (%s): %w", msg.Channel, msg.TimeStamp, firstOf(msg.SubType, "new"), err)
 	}
-	return true
+	return nil
 }
 
 // incoming translates a message event. It says who posted it — another

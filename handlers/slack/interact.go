@@ -81,37 +81,81 @@ func (c *Conn) answer(ctx context.Context, req bot.Request, reply bot.Reply, tri
 	}
 }
 
-// interaction handles a click, after the ack. Liaison's buttons go to the
-// domain, even those it no longer knows (it answers that the card is out
-// of date).
-func (c *Conn) interaction(ctx context.Context, cb slackapi.InteractionCallback) {
-	if cb.Type != slackapi.InteractionTypeBlockActions || cb.User.ID == "" || len(cb.ActionCallback.BlockActions) == 0 {
-		return
+// outcome is what became of an interaction: whether the domain finished
+// with it — then it is acknowledged, with answer as the ack's payload (nil
+// for none) — and what to do once it is acknowledged: open the form the
+// domain asked for, tell the person the outcome.
+type outcome struct {
+	done   bool
+	answer any
+	then   func(ctx context.Context)
+}
+
+// ignored is the outcome of an interaction that is none of Liaison's.
+var ignored = outcome{done: true}
+
+// interactive takes a click or a modal submission.
+func (c *Conn) interactive(ctx context.Context, cb slackapi.InteractionCallback) outcome {
+	switch cb.Type {
+	case slackapi.InteractionTypeBlockActions:
+		return c.click(ctx, cb)
+	case slackapi.InteractionTypeViewSubmission:
+		return c.viewSubmission(ctx, cb)
+	}
+	return ignored
+}
+
+// interact names the person acting and hands the request to the domain,
+// within interactWithin. It reports false when the domain did not finish in
+// time: its transaction was cancelled, so nothing was committed, and the
+// interaction must not be acknowledged.
+func (c *Conn) interact(ctx context.Context, userID string, req bot.Request) (bot.Reply, bool) {
+	ctx, cancel := context.WithTimeout(ctx, interactWithin)
+	defer cancel()
+	req.Actor = c.actor(ctx, userID)
+	reply := c.domain.Interact(ctx, req)
+	if reply.Err != nil && ctx.Err() != nil {
+		c.log.Warn("slack interaction not finished in time: left unacknowledged, Slack tells the person it failed",
+			"action", req.Action, "user", userID, "err", reply.Err)
+		return reply, false
+	}
+	return reply, true
+}
+
+// click takes a click. Liaison's buttons go to the domain, even those it no
+// longer knows (it answers that the card is out of date).
+func (c *Conn) click(ctx context.Context, cb slackapi.InteractionCallback) outcome {
+	if cb.User.ID == "" || len(cb.ActionCallback.BlockActions) == 0 {
+		return ignored
 	}
 	act := cb.ActionCallback.BlockActions[0]
 	action, ok := strings.CutPrefix(act.ActionID, actionPrefix)
 	if !ok {
-		return // not an element of Liaison's
+		return ignored // not an element of Liaison's
 	}
 	p := place{Channel: firstOf(cb.Channel.ID, cb.Container.ChannelID), Thread: cb.Container.ThreadTs, User: cb.User.ID, ResponseURL: cb.ResponseURL}
 	req := bot.Request{
-		Kind: bot.Click, Actor: c.actor(ctx, cb.User.ID), Action: bot.ActionID(action), Target: bot.ParseTarget(act.Value),
+		Kind: bot.Click, Action: bot.ActionID(action), Target: bot.ParseTarget(act.Value),
 		Confirmed: true, // Slack asked the button's confirm question before sending the click
 	}
-	c.answer(ctx, req, c.domain.Interact(ctx, req), cb.TriggerID, p, func(text string) { c.tell(ctx, p, text) })
+	reply, ok := c.interact(ctx, cb.User.ID, req)
+	if !ok {
+		return outcome{}
+	}
+	return outcome{done: true, then: func(ctx context.Context) {
+		c.answer(ctx, req, reply, cb.TriggerID, p, func(text string) { c.tell(ctx, p, text) })
+	}}
 }
 
 // viewSubmission takes a submitted modal. Its answer is what Slack shows in
-// the modal: nil closes it, errors keep it open with the domain's message on
-// the field it is about. then, if not nil, tells the person the outcome
-// where they acted, once the modal is answered.
-func (c *Conn) viewSubmission(ctx context.Context, cb slackapi.InteractionCallback) (resp *slackapi.ViewSubmissionResponse, then func(context.Context)) {
+// the modal: none closes it, errors keep it open with the domain's message
+// on the field it is about. Once the modal is answered, the person is told
+// the outcome where they acted.
+func (c *Conn) viewSubmission(ctx context.Context, cb slackapi.InteractionCallback) outcome {
 	action, ok := strings.CutPrefix(cb.View.CallbackID, actionPrefix)
 	if !ok || cb.User.ID == "" {
-		return nil, nil
+		return ignored
 	}
-	ctx, cancel := context.WithTimeout(ctx, submitWithin)
-	defer cancel()
 	var meta formMeta
 	if cb.View.PrivateMetadata != "" {
 		if err := json.Unmarshal([]byte(cb.View.PrivateMetadata), &meta); err != nil {
@@ -119,21 +163,24 @@ func (c *Conn) viewSubmission(ctx context.Context, cb slackapi.InteractionCallba
 			c.log.Warn("modal with unreadable private_metadata", "callback", cb.View.CallbackID, "err", err)
 		}
 	}
-	req := bot.Request{Kind: bot.Submit, Actor: c.actor(ctx, cb.User.ID), Action: bot.ActionID(action), Target: meta.Target, Values: formValues(cb.View.State)}
-	reply := c.domain.Interact(ctx, req)
+	req := bot.Request{Kind: bot.Submit, Action: bot.ActionID(action), Target: meta.Target, Values: formValues(cb.View.State)}
+	reply, ok := c.interact(ctx, cb.User.ID, req)
+	if !ok {
+		return outcome{}
+	}
 	if reply.Err != nil && bot.ErrorCode(reply.Err) == bot.EINTERNAL {
 		c.log.Error("slack form failed", "action", req.Action, "user", cb.User.ID, "err", reply.Err)
 	}
 	if reply.Refused {
 		if block := errorBlock(cb.View, reply.Field); block != "" {
-			return slackapi.NewErrorsViewSubmissionResponse(map[string]string{block: reply.Text}), nil
+			return outcome{done: true, answer: slackapi.NewErrorsViewSubmissionResponse(map[string]string{block: reply.Text})}
 		}
 	}
 	if reply.Text == "" {
-		return nil, nil
+		return ignored
 	}
 	p := place{Channel: meta.Channel, Thread: meta.Thread, User: cb.User.ID, ResponseURL: meta.ResponseURL}
-	return nil, func(ctx context.Context) { c.tell(ctx, p, reply.Text) }
+	return outcome{done: true, then: func(ctx context.Context) { c.tell(ctx, p, reply.Text) }}
 }
 
 // formValues reads a submitted modal's values by block id (the domain's
@@ -267,11 +314,11 @@ func takesUser(action bot.ActionID) bool {
 	return false
 }
 
-// slashCommand runs /liaison <subcommand> [user], after the ack; answers go
-// to the user alone.
-func (c *Conn) slashCommand(ctx context.Context, cmd slackapi.SlashCommand) {
+// slashCommand takes /liaison <subcommand> [user]; its answer goes to the
+// user alone, after the ack.
+func (c *Conn) slashCommand(ctx context.Context, cmd slackapi.SlashCommand) outcome {
 	if cmd.UserID == "" {
-		return
+		return ignored
 	}
 	text := strings.TrimSpace(cmd.Text)
 	sub, rest := text, ""
@@ -282,12 +329,18 @@ func (c *Conn) slashCommand(ctx context.Context, cmd slackapi.SlashCommand) {
 	if action == "" {
 		action = bot.ActHelp
 	}
-	req := bot.Request{Kind: bot.Command, Actor: c.actor(ctx, cmd.UserID), Action: action, Channel: cmd.ChannelID}
+	req := bot.Request{Kind: bot.Command, Action: action, Channel: cmd.ChannelID}
 	if takesUser(action) {
 		req.User = mentionedUser(rest)
 	}
+	reply, ok := c.interact(ctx, cmd.UserID, req)
+	if !ok {
+		return outcome{}
+	}
 	p := place{Channel: cmd.ChannelID, User: cmd.UserID, ResponseURL: cmd.ResponseURL}
-	c.answer(ctx, req, c.domain.Interact(ctx, req), cmd.TriggerID, p, func(text string) { c.answerCommand(ctx, p, text) })
+	return outcome{done: true, then: func(ctx context.Context) {
+		c.answer(ctx, req, reply, cmd.TriggerID, p, func(text string) { c.answerCommand(ctx, p, text) })
+	}}
 }
 
 // answerCommand answers a command privately: through its response_url,

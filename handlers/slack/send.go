@@ -237,64 +237,83 @@ func (c *Conn) notify(ctx context.Context, op *bot.Op) (bot.Result, error) {
 	return bot.Result{MessageID: ts}, nil
 }
 
-// findPages bounds how far back Find reads: the post it looks for was made
-// after its job was written, so it is among the newest messages.
-const findPages = 10
+// Find reads a channel's history or a thread page by page. Slack recommends
+// pages of no more than 200 messages; findPages bounds one look-up, past
+// which Find says it cannot tell rather than that the post is not there.
+const (
+	findPage  = 200
+	findPages = 250
+	// findMargin: Liaison's clock and Slack's differ; look a little earlier
+	// than the operation's first attempt.
+	findMargin = 10 * time.Minute
+)
 
 // Find looks for the message an operation with an unknown outcome may have
 // posted, by the job key in its metadata: in the thread when the operation
-// posts in one, else in the channel's history since the item began.
+// posts in one, else in the channel's history, everything since its first
+// attempt (op.After, less a margin; all of it when op.After is zero). It
+// reports found=false only once it has read all of that; when it cannot
+// read it all — a refusal, a failed call, a bound reached — it returns an
+// error, for it cannot tell.
 func (c *Conn) Find(ctx context.Context, op *bot.Op) (bot.Result, bool, error) {
 	if !op.Kind.Creates() {
 		return bot.Result{}, false, fmt.Errorf("slack %s: find %s: only operations that create a message can be looked up", c.name, op.Kind)
 	}
-	match := func(msgs []slackapi.Message) (slackapi.Message, bool) {
+	fail := func(err error) (bot.Result, bool, error) {
+		return bot.Result{}, false, c.scrub(classify(fmt.Errorf("slack %s: find %s in %s: %w", c.name, op.Key, op.Channel, err)))
+	}
+	oldest := ""
+	if !op.After.IsZero() {
+		oldest = timeTS(op.After.Add(-findMargin))
+	}
+	cursor := ""
+	for range c.findPages {
+		msgs, more, next, err := c.findRead(ctx, op, oldest, cursor)
+		if err != nil {
+			return fail(err)
+		}
 		for _, m := range msgs {
 			if m.Metadata.EventType == jobEvent && m.Metadata.EventPayload["job"] == op.Key {
-				return m, true
+				res := c.result(ctx, op.Channel, m.Timestamp, op.ThreadID)
+				if op.Kind == bot.OpPublish && m.Username == "" {
+					res.Fallback, res.FallbackCause = true, bot.FallbackNoCustomize
+				}
+				return res, true, nil
 			}
 		}
-		return slackapi.Message{}, false
+		if !more {
+			return bot.Result{}, false, nil
+		}
+		if next == "" {
+			return fail(errors.New("Slack says there is more but gave no cursor: cannot tell whether the post exists"))
+		}
+		cursor = next
 	}
-	var (
-		found  slackapi.Message
-		ok     bool
-		cursor string
-	)
-	for range findPages {
-		var msgs []slackapi.Message
-		var more bool
-		var err error
-		if op.ThreadID != "" {
-			msgs, more, cursor, err = c.api.GetConversationRepliesContext(ctx, &slackapi.GetConversationRepliesParameters{
-				ChannelID: op.Channel, Timestamp: op.ThreadID, Cursor: cursor, Limit: 200, IncludeAllMetadata: true,
-			})
-		} else {
-			params := &slackapi.GetConversationHistoryParameters{ChannelID: op.Channel, Cursor: cursor, Limit: 200, IncludeAllMetadata: true}
-			if !op.After.IsZero() {
-				// Clocks differ between Liaison and Slack: look a little earlier.
-				params.Oldest = timeTS(op.After.Add(-10 * time.Minute))
-			}
-			var h *slackapi.GetConversationHistoryResponse
-			if h, err = c.api.GetConversationHistoryContext(ctx, params); err == nil {
-				msgs, more, cursor = h.Messages, h.HasMore, h.ResponseMetaData.NextCursor
-			}
-		}
+	return fail(fmt.Errorf("read %d pages of %d messages without reaching the end: cannot tell whether the post exists", c.findPages, c.findPage))
+}
+
+// findRead reads one page of what Find searches: the thread, oldest first,
+// or the channel's history, newest first; since oldest (inclusive) when it
+// is not empty, with every message's metadata.
+func (c *Conn) findRead(ctx context.Context, op *bot.Op, oldest, cursor string) (msgs []slackapi.Message, more bool, next string, err error) {
+	if op.ThreadID != "" {
+		msgs, more, next, err = c.api.GetConversationRepliesContext(ctx, &slackapi.GetConversationRepliesParameters{
+			ChannelID: op.Channel, Timestamp: op.ThreadID, Cursor: cursor, Limit: c.findPage,
+			Oldest: oldest, Inclusive: oldest != "", IncludeAllMetadata: true,
+		})
 		if err != nil {
-			return bot.Result{}, false, c.scrub(classify(fmt.Errorf("slack %s: find %s in %s: %w", c.name, op.Key, op.Channel, err)))
+			return nil, false, "", fmt.Errorf("conversations.replies of %s: %w", op.ThreadID, err)
 		}
-		if found, ok = match(msgs); ok || !more || cursor == "" {
-			break
-		}
+		return msgs, more, next, nil
 	}
-	if !ok {
-		return bot.Result{}, false, nil
+	h, err := c.api.GetConversationHistoryContext(ctx, &slackapi.GetConversationHistoryParameters{
+		ChannelID: op.Channel, Cursor: cursor, Limit: c.findPage,
+		Oldest: oldest, Inclusive: oldest != "", IncludeAllMetadata: true,
+	})
+	if err != nil {
+		return nil, false, "", fmt.Errorf("conversations.history: %w", err)
 	}
-	res := c.result(ctx, op.Channel, found.Timestamp, op.ThreadID)
-	if op.Kind == bot.OpPublish && found.Username == "" {
-		res.Fallback, res.FallbackCause = true, bot.FallbackNoCustomize
-	}
-	return res, true, nil
+	return h.Messages, h.HasMore, h.ResponseMetaData.NextCursor, nil
 }
 
 // scrub is what leaves the adapter as an error: err with the connection's

@@ -27,7 +27,6 @@ import (
 	"time"
 
 	slackapi "github.com/slack-go/slack"
-	"github.com/slack-go/slack/slackevents"
 
 	"github.com/liaison-bot/liaison/bot"
 )
@@ -66,15 +65,21 @@ type Options struct {
 	// http.DefaultTransport.
 	Transport http.RoundTripper
 	Log       *slog.Logger // optional
+	// Metrics counts Socket Mode reconnections and reports whether the
+	// socket is up; nil counts nothing.
+	Metrics bot.Metrics
 }
 
 const (
-	// ackWithin bounds how long an event waits for its work before it is
-	// acknowledged anyway: Slack redelivers after 3 s.
-	ackWithin = 2 * time.Second
-	// submitWithin bounds the work of a modal submission, whose answer
-	// (validation errors) Slack wants within 3 s.
-	submitWithin = 2500 * time.Millisecond
+	// storeWithin bounds how long an HTTP-mode event waits to be stored
+	// before it is answered with an error, within Slack's 3 s: Slack sends
+	// it again, and the inbox keeps trying meanwhile.
+	storeWithin = 2500 * time.Millisecond
+	// interactWithin bounds the work of a click, a command or a form, whose
+	// ack Slack wants within 3 s: past it the domain's transaction is
+	// cancelled (rolled back) and nothing is acknowledged, so Slack tells
+	// the person it failed.
+	interactWithin = 2500 * time.Millisecond
 	// lookupWithin bounds the look-ups that name the person acting: a
 	// trigger_id lasts 3 s, and the form must open within them.
 	lookupWithin = time.Second
@@ -94,22 +99,26 @@ type Conn struct {
 	http   *http.Client
 	log    *slog.Logger
 
-	// intake carries message events to one goroutine, so that a message,
-	// its edit and its deletion reach the domain in the order Slack sent them.
-	intake chan intakeJob
+	metrics bot.Metrics
+	// inbox holds message events until the domain has stored them.
+	inbox inbox
 	// custom: the token may post under a person's name and avatar
 	// (chat:write.customize). Assumed until auth.test or an error says not.
 	custom atomic.Bool
 	// connected: the Socket Mode socket is up.
 	connected atomic.Bool
+	// sockets counts the Socket Mode sockets opened (runSocket's alone).
+	sockets int
+	// findPage and findPages: see Find; tests make them small.
+	findPage, findPages int
 
 	mu       sync.Mutex
 	started  bool
 	ready    chan struct{} // closed once auth.test told us who we are
 	self     identity
-	ctx      context.Context // Run's, for the work done after an ack
+	ctx      context.Context // Run's, for the work it waits for
 	stopping bool
-	wg       sync.WaitGroup // work started after an ack
+	wg       sync.WaitGroup // work Run waits for
 	users    map[string]userInfo
 	groups   map[string]groupInfo
 }
@@ -122,11 +131,6 @@ type identity struct {
 	BotID   string
 	TeamID  string
 	TeamURL string // "https://acme.slack.com/"
-}
-
-type intakeJob struct {
-	ev   slackevents.EventsAPIEvent
-	done func(ok bool)
 }
 
 // New returns a connection. It makes no call until Run.
@@ -153,13 +157,18 @@ func New(opts Options, d Domain) (*Conn, error) {
 	}
 	c := &Conn{
 		name: opts.Name, opts: opts, domain: d, log: opts.Log,
-		http:   &http.Client{Transport: transport, Timeout: httpTimeout},
-		intake: make(chan intakeJob, 256),
-		ready:  make(chan struct{}),
-		users:  map[string]userInfo{}, groups: map[string]groupInfo{},
+		http:     &http.Client{Transport: transport, Timeout: httpTimeout},
+		metrics:  opts.Metrics,
+		inbox:    newInbox(),
+		findPage: findPage, findPages: findPages,
+		ready: make(chan struct{}),
+		users: map[string]userInfo{}, groups: map[string]groupInfo{},
 	}
 	if c.log == nil {
 		c.log = slog.Default()
+	}
+	if c.metrics == nil {
+		c.metrics = bot.NoMetrics
 	}
 	c.log = c.log.With("conn", opts.Name, "platform", bot.KindSlack)
 	apiOpts := []slackapi.Option{slackapi.OptionHTTPClient(c.http)}
@@ -240,8 +249,9 @@ func (c *Conn) Run(ctx context.Context) error {
 		}
 		return err
 	}
-	// Work started after an ack runs under runCtx, so that it stops both
-	// when the caller cancels and when the socket gives up for good.
+	// Work runs under runCtx, so that it stops both when the caller
+	// cancels and when the socket gives up for good. What the inbox still
+	// holds then was never acknowledged: Slack sends it again.
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	c.mu.Lock()
@@ -249,7 +259,6 @@ func (c *Conn) Run(ctx context.Context) error {
 	c.mu.Unlock()
 	close(c.ready)
 
-	c.goWork(c.runIntake)
 	c.goWork(c.warmGroups)
 	var err error
 	if c.opts.HTTPMode {
@@ -368,28 +377,6 @@ func (c *Conn) goWork(fn func(ctx context.Context)) bool {
 		fn(ctx)
 	}()
 	return true
-}
-
-// enqueue hands an event to the intake goroutine; done is called with
-// whether it was taken in.
-func (c *Conn) enqueue(ctx context.Context, ev slackevents.EventsAPIEvent, done func(ok bool)) bool {
-	select {
-	case c.intake <- intakeJob{ev: ev, done: done}:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-func (c *Conn) runIntake(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return // what is left is not acked: Slack sends it again
-		case j := <-c.intake:
-			j.done(c.handleEvent(ctx, j.ev))
-		}
-	}
 }
 
 // userInfo is what Liaison needs of a Slack user.

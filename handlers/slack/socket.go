@@ -3,7 +3,6 @@ package slack
 import (
 	"context"
 	"fmt"
-	"time"
 
 	slackapi "github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -15,7 +14,7 @@ import (
 // up only on a token Slack refuses.
 func (c *Conn) runSocket(ctx context.Context) error {
 	client := socketmode.New(c.api)
-	defer c.connected.Store(false)
+	defer c.down()
 	errc := make(chan error, 1)
 	go func() { errc <- client.RunContext(ctx) }()
 	for {
@@ -31,14 +30,34 @@ func (c *Conn) runSocket(ctx context.Context) error {
 	}
 }
 
-// socketEvent acknowledges an envelope and hands its work on.
+// up records a new socket: a reconnection unless it is the first.
+func (c *Conn) up() {
+	c.connected.Store(true)
+	c.sockets++
+	if c.sockets > 1 {
+		c.metrics.Reconnect(c.name)
+	}
+	c.metrics.ConnState(c.name, true)
+}
+
+// down records that the socket is down, once.
+func (c *Conn) down() {
+	if c.connected.Swap(false) {
+		c.metrics.ConnState(c.name, false)
+	}
+}
+
+// socketEvent acknowledges an envelope once its work is done, and hands on
+// what follows.
 //
-// Message events are acknowledged once the domain has stored them, or after
-// ackWithin at the latest: a crash before that makes Slack send them again
-// (the domain dedupes), so none is lost; a failure leaves them unacknowledged
-// for Slack to retry. Clicks and commands are acknowledged at once and worked
-// on after; a modal submission is answered with its outcome, which Slack
-// shows in the modal.
+// A message event is acknowledged once the domain has stored it, however
+// long that takes (see inbox.go): until then Slack holds it and sends it
+// again, so neither a crash nor a database outage loses it. A click, a
+// command or a form is acknowledged once the domain has committed its effect
+// (Interact returned), within Slack's 3 s; what follows the commit — opening
+// a form, telling the person — comes after the ack. An interaction the domain
+// did not finish in time is not acknowledged, and its effect was rolled back:
+// Slack tells the person it failed, and they may try again.
 func (c *Conn) socketEvent(ctx context.Context, client *socketmode.Client, ev socketmode.Event) {
 	ack := func(payload any) {
 		if ev.Request == nil || ev.Request.EnvelopeID == "" {
@@ -50,16 +69,16 @@ func (c *Conn) socketEvent(ctx context.Context, client *socketmode.Client, ev so
 	}
 	switch ev.Type {
 	case socketmode.EventTypeConnecting:
-		c.connected.Store(false)
+		c.down()
 		c.log.Debug("socket mode connecting")
 	case socketmode.EventTypeConnected:
-		c.connected.Store(true)
+		c.up()
 		c.log.Info("socket mode connected")
 	case socketmode.EventTypeDisconnect:
-		c.connected.Store(false) // Slack asks for a new socket; the client dials it
+		c.down() // Slack asks for a new socket; the client dials it
 		ack(nil)
 	case socketmode.EventTypeConnectionError:
-		c.connected.Store(false)
+		c.down()
 		if ctx.Err() == nil { // closing the socket on the way out is no error
 			c.log.Warn("socket mode", "event", ev.Type, "err", ev.Data)
 		}
@@ -68,7 +87,7 @@ func (c *Conn) socketEvent(ctx context.Context, client *socketmode.Client, ev so
 			c.log.Warn("socket mode", "event", ev.Type, "err", ev.Data)
 		}
 	case socketmode.EventTypeInvalidAuth:
-		c.connected.Store(false)
+		c.down()
 		c.log.Error("socket mode: Slack refused the app-level token")
 
 	case socketmode.EventTypeEventsAPI:
@@ -80,7 +99,7 @@ func (c *Conn) socketEvent(ctx context.Context, client *socketmode.Client, ev so
 		if c.foreign(api.TeamID) {
 			return // unacknowledged: Slack may deliver it again on the right socket
 		}
-		c.take(ctx, api, func() { ack(nil) })
+		c.take(api, func() { ack(nil) }) // nil: not taken, left to Slack's retry
 
 	case socketmode.EventTypeInteractive:
 		cb, ok := ev.Data.(slackapi.InteractionCallback)
@@ -88,52 +107,29 @@ func (c *Conn) socketEvent(ctx context.Context, client *socketmode.Client, ev so
 			ack(nil)
 			return
 		}
-		if cb.Type == slackapi.InteractionTypeViewSubmission {
-			c.goWork(func(ctx context.Context) {
-				resp, then := c.viewSubmission(ctx, cb)
-				if resp != nil {
-					ack(resp)
-				} else {
-					ack(nil)
-				}
-				if then != nil {
-					then(ctx)
-				}
-			})
-			return
-		}
-		ack(nil)
-		c.goWork(func(ctx context.Context) { c.interaction(ctx, cb) })
+		c.goWork(func(ctx context.Context) { c.settle(ctx, c.interactive(ctx, cb), ack) })
 
 	case socketmode.EventTypeSlashCommand:
-		ack(nil)
-		if cmd, ok := ev.Data.(slackapi.SlashCommand); ok && !c.foreign(cmd.TeamID) {
-			c.goWork(func(ctx context.Context) { c.slashCommand(ctx, cmd) })
+		cmd, ok := ev.Data.(slackapi.SlashCommand)
+		if !ok || c.foreign(cmd.TeamID) {
+			ack(nil)
+			return
 		}
+		c.goWork(func(ctx context.Context) { c.settle(ctx, c.slashCommand(ctx, cmd), ack) })
 
 	default:
 		ack(nil) // hello and the like carry no envelope; anything else is not ours
 	}
 }
 
-// take queues a message event for the domain and calls ack once it is
-// stored, or once ackWithin has passed, but not when storing it failed.
-func (c *Conn) take(ctx context.Context, ev slackevents.EventsAPIEvent, ack func()) {
-	result := make(chan bool, 1)
-	if !c.enqueue(ctx, ev, func(ok bool) { result <- ok }) {
+// settle acknowledges a finished interaction with its answer, then does
+// what follows it.
+func (c *Conn) settle(ctx context.Context, o outcome, ack func(payload any)) {
+	if !o.done {
 		return
 	}
-	c.goWork(func(ctx context.Context) {
-		t := time.NewTimer(ackWithin)
-		defer t.Stop()
-		select {
-		case ok := <-result:
-			if ok {
-				ack()
-			}
-		case <-t.C:
-			ack()
-		case <-ctx.Done():
-		}
-	})
+	ack(o.answer)
+	if o.then != nil {
+		o.then(ctx)
+	}
 }

@@ -29,6 +29,11 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
+// CheckTimeout bounds the database check of /readyz and the outbox query
+// of a /metrics scrape: a database that does not answer by then counts as
+// down, however long its driver would wait.
+const CheckTimeout = 2 * time.Second
+
 // Defaults of the timeouts left at zero in Options. Nothing Liaison serves
 // takes a large body, and Slack wants an HTTP-mode answer within 3 seconds:
 // a client that takes longer to send its request is broken or hostile, and
@@ -68,8 +73,9 @@ type Server struct {
 	mux     *http.ServeMux // on Addr
 	metrics *http.ServeMux // on MetricsAddr; nil when /metrics is on Addr
 
-	mu     sync.Mutex
-	checks []check
+	mu      sync.Mutex
+	checks  []check
+	sampler *Sampler // database check failures, for the log
 }
 
 // check is one more condition of readiness: a connection that must be up.
@@ -93,7 +99,7 @@ func NewServer(o Options, db Pinger, m *Metrics) *Server {
 	o.ReadTimeout = cmp.Or(o.ReadTimeout, DefaultReadTimeout)
 	o.WriteTimeout = cmp.Or(o.WriteTimeout, DefaultWriteTimeout)
 	o.IdleTimeout = cmp.Or(o.IdleTimeout, DefaultIdleTimeout)
-	s := &Server{DB: db, Metrics: m, opts: o, mux: http.NewServeMux()}
+	s := &Server{DB: db, Metrics: m, opts: o, mux: http.NewServeMux(), sampler: NewSampler(RefusalLogEvery)}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
@@ -113,17 +119,24 @@ func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, 
 // Handler is the handler served on Addr, for tests.
 func (s *Server) Handler() http.Handler { return s.mux }
 
+// ready answers 200 when the database answers within CheckTimeout and
+// every check passes; otherwise 503, with a line per reason. The
+// database's own error goes to the log only: it may name the host.
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	if err := s.DB.Ping(ctx); err != nil {
-		http.Error(w, "database unreachable", http.StatusServiceUnavailable)
-		return
+	var failed []string
+	if err := within(r.Context(), CheckTimeout, s.DB.Ping); err != nil {
+		reason := "database: unreachable"
+		if errors.Is(err, context.DeadlineExceeded) {
+			reason = fmt.Sprintf("database: no answer within %s", CheckTimeout)
+		}
+		failed = append(failed, reason)
+		if ok, n := s.sampler.Allow("database"); ok {
+			s.log().Error("not ready: database check failed", "err", err, "suppressed", n)
+		}
 	}
 	s.mu.Lock()
 	checks := slices.Clone(s.checks)
 	s.mu.Unlock()
-	var failed []string
 	for _, c := range checks {
 		if err := c.fn(); err != nil {
 			failed = append(failed, c.name+": "+err.Error())
@@ -134,6 +147,30 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Write([]byte("ready\n"))
+}
+
+func (s *Server) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.Default()
+	}
+	return s.Log
+}
+
+// within runs fn with a context that ends after d, and returns when fn
+// does or when that context ends, whichever comes first: a driver blocked
+// on a silent network past its context's end does not hold the caller.
+// fn's goroutine ends when fn returns.
+func within(ctx context.Context, d time.Duration, fn func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- fn(ctx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Run listens on Addr and serves until ctx is cancelled.
@@ -163,10 +200,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // /metrics on mln, with the same timeouts; it stops both when ctx is
 // cancelled or either fails.
 func (s *Server) serve(ctx context.Context, ln, mln net.Listener) error {
-	log := s.Log
-	if log == nil {
-		log = slog.Default()
-	}
+	log := s.log()
 	// net/http logs some failures itself, a line each (a handler that
 	// panics on every request): through slog, and sampled like refusals.
 	errorLog := stdlog.New(&sampledWriter{log: log, sampler: NewSampler(RefusalLogEvery)}, "", 0)
@@ -221,7 +255,9 @@ func (s *Server) httpServer(h http.Handler, errorLog *stdlog.Logger) *http.Serve
 	}
 }
 
-// Metrics implements bot.Metrics with Prometheus counters.
+// Metrics implements bot.Metrics with Prometheus counters, histograms
+// and gauges, and reads what only a scrape can tell (the outbox's backlog,
+// each connection's readiness) when scraped.
 type Metrics struct {
 	registry *prometheus.Registry
 	intake   *prometheus.CounterVec
@@ -229,6 +265,7 @@ type Metrics struct {
 	latency  *prometheus.HistogramVec
 	reconn   *prometheus.CounterVec
 	conn     *prometheus.GaugeVec
+	state    *stateCollector
 }
 
 var _ bot.Metrics = (*Metrics)(nil)
@@ -254,9 +291,105 @@ func NewMetrics() *Metrics {
 		conn: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "liaison_connection_up", Help: "1 while a connection's gateway or socket is up.",
 		}, []string{"connection"}),
+		state: newStateCollector(),
 	}
-	m.registry.MustRegister(m.intake, m.jobs, m.latency, m.reconn, m.conn, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Series that exist from the start read 0 rather than missing, which
+	// rates and alerts handle better.
+	for _, step := range []string{bot.LatencyEventToCard, bot.LatencyApprovalToPublic} {
+		m.latency.WithLabelValues(step)
+	}
+	m.registry.MustRegister(m.intake, m.jobs, m.latency, m.reconn, m.conn, m.state, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// Outbox reports the outbox's backlog: the jobs due at now and not done,
+// and how long past its run time the oldest of them is.
+type Outbox interface {
+	OutboxStats(ctx context.Context, now time.Time) (due int, oldestDue time.Duration, err error)
+}
+
+// WatchOutbox exports o's backlog, asked at each scrape within
+// CheckTimeout, and whether the database answered. now is the clock the
+// backlog is measured against.
+func (m *Metrics) WatchOutbox(o Outbox, now func() time.Time) {
+	m.state.mu.Lock()
+	defer m.state.mu.Unlock()
+	m.state.outbox, m.state.now = o, now
+}
+
+// WatchConnection exports whether conn is ready, as health says at each
+// scrape, and starts its reconnect count at 0.
+func (m *Metrics) WatchConnection(conn string, health func() error) {
+	m.reconn.WithLabelValues(conn)
+	m.state.mu.Lock()
+	defer m.state.mu.Unlock()
+	m.state.conns = append(m.state.conns, watchedConn{conn, health})
+}
+
+type watchedConn struct {
+	name   string
+	health func() error
+}
+
+// stateCollector reads, at scrape time, what no event reports.
+type stateCollector struct {
+	due, oldest, dbUp, ready *prometheus.Desc
+
+	mu     sync.Mutex
+	outbox Outbox
+	now    func() time.Time
+	conns  []watchedConn
+}
+
+func newStateCollector() *stateCollector {
+	return &stateCollector{
+		due:    prometheus.NewDesc("liaison_outbox_due_jobs", "Outbox jobs due to run now and not done.", nil, nil),
+		oldest: prometheus.NewDesc("liaison_outbox_oldest_due_seconds", "How long the oldest due outbox job has waited past its run time; 0 when none is due.", nil, nil),
+		dbUp:   prometheus.NewDesc("liaison_database_up", "1 when the database answered this scrape's outbox query in time.", nil, nil),
+		ready:  prometheus.NewDesc("liaison_connection_ready", "1 when a connection is ready (as /readyz says), by connection.", []string{"connection"}, nil),
+	}
+}
+
+func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.due
+	ch <- c.oldest
+	ch <- c.dbUp
+	ch <- c.ready
+}
+
+func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	outbox, now, conns := c.outbox, c.now, slices.Clone(c.conns)
+	c.mu.Unlock()
+	for _, conn := range conns {
+		ch <- prometheus.MustNewConstMetric(c.ready, prometheus.GaugeValue, boolValue(conn.health() == nil), conn.name)
+	}
+	if outbox == nil {
+		return
+	}
+	var (
+		due    int
+		oldest time.Duration
+	)
+	err := within(context.Background(), CheckTimeout, func(ctx context.Context) (err error) {
+		due, oldest, err = outbox.OutboxStats(ctx, now())
+		return err
+	})
+	ch <- prometheus.MustNewConstMetric(c.dbUp, prometheus.GaugeValue, boolValue(err == nil))
+	if err != nil {
+		// No backlog figures rather than wrong ones; /readyz and the log
+		// say why.
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(c.due, prometheus.GaugeValue, float64(due))
+	ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, max(oldest, 0).Seconds())
+}
+
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func (m *Metrics) Intake(conn string, outcome bot.Intake) {
@@ -273,10 +406,4 @@ func (m *Metrics) Latency(step string, d time.Duration) {
 
 func (m *Metrics) Reconnect(conn string) { m.reconn.WithLabelValues(conn).Inc() }
 
-func (m *Metrics) ConnState(conn string, up bool) {
-	v := 0.0
-	if up {
-		v = 1
-	}
-	m.conn.WithLabelValues(conn).Set(v)
-}
+func (m *Metrics) ConnState(conn string, up bool) { m.conn.WithLabelValues(conn).Set(boolValue(up)) }

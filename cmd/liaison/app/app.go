@@ -102,7 +102,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Addr: h.Addr, MetricsAddr: h.MetricsAddr,
 		ReadHeaderTimeout: h.ReadHeaderTimeout, ReadTimeout: h.ReadTimeout,
 		WriteTimeout: h.WriteTimeout, IdleTimeout: h.IdleTimeout,
-	}, db, metrics)
+	}, storeProbe{db}, metrics)
 	a.Web.Log = log
 	for i, c := range cfg.Connections {
 		conn, err := a.connection(c)
@@ -113,6 +113,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		a.Conns[c.Name] = conn
 		a.Service.Platforms[c.Name] = conn
 		a.Web.AddCheck("connection "+c.Name, conn.Health)
+		metrics.WatchConnection(c.Name, conn.Health)
 	}
 	owner := opts.Owner
 	if owner == "" {
@@ -143,9 +144,20 @@ func OpenStore(ctx context.Context, cfg *config.Config) (*storage.DB, error) {
 	return db, nil
 }
 
-// connection builds the adapter for one connection of the config.
+// storeProbe is the database check of /readyz: a transaction through the
+// store, the path every flow takes. A ping is not enough: on SQLite it
+// answers while another process holds the write lock and nothing can be
+// stored; a transaction takes that lock (and the group committer's turn).
+type storeProbe struct{ db *storage.DB }
+
+func (p storeProbe) Ping(ctx context.Context) error {
+	return p.db.View(ctx, func(bot.Tx) error { return nil })
+}
+
+// connection builds the adapter for one connection of the config. Its log
+// lines name it (conn=…): the adapter adds that itself.
 func (a *App) connection(c config.Connection) (Connection, error) {
-	log := a.log.With("connection", c.Name)
+	log := a.log
 	var rt http.RoundTripper = http.DefaultTransport
 	if a.opts.Transport != nil {
 		rt = a.opts.Transport(c.Name, rt)
@@ -163,7 +175,7 @@ func (a *App) connection(c config.Connection) (Connection, error) {
 		if c.Mode == config.ModeHTTP {
 			prefix := "/slack/" + c.Name
 			a.Web.Handle(prefix+"/", http.StripPrefix(prefix, sc.Handler()))
-			log.Info("slack http mode", "events", prefix+"/events", "interactivity", prefix+"/interactivity", "commands", prefix+"/commands")
+			log.Info("slack http mode", "conn", c.Name, "events", prefix+"/events", "interactivity", prefix+"/interactivity", "commands", prefix+"/commands")
 		}
 		return sc, nil
 	case config.Discord:
@@ -183,8 +195,21 @@ func (a *App) connection(c config.Connection) (Connection, error) {
 // Run connects every connection and runs Liaison until ctx ends: the
 // adapters, the outbox worker, the HTTP surface, SLA reminders and the
 // retention purge. It returns once all of them have stopped.
+//
+// When ctx ends (or one part fails), intake stops at once: the adapters
+// and the HTTP surface take no more events. The worker finishes the call
+// it has in flight, within its grace period, and hands back the jobs it
+// holds; the adapters release what they hold. Run waits for all of it, so
+// the database, which those last steps write to, is to be closed only
+// after Run returned.
 func (a *App) Run(ctx context.Context) error {
+	start := time.Now()
 	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		<-ctx.Done()
+		a.log.Info("liaison stopping: intake stopped, finishing calls in flight", "why", context.Cause(ctx), "ran", time.Since(start).Round(time.Second).String())
+		return nil
+	})
 	for name, c := range a.Conns {
 		g.Go(func() error {
 			if err := c.Run(ctx); err != nil {

@@ -70,3 +70,15 @@ func (f *Fake) dispatchWebhooksUpdate(guildID, channelID string) {
 		return obj{"guild_id": guildID, "channel_id": channelID}, true
 	})
 }
+
+// dispatchThreadUpdate sends THREAD_UPDATE for a thread whose metadata changed. Callers hold
+// f.mu.
+func (f *Fake) dispatchThreadUpdate(t *channelState) {
+	f.broadcast("THREAD_UPDATE", func(s *gwSession) (any, bool) {
+		if s.intents&IntentGuilds == 0 {
+			return nil, false
+		}
+		return f.wireChannel(t), true
+	})
+	f.notifyLocked()
+}

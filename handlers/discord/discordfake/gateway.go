@@ -492,7 +492,8 @@ func (f *Fake) InvalidateSession() {
 	f.notifyLocked()
 }
 
-// Gateway describes the gateway: whether a client is connected, with which session and intents.
+// Gateway describes the gateway: whether a client is connected, with which session and intents
+// (one of them when several are), and how many are.
 func (f *Fake) Gateway() GatewayInfo {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -500,6 +501,7 @@ func (f *Fake) Gateway() GatewayInfo {
 	for c := range f.conns {
 		if s := c.session; s != nil && !c.closing {
 			gi.Connected, gi.SessionID, gi.Intents, gi.Seq, gi.Heartbeats = true, s.id, s.intents, s.seq, c.heartbeats
+			gi.Sessions++
 		}
 	}
 	return gi

@@ -58,6 +58,15 @@ func (f *Fake) InteractionResponses(interactionID string) []InteractionResponse 
 	return out
 }
 
+// InteractionFailed reports whether an interaction went unanswered for InteractionDeadline: the
+// person saw "This interaction failed", and any later answer is refused (10062).
+func (f *Fake) InteractionFailed(interactionID string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	in := f.interactions[interactionID]
+	return in != nil && f.expired(in)
+}
+
 // InteractionMessages returns the messages an interaction produced (its original response,
 // then its follow-ups), ephemeral ones included.
 func (f *Fake) InteractionMessages(interactionID string) []Message {

@@ -189,6 +189,24 @@ func (f *Fake) StartThread(userID, channelID, messageID, name string) (Channel, 
 	return f.threadFromMessage(c, m, name, u.ID, 4320).Channel, nil
 }
 
+// ArchiveThread archives a thread, as Discord does after its auto-archive duration without
+// messages, and dispatches THREAD_UPDATE. It leaves the active list (GET
+// /guilds/{id}/threads/active) for the archived one of its parent; a new message in it
+// unarchives it.
+func (f *Fake) ArchiveThread(threadID string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t := f.channels[threadID]
+	if t == nil || !t.Type.IsThread() {
+		return fmt.Errorf("discordfake: %s is not a thread", threadID)
+	}
+	if !t.archived {
+		t.archived, t.archivedAt = true, f.now()
+		f.dispatchThreadUpdate(t)
+	}
+	return nil
+}
+
 // Edit changes the content of a member's message and dispatches MESSAGE_UPDATE. Only messages
 // members wrote can be edited this way.
 func (f *Fake) Edit(channelID, messageID, content string) (Message, error) {
@@ -256,6 +274,7 @@ func (f *Fake) newInteraction(typ int, userID string, c *channelState, messageID
 	}
 	f.interactions[in.id] = in
 	f.byToken[in.token] = in
+	f.watchDeadline(in)
 	return in
 }
 

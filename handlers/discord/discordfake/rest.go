@@ -109,6 +109,7 @@ func buildRoutes() []*route {
 	add("DELETE", "/channels/{channel.id}/messages/{message.id}", authBot, false, (*Fake).deleteMessage)
 	add("POST", "/channels/{channel.id}/messages/{message.id}/threads", authBot, false, (*Fake).startThreadFromMessage)
 	add("POST", "/channels/{channel.id}/threads", authBot, false, (*Fake).startThread)
+	add("GET", "/channels/{channel.id}/threads/archived/public", authBot, false, (*Fake).listArchivedThreads)
 	add("POST", "/channels/{channel.id}/typing", authBot, false, (*Fake).typing)
 	add("GET", "/channels/{channel.id}/webhooks", authBot, false, (*Fake).listWebhooks)
 	add("POST", "/channels/{channel.id}/webhooks", authBot, false, (*Fake).createWebhook)

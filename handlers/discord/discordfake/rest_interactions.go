@@ -25,7 +25,7 @@ func (f *Fake) interactionCallback(rq *request) (int, any, *apiError) {
 	if in.acked {
 		return 0, nil, errBadRequest(40060)
 	}
-	if f.now().Sub(in.createdAt) > InteractionDeadline {
+	if f.expired(in) {
 		return 0, nil, errUnknown(10062)
 	}
 	var resp struct {
@@ -103,6 +103,29 @@ func (f *Fake) interactionCallback(rq *request) (int, any, *apiError) {
 		out["resource"] = obj{"type": resp.Type}
 	}
 	return http.StatusOK, out, nil
+}
+
+// expired reports whether an interaction went unanswered past InteractionDeadline, and records
+// it as failed: Discord then shows the person that it failed, and refuses any answer with 10062.
+// Callers hold f.mu.
+func (f *Fake) expired(in *interaction) bool {
+	if !in.acked && !in.failed && f.now().Sub(in.createdAt) > InteractionDeadline {
+		in.failed = true
+		f.notifyLocked()
+	}
+	return in.failed
+}
+
+// watchDeadline records an interaction as failed once its deadline passes unanswered, and
+// wakes those waiting on Changes. Callers hold f.mu.
+func (f *Fake) watchDeadline(in *interaction) {
+	time.AfterFunc(InteractionDeadline+10*time.Millisecond, func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if !f.closed {
+			f.expired(in)
+		}
+	})
 }
 
 // interactionMessage creates the message a type 4 or 5 response (or a follow-up) makes: by the

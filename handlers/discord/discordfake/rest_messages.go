@@ -208,8 +208,23 @@ func (f *Fake) listMessages(rq *request) (int, any, *apiError) {
 		}
 		limit = n
 	}
+	// Documented: "The before, after, and around parameters are mutually exclusive, only one
+	// may be passed at a time."
+	given := 0
+	for _, k := range []string{"around", "before", "after"} {
+		v := rq.query.Get(k)
+		if v == "" {
+			continue
+		}
+		if given++; given > 1 {
+			return 0, nil, formError(k, "BASE_TYPE_BAD_REQUEST", "Only one of around, before and after may be passed.")
+		}
+		if !isSnowflake(v) {
+			return 0, nil, formError(k, "NUMBER_TYPE_COERCE", "Value \""+v+"\" is not snowflake.")
+		}
+	}
 	if c.Type != ChannelDM && f.botPerms(c.ID)&PermReadMessageHistory == 0 {
-		return http.StatusOK, []obj{}, nil
+		return http.StatusOK, []obj{}, nil // documented: no messages without the permission
 	}
 	all := f.visibleMessages(c.ID) // oldest first
 	var pick []*message

@@ -2,7 +2,9 @@ package discordfake
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
+	"time"
 )
 
 func (f *Fake) getGateway(*request) (int, any, *apiError) {
@@ -150,8 +152,67 @@ func (f *Fake) getActiveThreads(rq *request) (int, any, *apiError) {
 	if err != nil {
 		return 0, nil, err
 	}
-	threads := f.wireChannels(g, func(c *channelState) bool { return c.Type.IsThread() })
+	threads := f.wireChannels(g, func(c *channelState) bool { return c.Type.IsThread() && !c.archived })
 	return http.StatusOK, obj{"threads": threads, "members": []any{}}, nil
+}
+
+// listArchivedThreads lists a channel's public archived threads, most recently archived
+// first, archived before the before timestamp (ISO8601), up to limit (2 to 100, default 50).
+// Discord requires READ_MESSAGE_HISTORY.
+func (f *Fake) listArchivedThreads(rq *request) (int, any, *apiError) {
+	c, err := f.visibleChannel(rq)
+	if err != nil {
+		return 0, nil, err
+	}
+	switch c.Type {
+	case ChannelText, ChannelAnnouncement, ChannelForum:
+	default:
+		return 0, nil, errBadRequest(50024)
+	}
+	if err := f.require(c, PermReadMessageHistory); err != nil {
+		return 0, nil, err
+	}
+	before := f.now()
+	if s := rq.query.Get("before"); s != "" {
+		t, perr := time.Parse(time.RFC3339Nano, s)
+		if perr != nil {
+			return 0, nil, formError("before", "DATE_TIME_TYPE_PARSE", "Could not parse "+s+". Should be ISO8601.")
+		}
+		before = t
+	}
+	limit := 50
+	if s := rq.query.Get("limit"); s != "" {
+		n, perr := strconv.Atoi(s)
+		switch {
+		case perr != nil:
+			return 0, nil, formError("limit", "NUMBER_TYPE_COERCE", "Value \""+s+"\" is not int.")
+		case n < 2:
+			return 0, nil, formError("limit", "NUMBER_TYPE_MIN", "int value should be greater than or equal to 2.")
+		case n > 100:
+			return 0, nil, formError("limit", "NUMBER_TYPE_MAX", "int value should be less than or equal to 100.")
+		}
+		limit = n
+	}
+	var ths []*channelState
+	for _, t := range f.channels {
+		public := t.Type == ChannelPublicThread || t.Type == ChannelAnnouncementThread
+		if public && t.ParentID == c.ID && t.archived && t.archivedAt.Before(before) {
+			ths = append(ths, t)
+		}
+	}
+	slices.SortFunc(ths, func(a, b *channelState) int {
+		if d := b.archivedAt.Compare(a.archivedAt); d != 0 {
+			return d
+		}
+		return compareSnowflakes(b.ID, a.ID)
+	})
+	more := len(ths) > limit
+	ths = ths[:min(limit, len(ths))]
+	out := make([]obj, 0, len(ths))
+	for _, t := range ths {
+		out = append(out, f.wireChannel(t))
+	}
+	return http.StatusOK, obj{"threads": out, "members": []any{}, "has_more": more}, nil
 }
 
 // wireChannels lists the guild's channels that keep selects, in the order they were made, as

@@ -40,6 +40,8 @@ type channelState struct {
 	totalSent     int
 	autoArchive   int
 	recipient     string // DM channels: the user
+	archived      bool   // threads: archived (ArchiveThread); a new message unarchives
+	archivedAt    time.Time
 }
 
 type message struct {
@@ -62,6 +64,7 @@ type interaction struct {
 	fromComponent bool // modal submit opened from a component interaction
 	createdAt     time.Time
 	acked         bool
+	failed        bool   // not answered within InteractionDeadline: Discord showed the person a failure
 	originalID    string // message @original refers to
 	loading       bool   // answered with type 5 and not yet edited
 	responses     []InteractionResponse
@@ -143,6 +146,11 @@ func (f *Fake) storeMessage(m *message) {
 	f.channelMsgs[m.ChannelID] = append(f.channelMsgs[m.ChannelID], m.ID)
 	if c := f.channels[m.ChannelID]; c != nil && !m.Ephemeral() {
 		c.lastMessageID = m.ID
+		if c.archived {
+			// A message in an archived thread unarchives it, as on Discord.
+			c.archived = false
+			f.dispatchThreadUpdate(c)
+		}
 		if c.Type.IsThread() {
 			m.position = c.totalSent
 			c.totalSent++

@@ -394,6 +394,7 @@ type Call struct {
 // GatewayInfo describes the gateway side of the fake.
 type GatewayInfo struct {
 	Connected  bool   // a connection is identified or resumed
+	Sessions   int    // connections identified or resumed now: several clients may share a token
 	SessionID  string // of the connected session
 	Intents    int64  // of the connected session
 	Seq        int64  // last sequence number sent on the connected session

@@ -148,10 +148,14 @@ func (f *Fake) wireChannel(c *channelState) obj {
 		o["message_count"] = c.messageCount
 		o["total_message_sent"] = c.totalSent
 		o["member_count"] = 1
+		archivedAt := c.createdAt
+		if !c.archivedAt.IsZero() {
+			archivedAt = c.archivedAt
+		}
 		meta := obj{
-			"archived":              false,
+			"archived":              c.archived,
 			"auto_archive_duration": c.autoArchive,
-			"archive_timestamp":     timestamp(c.createdAt),
+			"archive_timestamp":     timestamp(archivedAt),
 			"locked":                false,
 			"create_timestamp":      timestamp(c.createdAt),
 		}

@@ -36,17 +36,29 @@ func (f *Fake) readableChannelLocked(ref string) (*channel, *apiError) {
 	return ch, nil
 }
 
+// pageSize is a method's page: the number of messages it answers when the
+// call names no limit, and the most it answers whatever the limit.
+type pageSize struct{ def, max int }
+
+var (
+	historyPage = pageSize{def: 100, max: 999}   // conversations.history: default 100, "maximum of 999"
+	repliesPage = pageSize{def: 1000, max: 1000} // conversations.replies: default 1000, up to 1000
+)
+
 // page selects messages between oldest and latest and cuts a page of them,
-// following Slack's conversations.history/replies arguments.
-func page(r *apiRequest, list []*message) ([]*message, string, *apiError) {
+// following Slack's conversations.history/replies arguments: oldest and
+// latest exclude a message at their very ts unless inclusive is set, a
+// cursor continues where the last page stopped (with the same oldest and
+// latest), limit is clamped to the method's maximum.
+func page(r *apiRequest, list []*message, size pageSize) ([]*message, string, *apiError) {
 	oldest, latest := r.get("oldest"), r.get("latest")
 	inclusive := r.bool("inclusive")
 	var kept []*message
 	for _, m := range list {
-		if oldest != "" && (tsLess(m.TS, oldest) || (!inclusive && m.TS == oldest)) {
+		if oldest != "" && (tsCompare(m.TS, oldest) < 0 || (!inclusive && tsCompare(m.TS, oldest) == 0)) {
 			continue
 		}
-		if latest != "" && (tsLess(latest, m.TS) || (!inclusive && m.TS == latest)) {
+		if latest != "" && (tsCompare(m.TS, latest) > 0 || (!inclusive && tsCompare(m.TS, latest) == 0)) {
 			continue
 		}
 		kept = append(kept, m)
@@ -63,14 +75,14 @@ func page(r *apiRequest, list []*message) ([]*message, string, *apiError) {
 			return nil, "", refuse("invalid_cursor")
 		}
 	}
-	limit := 100
+	limit := size.def
 	if s := r.get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 0 {
 			return nil, "", refuse("invalid_limit")
 		}
 		if n > 0 {
-			limit = min(n, 999)
+			limit = min(n, size.max)
 		}
 	}
 	end := min(start+limit, len(kept))
@@ -81,14 +93,32 @@ func page(r *apiRequest, list []*message) ([]*message, string, *apiError) {
 	return kept[start:end], next, nil
 }
 
-// tsLess compares two Slack timestamps numerically.
-func tsLess(a, b string) bool {
-	x, _ := strconv.ParseFloat(a, 64)
-	y, _ := strconv.ParseFloat(b, 64)
-	if x != y {
-		return x < y
+// tsCompare compares two Slack timestamps ("seconds.micros", or a bare or
+// shorter Unix time as oldest and latest may be) exactly: -1, 0 or +1.
+func tsCompare(a, b string) int {
+	x, y := tsMicros(a), tsMicros(b)
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
 	}
-	return a < b
+	return 0
+}
+
+// tsMicros reads a timestamp as microseconds; what does not read is 0.
+func tsMicros(ts string) int64 {
+	sec, frac, _ := strings.Cut(ts, ".")
+	s, err := strconv.ParseInt(sec, 10, 64)
+	if err != nil {
+		return 0
+	}
+	frac = (frac + "000000")[:6]
+	us, err := strconv.ParseInt(frac, 10, 64)
+	if err != nil {
+		return 0
+	}
+	return s*1e6 + us
 }
 
 func (f *Fake) conversationsHistory(r *apiRequest) (object, *apiError) {
@@ -104,7 +134,7 @@ func (f *Fake) conversationsHistory(r *apiRequest) (object, *apiError) {
 		}
 		list = append(list, m)
 	}
-	msgs, next, err := page(r, list)
+	msgs, next, err := page(r, list, historyPage)
 	if err != nil {
 		return nil, err
 	}
@@ -121,8 +151,8 @@ func (f *Fake) conversationsReplies(r *apiRequest) (object, *apiError) {
 		root = m.ThreadTS
 	}
 	list := []*message{ch.byTS[root]}
-	list = append(list, ch.replies(root)...)
-	msgs, next, err := page(r, list)
+	list = append(list, ch.replies(root)...) // oldest first, the parent first of all
+	msgs, next, err := page(r, list, repliesPage)
 	if err != nil {
 		return nil, err
 	}

@@ -42,9 +42,11 @@ type envelope struct {
 	retryAttempt int
 	retryReason  string
 	state        envState
+	due          time.Time   // real time before which a retry waits (Options.RetryDelays)
 	conn         *socketConn // the socket it is in flight on, nil over HTTP
 	deadline     time.Time   // real time by which a socket ack is due
 	sends        int
+	sockets      []int // the socket of each attempt over Socket Mode
 	acked        bool
 	failed       bool
 	// onAck applies the ack's payload (nil when none) to the workspace; it
@@ -60,7 +62,13 @@ type Delivery struct {
 	Payload    json.RawMessage
 	Attempts   int  // how many times it was sent
 	Acked      bool // the bot acknowledged it
-	Failed     bool // Slack gave up: never acked, retries spent
+	// Failed: Slack gave up. An Events API payload was never acknowledged
+	// and its retries are spent; an interaction or a command was not
+	// acknowledged in time, and the person who acted saw Slack's error.
+	Failed bool
+	// Sockets numbers the Socket Mode connection each attempt went to (the
+	// first connection accepted is 1; see Connects), in order.
+	Sockets []int
 }
 
 // Ack is an acknowledgement the bot sent: a Socket Mode ack frame, or the 2xx
@@ -158,6 +166,10 @@ func (f *Fake) pumpLocked(now time.Time) time.Duration {
 		if e.state != pending {
 			continue
 		}
+		if now.Before(e.due) {
+			next = min(next, e.due.Sub(now))
+			continue
+		}
 		if url := f.endpoints[e.kind]; url != "" {
 			if !f.httpBusy[e.kind] && !f.closed {
 				f.httpBusy[e.kind] = true
@@ -169,7 +181,7 @@ func (f *Fake) pumpLocked(now time.Time) time.Duration {
 			}
 			continue
 		}
-		c := f.activeConnLocked()
+		c := f.pickConnLocked()
 		if c == nil {
 			continue
 		}
@@ -179,6 +191,7 @@ func (f *Fake) pumpLocked(now time.Time) time.Duration {
 			e.conn = c
 			e.deadline = now.Add(f.opts.AckTimeout)
 			e.sends++
+			e.sockets = append(e.sockets, c.n)
 			changed = true
 		default: // the socket is backed up: try again soon
 			next = min(next, 10*time.Millisecond)
@@ -210,11 +223,12 @@ func (e *envelope) frame() []byte {
 }
 
 // failAttemptLocked handles an attempt that got no ack: Events API payloads
-// are retried up to maxRetries times; interactions and commands are not
-// (Slack shows the user an error instead).
+// are retried up to maxRetries times, after Options.RetryDelays; interactions
+// and commands are not (Slack shows the user an error instead).
 func (f *Fake) failAttemptLocked(e *envelope, reason string) {
 	e.conn = nil
 	if e.kind == eventsAPI && e.retryAttempt < maxRetries {
+		e.due = time.Now().Add(f.opts.RetryDelays[e.retryAttempt])
 		e.retryAttempt++
 		e.retryReason = reason
 		e.state = pending
@@ -262,5 +276,6 @@ func (e *envelope) public() Delivery {
 		Attempts:   e.sends,
 		Acked:      e.acked,
 		Failed:     e.failed,
+		Sockets:    slices.Clone(e.sockets),
 	}
 }

@@ -46,6 +46,11 @@ type Options struct {
 	// AckTimeout is how long a delivery waits for its ack (Socket Mode) or its
 	// 2xx answer (HTTP mode) before Slack counts it failed; 0 means 3 s.
 	AckTimeout time.Duration
+	// RetryDelays are the waits before the first, second and third retry of
+	// an Events API delivery that failed (no ack in time, a non-2xx answer);
+	// nil means Slack's: at once, after 1 minute, after 5 minutes. A shorter
+	// list repeats its last wait. Interactions and commands are never retried.
+	RetryDelays []time.Duration
 	// PingInterval is how often a socket gets a websocket PING; 0 means 5 s.
 	// slack-go reconnects when it has none for 30 s (OptionPingInterval).
 	PingInterval time.Duration
@@ -139,6 +144,7 @@ type Fake struct {
 	tickets    map[string]time.Time
 	conns      []*socketConn
 	connects   int
+	next       int // round robin over the open sockets
 }
 
 // New starts a fake workspace listening on 127.0.0.1 at a free port.
@@ -219,6 +225,21 @@ func (o *Options) normalize() error {
 	}
 	if o.AckTimeout <= 0 {
 		o.AckTimeout = 3 * time.Second
+	}
+	if len(o.RetryDelays) == 0 {
+		o.RetryDelays = []time.Duration{0, time.Minute, 5 * time.Minute}
+	}
+	if len(o.RetryDelays) > maxRetries {
+		return fmt.Errorf("slackfake: Options.RetryDelays: %d waits, but Slack retries %d times at most", len(o.RetryDelays), maxRetries)
+	}
+	for i, d := range o.RetryDelays {
+		if d < 0 {
+			return fmt.Errorf("slackfake: Options.RetryDelays[%d]: %s is negative", i, d)
+		}
+	}
+	o.RetryDelays = slices.Clone(o.RetryDelays)
+	for len(o.RetryDelays) < maxRetries {
+		o.RetryDelays = append(o.RetryDelays, o.RetryDelays[len(o.RetryDelays)-1])
 	}
 	if o.PingInterval <= 0 {
 		o.PingInterval = 5 * time.Second

@@ -61,6 +61,7 @@ func mustStart(tb testing.TB, edit ...func(*slackfake.Options)) *slackfake.Fake 
 		},
 		UserGroups:   []slackfake.UserGroup{{ID: team, Handle: "team", Users: []string{alice, bob}}},
 		AckTimeout:   300 * time.Millisecond,
+		RetryDelays:  []time.Duration{0}, // Slack waits 1 and 5 minutes before the last two
 		PingInterval: 100 * time.Millisecond,
 	}
 	for _, e := range edit {

@@ -20,6 +20,7 @@ type received struct {
 	header  http.Header
 	body    []byte
 	problem string // why verification failed, "" if it passed
+	at      time.Time
 }
 
 // app is an HTTP-mode Slack app that verifies signatures like a real one.
@@ -41,7 +42,7 @@ func startApp(t *testing.T, secret string) *app {
 
 func (a *app) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	rec := received{path: r.URL.Path, header: r.Header.Clone(), body: body}
+	rec := received{path: r.URL.Path, header: r.Header.Clone(), body: body, at: time.Now()}
 	sv, err := slack.NewSecretsVerifier(r.Header, a.secret)
 	if err == nil {
 		_, _ = sv.Write(body)

@@ -20,6 +20,7 @@ const (
 
 // socketConn is one Socket Mode connection.
 type socketConn struct {
+	n        int // its number: the first socket accepted is 1
 	ws       *websocket.Conn
 	out      chan frame    // frames for the writer
 	quit     chan struct{} // closed when the reader stops
@@ -66,8 +67,9 @@ func (f *Fake) serveSocket(w http.ResponseWriter, r *http.Request) {
 		_ = ws.Close()
 		return
 	}
-	f.conns = append(f.conns, c)
 	f.connects++
+	c.n = f.connects
+	f.conns = append(f.conns, c)
 	hello, _ := json.Marshal(object{
 		"type":            "hello",
 		"num_connections": len(f.conns),
@@ -158,15 +160,23 @@ func (f *Fake) writeLoop(c *socketConn, hello []byte) {
 	}
 }
 
-// activeConnLocked picks the socket for the next envelope: the newest one
-// that was not asked to disconnect.
-func (f *Fake) activeConnLocked() *socketConn {
-	for i := len(f.conns) - 1; i >= 0; i-- {
-		if !f.conns[i].draining {
-			return f.conns[i]
+// pickConnLocked picks the socket for the next envelope: the open sockets
+// that were not asked to disconnect take turns, as Slack spreads an app's
+// envelopes over its connections (one per replica). An envelope goes to one
+// socket only; a retry may go to another.
+func (f *Fake) pickConnLocked() *socketConn {
+	var open []*socketConn
+	for _, c := range f.conns {
+		if !c.draining {
+			open = append(open, c)
 		}
 	}
-	return nil
+	if len(open) == 0 {
+		return nil
+	}
+	c := open[f.next%len(open)]
+	f.next++
+	return c
 }
 
 // DropSocket closes every Socket Mode connection abruptly, as a network
@@ -206,7 +216,8 @@ func (f *Fake) Disconnect() {
 	f.changedLocked()
 }
 
-// Connections returns how many Socket Mode connections are open.
+// Connections returns how many Socket Mode connections are open. Several
+// clients may connect with the same app token, as an app's replicas do.
 func (f *Fake) Connections() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()

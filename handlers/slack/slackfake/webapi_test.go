@@ -3,10 +3,12 @@ package slackfake_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -442,12 +444,14 @@ func TestFailAndDelayNext(t *testing.T) {
 
 func TestNewRefusesBadOptions(t *testing.T) {
 	for name, o := range map[string]slackfake.Options{
-		"ErrBotToken":    {BotToken: "xapp-1"},
-		"ErrUserID":      {Users: []slackfake.User{{ID: "alice"}}},
-		"ErrChannelID":   {Channels: []slackfake.Channel{{ID: "#general", Name: "general"}}},
-		"ErrMember":      {Channels: []slackfake.Channel{{ID: "C1", Name: "x", Members: []string{"U404"}}}},
-		"ErrDuplicateID": {Users: []slackfake.User{{ID: "U1"}, {ID: "U1"}}},
-		"ErrGroupID":     {UserGroups: []slackfake.UserGroup{{ID: "G1"}}},
+		"ErrBotToken":     {BotToken: "xapp-1"},
+		"ErrUserID":       {Users: []slackfake.User{{ID: "alice"}}},
+		"ErrChannelID":    {Channels: []slackfake.Channel{{ID: "#general", Name: "general"}}},
+		"ErrMember":       {Channels: []slackfake.Channel{{ID: "C1", Name: "x", Members: []string{"U404"}}}},
+		"ErrDuplicateID":  {Users: []slackfake.User{{ID: "U1"}, {ID: "U1"}}},
+		"ErrGroupID":      {UserGroups: []slackfake.UserGroup{{ID: "G1"}}},
+		"ErrRetryDelays":  {RetryDelays: []time.Duration{0, time.Second, time.Second, time.Second}},
+		"ErrNegativeWait": {RetryDelays: []time.Duration{-time.Second}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			f, err := slackfake.New(o)
@@ -459,5 +463,84 @@ func TestNewRefusesBadOptions(t *testing.T) {
 				t.Errorf("error %q does not name the option", err)
 			}
 		})
+	}
+}
+
+// TestRepliesPaging: conversations.replies lists a thread oldest first, the
+// parent first of all, 1000 messages a page unless told fewer, and honours
+// oldest, latest and inclusive like conversations.history; a limit above a
+// method's maximum is clamped to it.
+func TestRepliesPaging(t *testing.T) {
+	f := mustStart(t, func(o *slackfake.Options) { o.DisableBotEcho = true })
+	root, err := f.Post(alice, general, "root")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 1200
+	var stamps []string
+	for i := range n {
+		ts, err := f.Reply(bob, general, root, fmt.Sprintf("reply %d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		stamps = append(stamps, ts)
+	}
+	c := api(f)
+	msgs, more, cursor, err := c.GetConversationReplies(&slack.GetConversationRepliesParameters{ChannelID: general, Timestamp: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1000 || !more || cursor == "" || msgs[0].Text != "root" || msgs[1].Text != "reply 0" || msgs[999].Text != "reply 998" {
+		t.Fatalf("first page: %d messages (%q … %q), has_more %v", len(msgs), msgs[0].Text, msgs[len(msgs)-1].Text, more)
+	}
+	msgs, more, _, err = c.GetConversationReplies(&slack.GetConversationRepliesParameters{ChannelID: general, Timestamp: root, Cursor: cursor})
+	if err != nil || len(msgs) != 201 || more || msgs[0].Text != "reply 999" || msgs[200].Text != fmt.Sprintf("reply %d", n-1) {
+		t.Fatalf("second page: %d messages, has_more %v, err %v", len(msgs), more, err)
+	}
+	msgs, _, _, err = c.GetConversationReplies(&slack.GetConversationRepliesParameters{ChannelID: general, Timestamp: root, Limit: 5000})
+	if err != nil || len(msgs) != 1000 {
+		t.Errorf("limit 5000: %d messages, err %v, want 1000", len(msgs), err)
+	}
+	msgs, _, _, err = c.GetConversationReplies(&slack.GetConversationRepliesParameters{ChannelID: general, Timestamp: root, Oldest: stamps[n-3]})
+	if err != nil || len(msgs) != 2 || msgs[0].Text != fmt.Sprintf("reply %d", n-2) {
+		t.Errorf("oldest, exclusive: %d messages, err %v", len(msgs), err)
+	}
+	msgs, _, _, err = c.GetConversationReplies(&slack.GetConversationRepliesParameters{ChannelID: general, Timestamp: root, Oldest: stamps[n-3], Inclusive: true})
+	if err != nil || len(msgs) != 3 || msgs[0].Text != fmt.Sprintf("reply %d", n-3) {
+		t.Errorf("oldest, inclusive: %d messages, err %v", len(msgs), err)
+	}
+	msgs, _, _, err = c.GetConversationReplies(&slack.GetConversationRepliesParameters{ChannelID: general, Timestamp: root, Oldest: stamps[10], Latest: stamps[12], Inclusive: true, Limit: 2})
+	if err != nil || len(msgs) != 2 || msgs[0].Text != "reply 10" || msgs[1].Text != "reply 11" {
+		t.Errorf("oldest and latest, limit 2: %+v, err %v", msgs, err)
+	}
+	// A bare Unix time is a timestamp too: everything after it.
+	sec, _, _ := strings.Cut(root, ".")
+	before, _ := strconv.Atoi(sec)
+	msgs, _, _, err = c.GetConversationReplies(&slack.GetConversationRepliesParameters{ChannelID: general, Timestamp: root, Oldest: strconv.Itoa(before - 1)})
+	if err != nil || len(msgs) != 1000 || msgs[0].Text != "root" {
+		t.Errorf("oldest %d: %d messages, err %v", before-1, len(msgs), err)
+	}
+
+	res, err := c.GetConversationHistory(&slack.GetConversationHistoryParameters{ChannelID: general, Limit: 5000})
+	if err != nil || len(res.Messages) != 1 {
+		t.Errorf("history: %+v, %v (replies are not in a channel's history)", res, err)
+	}
+}
+
+// TestHistoryLimitClamped: conversations.history answers at most 999
+// messages a page, 100 by default.
+func TestHistoryLimitClamped(t *testing.T) {
+	f := mustStart(t, func(o *slackfake.Options) { o.DisableBotEcho = true })
+	for i := range 1005 {
+		if _, err := f.Post(alice, general, fmt.Sprintf("message %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := api(f)
+	for _, tc := range []struct{ limit, want int }{{0, 100}, {5000, 999}, {20, 20}} {
+		res, err := c.GetConversationHistory(&slack.GetConversationHistoryParameters{ChannelID: general, Limit: tc.limit})
+		if err != nil || len(res.Messages) != tc.want || !res.HasMore || res.Messages[0].Text != "message 1004" {
+			t.Errorf("limit %d: %d messages, err %v, want %d, newest first", tc.limit, len(res.Messages), err, tc.want)
+		}
 	}
 }
