@@ -92,6 +92,9 @@ const (
 	IntakeInternal  Intake = "internal" // said in an item's internal thread: stays internal
 	IntakeDraft     Intake = "draft"    // a reply-prefixed message in an item's thread made a draft
 	IntakeRefused   Intake = "refused"  // it would have made a draft; its author is told why not
+	// IntakeParked: a reply-prefixed message in a thread of a card channel
+	// that is no known card's yet; it is taken in once the card is recorded.
+	IntakeParked Intake = "parked"
 )
 
 // Receive takes a message. Messages of bots, webhooks and Liaison itself are
@@ -285,7 +288,13 @@ func (s *Service) threadMessage(ctx context.Context, in Incoming) (Intake, error
 	err := s.inTx(ctx, func(tx Tx) error {
 		it, err := tx.ItemByCardThread(ctx, in.Conn, cardChannel(in), in.ThreadID)
 		if errors.Is(err, ErrNotFound) {
-			return nil // a thread that is not an item's
+			if !s.parkable(in.Conn, cardChannel(in)) {
+				return nil // a thread that is not an item's
+			}
+			// Perhaps the thread of a card posted but not recorded yet.
+			outcome = IntakeParked
+			_, err := tx.Park(ctx, &Parked{Incoming: in, CardChannel: cardChannel(in), At: s.Clock()})
+			return err
 		} else if err != nil {
 			return err
 		}

@@ -72,3 +72,21 @@ func TestIntakeStoresAnyText(t *testing.T) {
 		}
 	})
 }
+
+// TestFormsStoreAnyText: what a person types into a form is stored the
+// same way on both engines: a NUL pasted into a reply or a profile name
+// does not make the submission fail.
+func TestFormsStoreAnyText(t *testing.T) {
+	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db)
+		e.receive(e.post(helpChan, "pricing for teams"), bot.IntakeNew)
+		e.drain()
+		_, it := e.card(productCh)
+		if err := e.submit(carol, bot.ActReply, it.ID, map[string]string{bot.FieldTextID: "On\x00 its way\xff."}); err != nil {
+			t.Fatalf("a reply with a NUL: %v", err)
+		}
+		if d := e.newest(it.ID); d.Text() != "On its way\uFFFD." {
+			t.Fatalf("draft text = %q", d.Text())
+		}
+	})
+}

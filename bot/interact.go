@@ -97,6 +97,23 @@ type Request struct {
 	Channel string
 }
 
+// storable cleans what a person typed or the platform said as intake
+// does, so that forms store alike on both engines.
+func (r Request) storable() Request {
+	if len(r.Values) > 0 {
+		v := make(map[string]string, len(r.Values))
+		for k, x := range r.Values {
+			v[storable(k)] = storable(x)
+		}
+		r.Values = v
+	}
+	r.User, r.Channel = storable(r.User), storable(r.Channel)
+	a := &r.Actor
+	a.Conn, a.UserID, a.Name = storable(a.Conn), storable(a.UserID), storable(a.Name)
+	a.Title, a.AvatarURL = storable(a.Title), storable(a.AvatarURL)
+	return r
+}
+
 // Reply is what to show the person, privately: a form to fill, a question
 // to confirm, or a text (a confirmation, a refusal, the help).
 type Reply struct {
@@ -136,6 +153,7 @@ var ErrFormNotOpened = &Error{Code: EINTERNAL, Message: "Sorry, the form could n
 // show them. Permission is checked before a form opens and again when it
 // is submitted; a refusal changes nothing.
 func (s *Service) Interact(ctx context.Context, req Request) Reply {
+	req = req.storable()
 	a, ok := lookupAction(req.Action)
 	switch {
 	case req.Kind == Command && (!ok || a.command == nil):

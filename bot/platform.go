@@ -60,7 +60,7 @@ func (k OpKind) Creates() bool {
 // Op is one platform operation, fully rendered.
 type Op struct {
 	Kind      OpKind
-	Key       string // unique per job ("liaison-job-42"): adapters attach it so Find can match
+	Key       string // per job ("liaison-job-42"), per draft for a publication ("liaison-draft-7"): adapters attach it so Find can match
 	Conn      string
 	Channel   string
 	ThreadID  string // thread to post in (Slack thread_ts, Discord thread channel id)

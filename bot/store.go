@@ -141,4 +141,16 @@ type Tx interface {
 	AcquireLease(ctx context.Context, name, owner string, now time.Time, ttl time.Duration) (bool, error)
 	// ReleaseLease gives up name if owner holds it.
 	ReleaseLease(ctx context.Context, name, owner string) error
+
+	// Park keeps a message said in an unknown thread of a card channel
+	// (see parked.go); it reports false when that message is parked already.
+	Park(ctx context.Context, p *Parked) (bool, error)
+	// ParkedMessages lists up to limit parked messages whose card is now
+	// known (an item's card thread is theirs), oldest first.
+	ParkedMessages(ctx context.Context, limit int) ([]*Parked, error)
+	// Unpark removes a parked message.
+	Unpark(ctx context.Context, id int64) error
+	// DropParked removes the messages parked before before and reports
+	// how many.
+	DropParked(ctx context.Context, before time.Time) (int64, error)
 }

@@ -64,6 +64,7 @@ const recordTimeout = 10 * time.Second
 func (w *Worker) Run(ctx context.Context) error {
 	work, cancel := w.outlive(ctx)
 	defer cancel()
+	w.replayParked(ctx) // a card recorded just before a stop
 	for ctx.Err() == nil {
 		n, err := w.runOnce(ctx, work)
 		if err != nil && ctx.Err() == nil {
@@ -377,6 +378,10 @@ func (w *Worker) failed(ctx context.Context, j *OutboxJob, err error) error {
 	// Could not tell: the call may have taken effect, or a look-up did not
 	// say whether an earlier one did.
 	uncertain := se.Kind == UnknownOutcome || (reconciling && j.Uncertain)
+	o := notDone
+	if uncertain {
+		o = unknown
+	}
 	switch se.Kind {
 	case RetryAfterKind:
 		w.svc.Metrics.Job(j.Kind, "rate_limited")
@@ -389,16 +394,10 @@ func (w *Worker) failed(ctx context.Context, j *OutboxJob, err error) error {
 		// A rate limit rejects the call before it happens.
 		return w.retry(ctx, j, JobRetry{At: until, Err: err.Error(), Uncertain: j.Uncertain && reconciling})
 	case PermanentKind:
-		if uncertain {
-			return w.dead(ctx, j, err.Error(), unknown)
-		}
-		return w.dead(ctx, j, err.Error(), notDone)
+		return w.dead(ctx, j, err.Error(), o)
 	}
 	if j.Attempts+1 >= w.MaxFailures {
-		if uncertain {
-			return w.dead(ctx, j, err.Error(), unknown)
-		}
-		return w.dead(ctx, j, err.Error(), notDone)
+		return w.dead(ctx, j, err.Error(), o)
 	}
 	w.svc.Metrics.Job(j.Kind, "retry")
 	return w.retry(ctx, j, JobRetry{At: w.backoff(j), Err: err.Error(), Failed: true, Uncertain: uncertain})
@@ -473,8 +472,19 @@ func (w *Worker) complete(ctx context.Context, j *OutboxJob, op *Op, res Result,
 		s.Metrics.Latency(LatencyApprovalToPublic, now.Sub(j.CreatedAt))
 		s.Log.Info("draft published", "conn", j.Conn, "job", j.ID, "kind", j.Kind, "draft", j.DraftID, "item", j.ItemID, "link", eff.link)
 	}
+	if j.Kind == OpPostCard && skip == "" {
+		w.replayParked(ctx)
+	}
 	s.wake()
 	return nil
+}
+
+// replayParked takes in what staff said in a card's thread before the card
+// was recorded.
+func (w *Worker) replayParked(ctx context.Context) {
+	if err := w.svc.ReplayParked(ctx); err != nil && ctx.Err() == nil {
+		w.svc.Log.Error("outbox: parked messages", "err", err)
+	}
 }
 
 // dead gives up on a job. A public operation that cannot be done marks its

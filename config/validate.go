@@ -157,8 +157,18 @@ func (v *validator) connections() {
 		return
 	}
 	first := map[string]int{}
+	bots := map[string]int{} // Discord tokens seen, by connection index
 	for i, conn := range v.c.Connections {
 		key := fmt.Sprintf("connections[%d]", i)
+		if tok := discordToken(string(conn.Token)); conn.Platform == Discord && tok != "" {
+			// One gateway session per bot: replicas share it under a
+			// lease, and a second connection would wait for it forever.
+			if j, dup := bots[tok]; dup {
+				v.addf(key+".token", "is the token of connections[%d]: a Discord bot has one gateway session, so one connection (give each guild its own bot)", j)
+			} else {
+				bots[tok] = i
+			}
+		}
 		switch j, dup := first[conn.Name]; {
 		case conn.Name == "":
 			v.add(key+".name", "required: a short name that sources and routes refer to, e.g. internal-slack")

@@ -276,6 +276,10 @@ func TestValidate(t *testing.T) {
 			"connections[0].backfill: 30s is less than a minute (want e.g. 24h; leave it out for 1d)"},
 		{"DiscordLongBackfill", func(c *Config) { c.Connections[0].Backfill = 31 * 24 * time.Hour }, []string{"connections[0].backfill"},
 			"connections[0].backfill: 31d is more than 30d (a first start takes in everything said that far back; want e.g. 24h)"},
+		{"DiscordBotTwice", func(c *Config) {
+			c.Connections = append(c.Connections, Connection{Name: "discord2", Platform: Discord, Role: RoleInternal, Token: "Bot MTA.GaB.xyz", GuildID: "223456789012345678"})
+		}, []string{"connections[2].token"},
+			"connections[2].token: is the token of connections[0]: a Discord bot has one gateway session, so one connection (give each guild its own bot)"},
 		{"SlackWithBackfill", func(c *Config) { c.Connections[1].Backfill = time.Hour }, []string{"connections[1].backfill"},
 			"connections[1].backfill: is a Discord setting, but this connection's platform is slack (remove it)"},
 		{"SlackAPIURLWithPath", func(c *Config) { c.Connections[1].APIURL = "http://127.0.0.1:9001/api/" }, []string{"connections[1].api_url"}, ""},

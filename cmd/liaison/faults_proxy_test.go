@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"slices"
@@ -109,6 +110,13 @@ func (p *webProxy) clearHolds() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.rules = slices.DeleteFunc(p.rules, func(r *webRule) bool { return r.fault == faultHold })
+}
+
+// broken returns how many calls each fault broke so far.
+func (p *webProxy) broken() map[webFault]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.applied)
 }
 
 // releaseHolds answers every held call and ends the holds.

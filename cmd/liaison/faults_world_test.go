@@ -83,7 +83,7 @@ const (
 	inSlack = "community slack"
 )
 
-// item is one public question the test asked, and its follow-ups.
+// item is one public question the test asked.
 type item struct {
 	marker string
 	where  string
@@ -1018,15 +1018,28 @@ func (w *world) settle(limit time.Duration) {
 }
 
 // drain waits until every expected effect is visible and no job is due or
-// running, for at most limit.
+// running, for at most limit. It gives up sooner once nothing is left that
+// could bring the missing effects: no open job, no Slack delivery waiting
+// for its ack and the Discord gateway connected, for quiet on end.
 func (w *world) drain(limit time.Duration) time.Duration {
+	const quiet = 10 * time.Second
 	start := time.Now()
 	deadline := start.Add(limit)
+	var idleSince time.Time
 	for {
 		miss := w.missing(w.count())
 		open, err := w.openJobs()
 		if err == nil && open == 0 && len(miss) == 0 {
 			w.note("drained in %v", time.Since(start).Round(time.Millisecond))
+			return time.Since(start)
+		}
+		switch {
+		case err != nil || open > 0 || w.unsettled() > 0 || !w.discord.Gateway().Connected:
+			idleSince = time.Time{}
+		case idleSince.IsZero():
+			idleSince = time.Now()
+		case time.Since(idleSince) > quiet:
+			w.note("gave up the drain after %v: no open job nor Slack delivery for %v, missing %v", time.Since(start).Round(time.Millisecond), quiet, miss)
 			return time.Since(start)
 		}
 		if time.Now().After(deadline) {
@@ -1035,6 +1048,19 @@ func (w *world) drain(limit time.Duration) time.Duration {
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
+}
+
+// unsettled counts the Slack deliveries neither acknowledged nor given up.
+func (w *world) unsettled() int {
+	n := 0
+	for _, f := range []*slackfake.Fake{w.internal, w.community} {
+		for _, d := range f.Deliveries() {
+			if !d.Acked && !d.Failed {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // verdict is the end of a run: every check, the summary, and the failures.
@@ -1307,6 +1333,39 @@ func (w *world) dump() {
 	}
 }
 
+// brokenCalls says how many platform calls the faults actually broke.
+func (w *world) brokenCalls() string {
+	n := map[string]int{}
+	for _, p := range []*webProxy{w.internalWeb, w.communityWeb} {
+		for f, k := range p.broken() {
+			n["slack-"+f.String()] += k
+		}
+	}
+	for _, c := range w.discord.Calls() {
+		switch {
+		case c.Dropped && c.Status != 0:
+			n["discord-lost-answer"]++
+		case c.Dropped:
+			n["discord-unanswered"]++
+		case c.Status == 429:
+			n["discord-429"]++
+		case c.Status >= 500:
+			n["discord-5xx"]++
+		case c.Status == 403:
+			n["discord-403"]++
+		}
+	}
+	var out []string
+	for k, v := range n {
+		out = append(out, fmt.Sprintf("%s×%d", k, v))
+	}
+	sort.Strings(out)
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, " ")
+}
+
 // report logs the summary and fails the test on any failure.
 func (w *world) report(v *verdict, extra ...string) {
 	t := w.t
@@ -1327,10 +1386,11 @@ func (w *world) report(v *verdict, extra ...string) {
 		s.drafts, s.forms, s.approvals, s.retries, strings.Join(faults, " "),
 		len(v.lost), len(v.duplicated), len(v.unapproved), len(v.stuck), len(v.dead),
 		s.longestReady.Round(time.Millisecond), v.longestJob.Round(time.Millisecond), v.slowJobs)
+	summary += "; calls broken: " + w.brokenCalls()
 	t.Log(summary)
 	w.note("summary: %s", summary)
 	if s.lostClicks > 0 {
-		t.Logf("%s: %d click(s) or form(s) acknowledged by Liaison and not acted on (clicked again)", w.name, s.lostClicks)
+		t.Logf("%s: %d click(s) or form(s) Liaison acknowledged without acting on them (as a person would, the test tried again or moved on)", w.name, s.lostClicks)
 	}
 	for _, n := range v.notes {
 		t.Logf("%s: %s", w.name, n)

@@ -42,12 +42,11 @@ type catchUp struct {
 	failing   bool              // the domain failed: live messages wait for a catch-up
 	notBefore time.Time         // the next try, after a failure
 	wait      time.Duration     // the wait after the next failure
-	why       string            // for the log
 }
 
 const (
 	maxBehind      = 1000
-	catchUpWaitMin = time.Second
+	catchUpWaitMin = 500 * time.Millisecond
 	catchUpWaitMax = 30 * time.Second
 	// archivedPages bounds the listing of a channel's archived threads
 	// (100 a page), newest archived first.
@@ -55,9 +54,9 @@ const (
 )
 
 // behindAll asks for a catch-up with every watched channel.
-func (c *Conn) behindAll(why string) {
+func (c *Conn) behindAll() {
 	c.mu.Lock()
-	c.behind.all, c.behind.why = true, why
+	c.behind.all = true
 	c.mu.Unlock()
 	c.wake()
 }
@@ -68,9 +67,6 @@ func (c *Conn) missed(channel, id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	b := &c.behind
-	if b.why == "" {
-		b.why = "missed messages"
-	}
 	if b.all {
 		b.floor = older(b.floor, id)
 		return
@@ -219,7 +215,7 @@ func (e *domainError) Unwrap() error { return e.err }
 func (c *Conn) catchUp(ctx context.Context) {
 	c.mu.Lock()
 	b := c.behind
-	c.behind.all, c.behind.floor, c.behind.channels, c.behind.why = false, "", nil, ""
+	c.behind.all, c.behind.floor, c.behind.channels = false, "", nil
 	c.mu.Unlock()
 	window := time.Now().Add(-c.opts.Backfill)
 	var targets []target
@@ -229,7 +225,7 @@ func (c *Conn) catchUp(ctx context.Context) {
 			if ctx.Err() == nil {
 				c.log.Error("catch up: list the watched channels", "err", err)
 			}
-			c.putBack(true, b.floor, b.channels, nil, b.why)
+			c.putBack(true, b.floor, b.channels, nil)
 			c.retryLater()
 			return
 		}
@@ -261,21 +257,22 @@ func (c *Conn) catchUp(ctx context.Context) {
 		return snowflakeCmp(a.id, b.id)
 	})
 	again := false
+	members := map[string]*dg.Member{}
 	for i, t := range targets {
 		if ctx.Err() != nil || !c.holds() {
-			c.putBackTargets(targets[i:], b.why)
+			c.putBackTargets(targets[i:])
 			return
 		}
-		err := c.catchUpChannel(ctx, t, window)
+		err := c.catchUpChannel(ctx, t, window, members)
 		var de *domainError
 		switch {
 		case err == nil:
 		case ctx.Err() != nil:
-			c.putBackTargets(targets[i:], b.why)
+			c.putBackTargets(targets[i:])
 			return
 		case errors.As(err, &de):
 			t.floor = older(t.floor, de.at)
-			c.putBackTargets(append([]target{t}, targets[i+1:]...), b.why)
+			c.putBackTargets(append([]target{t}, targets[i+1:]...))
 			c.failed(err)
 			return
 		case isPermanent(err):
@@ -283,7 +280,7 @@ func (c *Conn) catchUp(ctx context.Context) {
 			c.log.Error("catch up: cannot read the channel", "channel", t.id, "err", err)
 		default:
 			c.log.Warn("catch up: will try again", "channel", t.id, "err", err)
-			c.putBackTargets([]target{t}, b.why)
+			c.putBackTargets([]target{t})
 			again = true
 		}
 	}
@@ -303,15 +300,11 @@ func (c *Conn) catchUp(ctx context.Context) {
 }
 
 // putBack returns work a catch-up could not do to what is left.
-func (c *Conn) putBack(all bool, floor string, channels map[string]string, targets []target, why string) {
+func (c *Conn) putBack(all bool, floor string, channels map[string]string, targets []target) {
 	c.mu.Lock()
-	b := &c.behind
-	if b.why == "" {
-		b.why = why
-	}
 	if all {
-		b.all = true
-		b.floor = older(b.floor, floor)
+		c.behind.all = true
+		c.behind.floor = older(c.behind.floor, floor)
 	}
 	c.mu.Unlock()
 	for id, f := range channels {
@@ -322,8 +315,8 @@ func (c *Conn) putBack(all bool, floor string, channels map[string]string, targe
 	}
 }
 
-func (c *Conn) putBackTargets(targets []target, why string) {
-	c.putBack(false, "", nil, targets, why)
+func (c *Conn) putBackTargets(targets []target) {
+	c.putBack(false, "", nil, targets)
 }
 
 // retryLater waits before the next catch-up, longer each time.
@@ -456,8 +449,9 @@ func (c *Conn) archived(ctx context.Context, channelID string, window time.Time)
 
 // catchUpChannel takes in, oldest first, what a channel said after the
 // last message stored from it (or before floor, if it missed that one),
-// but not before window.
-func (c *Conn) catchUpChannel(ctx context.Context, t target, window time.Time) error {
+// but not before window. members caches the guild members of the authors,
+// by user id.
+func (c *Conn) catchUpChannel(ctx context.Context, t target, window time.Time, members map[string]*dg.Member) error {
 	floor := snowflakeAt(window)
 	if t.floor == "" && t.last != "" && snowflakeCmp(t.last, floor) <= 0 {
 		return nil // nothing said since window
@@ -495,6 +489,9 @@ func (c *Conn) catchUpChannel(ctx context.Context, t target, window time.Time) e
 			if m.GuildID == "" {
 				m.GuildID = t.guild // REST messages omit it
 			}
+			if m.Member == nil {
+				m.Member = c.member(ctx, m, members)
+			}
 			stored, err := c.take(ctx, m)
 			if err != nil {
 				return &domainError{at: m.ID, err: err}
@@ -514,6 +511,26 @@ func (c *Conn) catchUpChannel(ctx context.Context, t target, window time.Time) e
 	}
 	c.log.Info("backfill", "channel", t.id, "listed", listed, "taken_in", taken)
 	return nil
+}
+
+// member looks up the guild member who wrote m, which the gateway's
+// MESSAGE_CREATE carries and a listing does not: the server nickname is the
+// name people know them by. nil when there is none to find (a bot, a
+// webhook, someone who left).
+func (c *Conn) member(ctx context.Context, m *dg.Message, cache map[string]*dg.Member) *dg.Member {
+	if m.Author == nil || m.Author.Bot || m.WebhookID != "" || m.GuildID == "" {
+		return nil
+	}
+	if mb, ok := cache[m.Author.ID]; ok {
+		return mb
+	}
+	mb, err := c.s.GuildMember(m.GuildID, m.Author.ID, dg.WithContext(ctx))
+	if err != nil {
+		c.log.Debug("catch up: member unknown", "user", m.Author.ID, "err", err)
+		mb = nil
+	}
+	cache[m.Author.ID] = mb
+	return mb
 }
 
 // listAfter lists up to 100 messages of a channel after a message id,

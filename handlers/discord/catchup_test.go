@@ -240,7 +240,9 @@ func TestDatabaseOutage(t *testing.T) {
 	time.Sleep(3 * time.Second) // longer than the few retries an event used to get
 	db.down.Store(false)
 
-	w.card(2, func(m discordfake.Message) bool { return strings.Contains(m.Embeds[0].Description, "During the outage") })
+	w.card(2, func(m discordfake.Message) bool {
+		return strings.Contains(m.Embeds[0].Description, "During the outage")
+	})
 	c := w.card(3, func(m discordfake.Message) bool { return strings.Contains(m.Embeds[0].Description, "Login broken") })
 	w.note(c.ID, "Me neither")
 	w.post(maria, general, "Sentinel")

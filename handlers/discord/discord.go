@@ -7,6 +7,9 @@
 // guild can play: public (watched channels, forum posts, replies published
 // through a channel webhook under the staff member's name) and internal
 // (cards with buttons, a thread per card, modals, /liaison commands).
+// Replicas that share a database hold one gateway session per bot between
+// them, under a lease (lease.go), and whoever holds it catches up with what
+// was said while nobody listened (backfill.go); every replica serves REST.
 // No business rule, label, limit or message text lives here: the adapter
 // translates, the domain decides and words. Discord's own limits are named
 // constants in render.go.
@@ -435,13 +438,13 @@ func (c *Conn) addHandlers(ctx context.Context, queue chan func(context.Context)
 			}
 			// A new session replays nothing: read back what was said
 			// since the last message stored, in every watched channel.
-			c.behindAll("a new gateway session")
+			c.behindAll()
 		}),
 		c.s.AddHandler(func(_ *dg.Session, _ *dg.Resumed) {
 			// A resumed session replays what it missed; reading back is
 			// cheap (one page per channel) and covers events lost on
 			// this side of the gateway.
-			c.behindAll("a resumed gateway session")
+			c.behindAll()
 		}),
 		c.s.AddHandler(func(_ *dg.Session, g *dg.GuildCreate) { c.onGuild(g.Guild) }),
 		c.s.AddHandler(func(_ *dg.Session, e *dg.ChannelCreate) { c.remember(e.Channel) }),

@@ -11,7 +11,7 @@ func SetRegisterBackoff(c *Conn, d time.Duration) {
 }
 
 // SetInteractionBudget changes how long the domain may take on an
-// interaction before it goes unanswered. Call it before Run.
+// interaction before it goes unanswered; it applies to the next ones.
 func SetInteractionBudget(c *Conn, d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -1,14 +1,19 @@
 package discord_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/liaison-bot/liaison/bot"
+	"github.com/liaison-bot/liaison/handlers/discord"
 	"github.com/liaison-bot/liaison/handlers/discord/discordfake"
 )
 
@@ -39,21 +44,60 @@ func TestResumeNoDuplicateCard(t *testing.T) {
 	}
 }
 
-// TestRedeliveredEventsOneCard: a second Liaison on the same database (a
-// replica, or a process restarting while the old one still runs) opens a
-// second session of each connection and receives every event again; the
-// domain's message keys make the second delivery change nothing.
-func TestRedeliveredEventsOneCard(t *testing.T) {
-	w := newWorld(t, worldOpts{})
-	w.start("replica")
-	w.waitFor(w.pub, "two sessions", func() bool { return w.pub.Gateway().Identifies == 2 })
+// lostAnswer is a domain whose answer to one intake is lost after it
+// committed, as when the database's acknowledgement never arrives.
+type lostAnswer struct {
+	discord.Domain
+	armed atomic.Bool
+	mu    sync.Mutex
+	calls map[string]int // Receive calls by message id
+}
 
-	w.post(maria, general, "Hello twice?")
+func (d *lostAnswer) Receive(ctx context.Context, in bot.Incoming) (bot.Intake, error) {
+	d.mu.Lock()
+	d.calls[in.ID]++
+	d.mu.Unlock()
+	out, err := d.Domain.Receive(ctx, in)
+	if err == nil && d.armed.CompareAndSwap(true, false) {
+		return "", errors.New("read tcp 127.0.0.1:5432: connection reset by peer")
+	}
+	return out, err
+}
+
+func (d *lostAnswer) received(id string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.calls[id]
+}
+
+// TestRedeliveredEventsOneCard: a message whose intake committed but whose
+// answer was lost is read back from Discord and handed to the domain a
+// second time; the domain's message keys make the second delivery change
+// nothing. A second Liaison on the same database (a replica, or a process
+// restarting while the old one still runs) opens no second session:
+// Discord's events reach Liaison once.
+func TestRedeliveredEventsOneCard(t *testing.T) {
+	d := &lostAnswer{calls: map[string]int{}}
+	w := newWorld(t, worldOpts{adapter: func(name string, o *discord.Options, real discord.Domain) discord.Domain {
+		if name != "community" || o.Owner != "e2e" {
+			return nil
+		}
+		d.Domain = real
+		return d
+	}})
+	w.start("replica")
+
+	d.armed.Store(true)
+	m := w.post(maria, general, "Hello twice?")
 	w.card(1, nil)
+	eventually(t, "the message read back", func() bool { return d.received(m.ID) >= 2 })
 	w.post(sam, general, "Sentinel")
 	w.card(2, nil)
 	if n := len(w.cards()); n != 2 {
-		t.Errorf("%d cards for two messages delivered twice each", n)
+		t.Errorf("%d cards for two messages, one delivered twice", n)
+	}
+	if gi := w.pub.Gateway(); gi.Identifies != 1 || gi.Sessions != 1 {
+		t.Errorf("%d sessions identified, %d open, with two replicas; want one", gi.Identifies, gi.Sessions)
 	}
 }
 

@@ -185,7 +185,7 @@ func embedSummary(e *dg.MessageEmbed) string {
 // edited_timestamp; link previews arriving later do not, and change nothing.
 // The domain ignores messages it never took in.
 func (c *Conn) onEdit(ctx context.Context, m *dg.Message) {
-	if m == nil || m.EditedTimestamp == nil || !c.mayConcern(m.ChannelID) || c.lost("an edit", m) {
+	if m == nil || m.EditedTimestamp == nil || !c.mayConcern(m.ChannelID) || c.lost("edit", m) {
 		return
 	}
 	key := bot.MessageKey{Conn: c.name, Channel: m.ChannelID, ID: m.ID}
@@ -201,7 +201,7 @@ func (c *Conn) onEdit(ctx context.Context, m *dg.Message) {
 
 // onDelete takes a MESSAGE_DELETE; the domain ignores messages it never took.
 func (c *Conn) onDelete(ctx context.Context, m *dg.Message) {
-	if m == nil || !c.mayConcern(m.ChannelID) || c.lost("a deletion", m) {
+	if m == nil || !c.mayConcern(m.ChannelID) || c.lost("deletion", m) {
 		return
 	}
 	key := bot.MessageKey{Conn: c.name, Channel: m.ChannelID, ID: m.ID}
@@ -230,7 +230,7 @@ func (c *Conn) lost(what string, m *dg.Message) bool {
 	failing := c.behind.failing
 	c.mu.Unlock()
 	if failing {
-		c.log.Warn("the database is failing: "+what+" is lost", "channel", m.ChannelID, "message", m.ID)
+		c.log.Warn("the database is failing: the event is lost", "event", what, "channel", m.ChannelID, "message", m.ID)
 	}
 	return failing
 }

@@ -28,15 +28,24 @@ import (
 func (c *Conn) contend(ctx context.Context) error {
 	ttl := c.opts.LeaseTTL
 	openWait := time.Second
+	unreachable := false // said once, until the database answers again
 	for ctx.Err() == nil {
 		start := time.Now()
 		ok, err := c.acquire(ctx)
+		if err == nil && unreachable {
+			c.log.Info("gateway lease: the database answers again")
+		}
 		switch {
 		case err != nil && ctx.Err() == nil:
-			c.log.Warn("gateway lease: cannot reach the database", "err", err)
+			if !unreachable {
+				c.log.Warn("gateway lease: cannot reach the database", "err", err)
+			}
+			unreachable = true
 		case err == nil && !ok:
+			unreachable = false
 			c.setRole(roleStandby)
 		case ok:
+			unreachable = false
 			c.log.Info("gateway lease acquired", "lease", c.lease, "owner", c.holder)
 			err := c.hold(ctx, start.Add(ttl))
 			if fatalGateway(err) {

@@ -221,8 +221,10 @@ func acked(f *slackfake.Fake, id string) bool {
 // once, in the order Slack sent them, and only then acknowledged — even those
 // whose retries Slack had spent meanwhile.
 func TestEventsAcknowledgedOnceStored(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []string{"socket", "http"} {
 		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
 			httpMode := mode == "http"
 			f := startFake(t, func(o *slackfake.Options) {
 				o.AckTimeout = 300 * time.Millisecond
@@ -292,6 +294,7 @@ func TestEventsAcknowledgedOnceStored(t *testing.T) {
 // TestEventsOfOtherChannelsDoNotWait: a channel whose event cannot be
 // stored (the domain keeps failing on it) does not hold back the others.
 func TestEventsOfOtherChannelsDoNotWait(t *testing.T) {
+	t.Parallel()
 	const other = "C0OTHER"
 	f := startFake(t, func(o *slackfake.Options) {
 		o.Channels = append(o.Channels, slackfake.Channel{ID: other, Name: "other", Members: []string{"U0BOT", tUser}})
@@ -332,8 +335,10 @@ func (d *channelDown) Receive(ctx context.Context, in bot.Incoming) (bot.Intake,
 // that its transaction rolls back. What follows (the answer to the person)
 // comes after the ack.
 func TestInteractionAcknowledgedAfterCommit(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []string{"socket", "http"} {
 		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
 			httpMode := mode == "http"
 			f := startFake(t, nil)
 			d := newStubDomain()
@@ -454,6 +459,7 @@ func TestInteractionAcknowledgedAfterCommit(t *testing.T) {
 // TestModalAnsweredAfterCommit: a modal submission is answered (its errors,
 // or an empty ack that closes it) once Interact returned, not before.
 func TestModalAnsweredAfterCommit(t *testing.T) {
+	t.Parallel()
 	f := startFake(t, nil)
 	d := newStubDomain()
 	answered := -1 // interactive acks the fake had when the submission's Interact returned
@@ -497,6 +503,7 @@ func TestModalAnsweredAfterCommit(t *testing.T) {
 // everything since the operation's first attempt, metadata included. When
 // it cannot read it all, Find says so with an error, never "not found".
 func TestFindLongThread(t *testing.T) {
+	t.Parallel()
 	f := startFake(t, func(o *slackfake.Options) {
 		o.RatePerChannel, o.DisableBotEcho = -1, true
 		o.Channels = append(o.Channels, slackfake.Channel{ID: "C0SECRET", Name: "secret", Members: []string{tUser}})
@@ -573,6 +580,7 @@ func TestFindLongThread(t *testing.T) {
 // TestFindLongHistory: a card posted before 2,000 newer messages of a busy
 // channel is found in the channel's history.
 func TestFindLongHistory(t *testing.T) {
+	t.Parallel()
 	f := startFake(t, func(o *slackfake.Options) { o.RatePerChannel, o.DisableBotEcho = -1, true })
 	c := findConn(t, f)
 	ctx := context.Background()
@@ -630,6 +638,7 @@ func (m *metricsLog) ConnState(conn string, up bool) { m.add(fmt.Sprintf("state 
 // TestSocketMetrics: each socket after the first counts as a reconnection,
 // and the socket's state is reported as it changes.
 func TestSocketMetrics(t *testing.T) {
+	t.Parallel()
 	f := startFake(t, nil)
 	m := &metricsLog{}
 	c := runConn(t, f, newStubDomain(), false, func(o *Options) { o.Metrics = m })

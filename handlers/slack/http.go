@@ -107,8 +107,9 @@ func (c *Conn) serveEvents(w http.ResponseWriter, r *http.Request, body []byte) 
 	// is slow or down), answer an error within Slack's 3 seconds: Slack
 	// sends the event again, and the inbox keeps trying meanwhile.
 	done := c.take(ev, nil)
-	if done == nil {
-		unavailable(w) // the inbox is full or the connection stopping
+	if done == nil { // the inbox is full, or the connection stopping
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "busy, please retry", http.StatusServiceUnavailable)
 		return
 	}
 	t := time.NewTimer(storeWithin)

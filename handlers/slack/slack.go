@@ -6,6 +6,12 @@
 // public role (a watched community workspace), the internal role (cards,
 // threads, drafts and approvals), or both.
 //
+// It acknowledges what Slack sends only once the domain has it: a message
+// event once stored (kept and retried while the database is down, see
+// inbox.go), a click, command or form once its effect is committed. Slack
+// sends again a message event left unacknowledged, and shows the person an
+// interaction left unacknowledged as failed.
+//
 // The adapter decides nothing and words nothing: which messages are ignored,
 // who may do what, every label, limit and text people read are the domain's.
 // It translates payloads into bot.Incoming and bot.Request values, renders

@@ -60,8 +60,9 @@ type App struct {
 	Web     *web.Server
 	Conns   map[string]Connection
 
-	opts Options
-	log  *slog.Logger
+	opts  Options
+	log   *slog.Logger
+	owner string // this process among replicas: its worker, its leases
 }
 
 // Open opens and migrates the database the config names, builds the domain
@@ -79,7 +80,12 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, DB: db, Conns: map[string]Connection{}, opts: opts, log: log}
+	owner := opts.Owner
+	if owner == "" {
+		host, _ := os.Hostname()
+		owner = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	a := &App{Config: cfg, DB: db, Conns: map[string]Connection{}, opts: opts, log: log, owner: owner}
 	metrics := web.NewMetrics()
 	a.Service = bot.NewService(db, nil, router(cfg), settings(cfg))
 	a.Service.Log, a.Service.Metrics = log, metrics
@@ -104,6 +110,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		WriteTimeout: h.WriteTimeout, IdleTimeout: h.IdleTimeout,
 	}, storeProbe{db}, metrics)
 	a.Web.Log = log
+	metrics.WatchOutbox(db, a.Service.Clock)
 	for i, c := range cfg.Connections {
 		conn, err := a.connection(c)
 		if err != nil {
@@ -114,11 +121,6 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		a.Service.Platforms[c.Name] = conn
 		a.Web.AddCheck("connection "+c.Name, conn.Health)
 		metrics.WatchConnection(c.Name, conn.Health)
-	}
-	owner := opts.Owner
-	if owner == "" {
-		host, _ := os.Hostname()
-		owner = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
 	a.Worker = a.Service.NewWorker(owner)
 	if opts.Worker != nil {
@@ -144,15 +146,13 @@ func OpenStore(ctx context.Context, cfg *config.Config) (*storage.DB, error) {
 	return db, nil
 }
 
-// storeProbe is the database check of /readyz: a transaction through the
-// store, the path every flow takes. A ping is not enough: on SQLite it
-// answers while another process holds the write lock and nothing can be
-// stored; a transaction takes that lock (and the group committer's turn).
+// storeProbe is the database check of /readyz: a write, committed, through
+// the path every flow takes (storage.DB.Probe). A ping is not enough: on
+// SQLite it answers while the disk is full or another process holds the
+// write lock, and nothing can be stored.
 type storeProbe struct{ db *storage.DB }
 
-func (p storeProbe) Ping(ctx context.Context) error {
-	return p.db.View(ctx, func(bot.Tx) error { return nil })
-}
+func (p storeProbe) Ping(ctx context.Context) error { return p.db.Probe(ctx) }
 
 // connection builds the adapter for one connection of the config. Its log
 // lines name it (conn=…): the adapter adds that itself.
@@ -167,7 +167,7 @@ func (a *App) connection(c config.Connection) (Connection, error) {
 		sc, err := slack.New(slack.Options{
 			Name: c.Name, BotToken: c.BotToken.Reveal(), AppToken: c.AppToken.Reveal(),
 			SigningSecret: c.SigningSecret.Reveal(), HTTPMode: c.Mode == config.ModeHTTP,
-			APIURL: c.APIURL, Transport: rt, Log: log,
+			APIURL: c.APIURL, Transport: rt, Log: log, Metrics: a.Service.Metrics,
 		}, a.Service)
 		if err != nil {
 			return nil, err
@@ -181,7 +181,8 @@ func (a *App) connection(c config.Connection) (Connection, error) {
 	case config.Discord:
 		opts := discord.Options{
 			Name: c.Name, Token: c.Token.Reveal(), GuildID: c.GuildID, ApplicationID: c.ApplicationID,
-			APIURL: c.APIURL, Transport: rt, Log: log,
+			APIURL: c.APIURL, Transport: rt, Log: log, Metrics: a.Service.Metrics,
+			Owner: a.owner, Backfill: c.Backfill,
 		}
 		if a.opts.Discord != nil {
 			name := c.Name

@@ -64,8 +64,18 @@
 //   - Faults: Inject makes matching requests fail with a status and code (a 429 with Discord's
 //     rate-limit body and headers), or go unanswered: held until the client gives up (a
 //     timeout) or reset (connection reset by peer), before or after they took effect.
+//   - Sessions: several gateway sessions of one token may run at once, as on Discord, and each
+//     receives every dispatch, interactions included; GatewayInfo.Sessions counts them. A
+//     message posted while no session is connected reaches none, and REST lists it.
+//   - Message listing: limit 1–100 (default 50); before, after and around are snowflakes and
+//     mutually exclusive, as documented; newest first whatever the direction, after giving the
+//     oldest messages after the id; no messages without READ_MESSAGE_HISTORY.
+//   - Threads: ArchiveThread archives one (THREAD_UPDATE); it leaves the active list for its
+//     parent's public archived list (most recently archived first, before=ISO8601, limit), and
+//     a new message in it unarchives it.
 //   - Interactions: components, modal submits and slash commands sent as INTERACTION_CREATE;
-//     callbacks 4/5/6/7/9 within 3 s (10062 after), once (40060 after); follow-ups and
+//     callbacks 4/5/6/7/9 within 3 s (10062 after, and InteractionFailed reports that Discord
+//     showed the person a failure), once (40060 after); follow-ups and
 //     @original for 15 minutes (50027 after); the first follow-up after a type-5 defer edits the
 //     "thinking" message, as Discord documents.
 //   - Mentions: mentions, mention_roles and mention_everyone are computed from the content and
@@ -74,8 +84,7 @@
 //
 // # What is simplified
 //
-//   - One application, one bot user, one shard; several gateway sessions are tracked but the
-//     fake is meant for one connection at a time. Sessions never expire; the gateway's own rate
+//   - One application, one bot user, one shard. Sessions never expire; the gateway's own rate
 //     limit (120 events/minute) and op 3/4/8 are ignored.
 //   - Rate limits are fixed windows per route key and top-level resource (channel, guild,
 //     webhook id+token), 50 per second by default; the global limit is off unless set.
@@ -84,7 +93,9 @@
 //   - Embeds keep the common fields (title, description, url, timestamp, color, footer, image,
 //     thumbnail, author, fields); components keep the fields of buttons, selects, text inputs
 //     and text displays. Attachments are metadata only; the CDN serves a 1×1 PNG for any path.
-//   - No reactions, pins, polls, stickers, voice, presences, audit logs, invites or archiving.
+//   - No reactions, pins, polls, stickers, voice, presences, audit logs or invites. Threads
+//     archive only through ArchiveThread, never by themselves; there are no private archived
+//     lists.
 //
 // Everything is in memory, guarded by one mutex, and safe for concurrent use; Close stops every
 // goroutine the fake started.

@@ -157,7 +157,7 @@ func (f *Fake) getActiveThreads(rq *request) (int, any, *apiError) {
 }
 
 // listArchivedThreads lists a channel's public archived threads, most recently archived
-// first, archived before the before timestamp (ISO8601), up to limit (2 to 100, default 50).
+// first, archived before the before timestamp (ISO8601), up to limit (1 to 100, default 50).
 // Discord requires READ_MESSAGE_HISTORY.
 func (f *Fake) listArchivedThreads(rq *request) (int, any, *apiError) {
 	c, err := f.visibleChannel(rq)
@@ -186,8 +186,8 @@ func (f *Fake) listArchivedThreads(rq *request) (int, any, *apiError) {
 		switch {
 		case perr != nil:
 			return 0, nil, formError("limit", "NUMBER_TYPE_COERCE", "Value \""+s+"\" is not int.")
-		case n < 2:
-			return 0, nil, formError("limit", "NUMBER_TYPE_MIN", "int value should be greater than or equal to 2.")
+		case n < 1:
+			return 0, nil, formError("limit", "NUMBER_TYPE_MIN", "int value should be greater than or equal to 1.")
 		case n > 100:
 			return 0, nil, formError("limit", "NUMBER_TYPE_MAX", "int value should be less than or equal to 100.")
 		}

@@ -10,10 +10,18 @@
 //     chat.postMessage answered by 429 and Retry-After;
 //   - Socket Mode: apps.connections.open gives a ws:// URL that sends hello,
 //     envelopes, websocket PINGs and disconnect frames, and wants an ack per
-//     envelope, redelivering Events API envelopes that were not acked in time;
+//     envelope within Options.AckTimeout (3 s). Several sockets may be open
+//     with the same app token (an app's replicas): they take turns, and each
+//     envelope goes to one of them. An Events API envelope not acknowledged
+//     in time is sent again, to any open socket, with retry_attempt and
+//     retry_reason, at most 3 times, after Options.RetryDelays (Slack's: at
+//     once, 1 minute, 5 minutes); an interaction or a command is never sent
+//     again: its Delivery is Failed, as the person saw Slack's error.
+//     Envelopes queued while no socket is open wait for one;
 //   - HTTP mode: signed POSTs (X-Slack-Signature v0) of events, interactivity
-//     payloads and slash commands to URLs given by SetHTTPEndpoints, with
-//     X-Slack-Retry-Num retries;
+//     payloads and slash commands to URLs given by SetHTTPEndpoints; an event
+//     answered with a non-2xx status or not answered in time is retried like
+//     a Socket Mode envelope, with X-Slack-Retry-Num and X-Slack-Retry-Reason;
 //   - response_url webhooks for interactions and slash commands.
 //
 // Tests act as the workspace's people with Post, Reply, PostFile, Edit, Delete,
@@ -36,8 +44,7 @@
 // block types, unique block_id, counts) and for the Block Kit limits of the
 // blocks and elements listed in limits.go (section fields, button and
 // confirmation texts, check boxes, text inputs, modal titles…), not against
-// the whole Block Kit schema; HTTP retries happen at once instead of after 1 and 5 minutes; only
-// the bot's membership decides which message events it receives (as if it
+// the whole Block Kit schema; only the bot's membership decides which message events it receives (as if it
 // subscribed to message.channels and message.groups). The payload shapes
 // follow Slack's documented examples listed in testdata/SOURCES.md.
 //
