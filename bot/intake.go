@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -175,8 +176,13 @@ func (s *Service) Receive(ctx context.Context, in Incoming) (Intake, error) {
 		return "", fmt.Errorf("receive %s/%s/%s: %w", in.Conn, in.Channel, in.ID, err)
 	}
 	s.Metrics.Intake(in.Conn, outcome)
-	// Never the text: a member's words stay out of the logs.
-	s.Log.Info("public message received", "conn", in.Conn, "channel", in.Channel, "message", in.ID, "item", m.ItemID, "outcome", outcome)
+	// Never the text: a member's words stay out of the logs. A
+	// redelivery relays nothing: it is for debugging only.
+	level := slog.LevelInfo
+	if outcome == IntakeDuplicate {
+		level = slog.LevelDebug
+	}
+	s.Log.Log(ctx, level, "public message received", "conn", in.Conn, "channel", in.Channel, "message", in.ID, "item", m.ItemID, "outcome", outcome)
 	return outcome, nil
 }
 
@@ -334,7 +340,7 @@ func (s *Service) threadMessage(ctx context.Context, in Incoming) (Intake, error
 	if err != nil {
 		return "", fmt.Errorf("thread message %s/%s/%s: %w", in.Conn, in.Channel, in.ID, err)
 	}
-	if outcome != IntakeIgnored {
+	if outcome != IntakeIgnored && outcome != IntakeDuplicate {
 		s.Log.Info("reply-prefixed thread message received", "conn", in.Conn, "channel", in.Channel, "message", in.ID, "item", itemID, "outcome", outcome)
 	}
 	return outcome, nil

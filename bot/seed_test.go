@@ -164,8 +164,12 @@ func TestCardThreadIsPerChannel(t *testing.T) {
 		e := newEnv(t, db)
 		it, card := e.askPricing() // its card is in productCh
 		in := bot.Incoming{Conn: staffConn, Channel: supportCh, ID: "1.5", ThreadID: card.ID, AuthorID: alice.UserID, AuthorName: "alice", Text: "!reply wrong thread"}
-		if got, err := e.svc.Receive(e.ctx, in); err != nil || got != bot.IntakeIgnored {
-			t.Fatalf("a message in %s's thread %s = %q, %v; want ignored (no item there)", supportCh, card.ID, got, err)
+		// No card there is known: it waits for one, in that channel only.
+		if got, err := e.svc.Receive(e.ctx, in); err != nil || got != bot.IntakeParked {
+			t.Fatalf("a message in %s's thread %s = %q, %v; want parked (no item there yet)", supportCh, card.ID, got, err)
+		}
+		if err := e.svc.ReplayParked(e.ctx); err != nil {
+			t.Fatal(err)
 		}
 		if ds := e.drafts(it.ID); len(ds) != 0 {
 			t.Fatalf("a message in another channel drafted on item %d: %+v", it.ID, ds)
