@@ -195,18 +195,9 @@ func (f *Fake) listMessages(rq *request) (int, any, *apiError) {
 	if err != nil {
 		return 0, nil, err
 	}
-	limit := 50
-	if s := rq.query.Get("limit"); s != "" {
-		n, perr := strconv.Atoi(s)
-		switch {
-		case perr != nil:
-			return 0, nil, formError("limit", "NUMBER_TYPE_COERCE", "Value \""+s+"\" is not int.")
-		case n < 1:
-			return 0, nil, formError("limit", "NUMBER_TYPE_MIN", "int value should be greater than or equal to 1.")
-		case n > 100:
-			return 0, nil, formError("limit", "NUMBER_TYPE_MAX", "int value should be less than or equal to 100.")
-		}
-		limit = n
+	limit, err := listLimit(rq)
+	if err != nil {
+		return 0, nil, err
 	}
 	// Documented: "The before, after, and around parameters are mutually exclusive, only one
 	// may be passed at a time."
@@ -528,4 +519,22 @@ func (f *Fake) startThread(rq *request) (int, any, *apiError) {
 	default:
 		return 0, nil, errBadRequest(50024)
 	}
+}
+
+// listLimit reads a listing's limit: 50 by default, 1 to 100.
+func listLimit(rq *request) (int, *apiError) {
+	s := rq.query.Get("limit")
+	if s == "" {
+		return 50, nil
+	}
+	n, err := strconv.Atoi(s)
+	switch {
+	case err != nil:
+		return 0, formError("limit", "NUMBER_TYPE_COERCE", "Value \""+s+"\" is not int.")
+	case n < 1:
+		return 0, formError("limit", "NUMBER_TYPE_MIN", "int value should be greater than or equal to 1.")
+	case n > 100:
+		return 0, formError("limit", "NUMBER_TYPE_MAX", "int value should be less than or equal to 100.")
+	}
+	return n, nil
 }

@@ -180,18 +180,9 @@ func (f *Fake) listArchivedThreads(rq *request) (int, any, *apiError) {
 		}
 		before = t
 	}
-	limit := 50
-	if s := rq.query.Get("limit"); s != "" {
-		n, perr := strconv.Atoi(s)
-		switch {
-		case perr != nil:
-			return 0, nil, formError("limit", "NUMBER_TYPE_COERCE", "Value \""+s+"\" is not int.")
-		case n < 1:
-			return 0, nil, formError("limit", "NUMBER_TYPE_MIN", "int value should be greater than or equal to 1.")
-		case n > 100:
-			return 0, nil, formError("limit", "NUMBER_TYPE_MAX", "int value should be less than or equal to 100.")
-		}
-		limit = n
+	limit, err := listLimit(rq)
+	if err != nil {
+		return 0, nil, err
 	}
 	var ths []*channelState
 	for _, t := range f.channels {
