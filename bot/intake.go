@@ -26,6 +26,11 @@ type Incoming struct {
 	// NewThread: the message opens a thread (a Discord forum post), so it is
 	// a new item even though ThreadID is set.
 	NewThread bool
+	// RootFirst: the adapter can fetch the thread's first message (Slack
+	// conversations.replies). When that message is not stored, Receive
+	// stores nothing and reports IntakeNoRoot, so that a reply delivered
+	// before its question does not open an item of its own.
+	RootFirst bool
 	ReplyTo   string // the message it replies to (Discord message_reference)
 	AuthorID  string
 	// AuthorName is the name people know the author by (Slack display
@@ -93,6 +98,10 @@ const (
 	IntakeInternal  Intake = "internal" // said in an item's internal thread: stays internal
 	IntakeDraft     Intake = "draft"    // a reply-prefixed message in an item's thread made a draft
 	IntakeRefused   Intake = "refused"  // it would have made a draft; its author is told why not
+	// IntakeNoRoot: nothing stored; the message replies in a thread whose
+	// first message is not stored yet, and Incoming.RootFirst asked to be
+	// told. The adapter takes in the thread's first message, then this one.
+	IntakeNoRoot Intake = "no_root"
 	// IntakeParked: a reply-prefixed message in a thread of a card channel
 	// that is no known card's yet; it is taken in once the card is recorded.
 	IntakeParked Intake = "parked"
@@ -149,6 +158,15 @@ func (s *Service) Receive(ctx context.Context, in Incoming) (Intake, error) {
 		}
 		if it, err := s.parentItem(ctx, tx, in, watched); err != nil {
 			return err
+		} else if it == nil && in.RootFirst && in.ThreadID != "" && !in.NewThread {
+			// A reply whose thread's first message was not taken in yet
+			// (its delivery is late): the adapter takes that in first.
+			_, err := tx.MessageByKey(ctx, MessageKey{Conn: in.Conn, Channel: in.Channel, ID: in.ThreadID})
+			if errors.Is(err, ErrNotFound) {
+				return errNoRoot
+			} else if err != nil {
+				return err
+			}
 		} else if it != nil {
 			outcome = IntakeFollowUp
 			m.ItemID = it.ID
@@ -171,6 +189,8 @@ func (s *Service) Receive(ctx context.Context, in Incoming) (Intake, error) {
 	if errors.Is(err, errDuplicate) {
 		outcome, err = IntakeDuplicate, nil
 		m.ItemID = 0 // the redelivery's transaction was rolled back
+	} else if errors.Is(err, errNoRoot) {
+		return IntakeNoRoot, nil
 	}
 	if err != nil {
 		return "", fmt.Errorf("receive %s/%s/%s: %w", in.Conn, in.Channel, in.ID, err)
@@ -188,6 +208,10 @@ func (s *Service) Receive(ctx context.Context, in Incoming) (Intake, error) {
 
 // errDuplicate rolls back the intake of a message already stored.
 var errDuplicate = errors.New("duplicate message")
+
+// errNoRoot rolls back the intake of a reply whose thread's first message
+// is to be taken in first.
+var errNoRoot = errors.New("thread root not taken in yet")
 
 func (s *Service) parentItem(ctx context.Context, tx Tx, in Incoming, watched string) (*Item, error) {
 	if in.ThreadID != "" && !in.NewThread {

@@ -137,8 +137,10 @@ func subSeed(seed uint64, name string) uint64 {
 	return seed ^ h.Sum64()
 }
 
-// drainLimit is how long the end of a run waits for the last effects. The
-// long mode waits out a worker lease (two minutes), the fast mode does not.
+// drainLimit is how long the end of a run waits for the last effects: in
+// the fast mode long enough for a job lease (20 s) and Slack's retries
+// (here 5 and 15 s) to run out after the last restart; the long mode waits
+// longer, for a loaded machine.
 func drainLimit(cycles int) time.Duration {
 	if cycles > fastCycles {
 		return 3 * time.Minute
@@ -148,12 +150,9 @@ func drainLimit(cycles int) time.Duration {
 
 // TestFaults runs the scenarios, in parallel, each in a world of its own.
 //
-// Expected to fail on the current tree (left failing on purpose, not
-// skipped): a kill -9 leaves the job it was running leased for two minutes
-// (its effect comes late, or after the fast mode's drain); Slack events
-// acknowledged before they were stored are lost when storing fails or the
-// process dies; Discord messages posted while no process ran are never
-// relayed (no backfill at start); see docs/faults.md for a run's findings.
+// Left failing on purpose, not skipped: with some seeds the crash
+// scenarios still lose messages (see the comments below and
+// docs/faults.md).
 func TestFaults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the fault suite runs liaison processes for minutes")
@@ -177,35 +176,41 @@ func TestFaults(t *testing.T) {
 	}
 
 	// Crashes and platform faults, one process at a time.
-	// Currently fails: duplicates and late or missing effects after kill -9,
-	// Slack events lost, Discord messages posted while down never relayed.
+	// Currently fails with some seeds (101 on both engines every time,
+	// 202 now and then):
+	//   - a Slack thread reply delivered before its question (whose
+	//     delivery a crash interrupted, so Slack sends it again later) is
+	//     taken in as a new question, and the question then becomes a
+	//     second item: the reply has a card of its own, no note;
+	//   - a Discord forum post made while the gateway lease of a killed
+	//     process is still held is never relayed once a later message of
+	//     its thread was taken in live: the catch-up reads the thread only
+	//     after the last message stored from it.
 	run("crashes-sqlite", "sqlite", func(w *world) {
 		w.crashRun(cycles)
 		w.finish(drainLimit(cycles))
 	})
 	if postgres {
 		// The same with Postgres cut off and back now and then.
-		// Currently fails: as crashes-sqlite.
+		// Currently fails with some seeds: as crashes-sqlite.
 		run("crashes-postgres", "postgres", func(w *world) {
 			w.crashRun(cycles)
 			w.finish(drainLimit(cycles))
 		})
 		// Three replicas on one database; one is killed, the others carry
-		// on. Currently fails: the dead replica's leased job waits two
-		// minutes.
+		// on.
 		run("replicas-postgres", "postgres", func(w *world) {
 			w.replicaRun(max(8, cycles/2))
 			w.finish(drainLimit(cycles))
 		})
 	}
 	// Another process holds SQLite's write lock for longer than Liaison
-	// waits. Currently fails: Slack events acknowledged and then lost.
+	// waits.
 	run("locked-sqlite", "sqlite", func(w *world) {
 		extra := w.lockedRun(8 * time.Second)
 		w.finish(drainLimit(cycles), extra...)
 	})
 	// The disk is full (no file may grow), then space comes back.
-	// Currently fails: /readyz stays ready, and messages are lost.
 	run("diskfull-sqlite", "sqlite", func(w *world) {
 		extra := w.diskFullRun(6 * time.Second)
 		w.finish(drainLimit(cycles), extra...)

@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -81,12 +82,50 @@ func (c *Conn) incoming(ctx context.Context, msg *slackevents.MessageEvent) bot.
 // channel, a staff member's in an item's internal thread (a draft when it
 // starts with the reply prefix), or anything else, which it ignores.
 func (c *Conn) message(ctx context.Context, msg *slackevents.MessageEvent) error {
-	outcome, err := c.domain.Receive(ctx, c.incoming(ctx, msg))
+	in := c.incoming(ctx, msg)
+	in.RootFirst = in.ThreadID != ""
+	outcome, err := c.domain.Receive(ctx, in)
+	if err == nil && outcome == bot.IntakeNoRoot {
+		// The thread's first message was not taken in yet (its event
+		// comes late, or never will): take it in first, then this reply.
+		if err := c.root(ctx, msg.Channel, in.ThreadID); err != nil {
+			return err
+		}
+		in.RootFirst = false
+		outcome, err = c.domain.Receive(ctx, in)
+	}
 	if err != nil {
 		return err
 	}
 	c.log.Debug("slack message taken in", "channel", msg.Channel, "ts", msg.TimeStamp, "outcome", outcome)
 	return nil
+}
+
+// root reads a thread's first message and takes it in. A thread Slack no
+// longer has is no error: the reply is then taken in alone.
+func (c *Conn) root(ctx context.Context, channel, thread string) error {
+	msgs, _, _, err := c.api.GetConversationRepliesContext(ctx, &slackapi.GetConversationRepliesParameters{
+		ChannelID: channel, Timestamp: thread, Limit: 1,
+	})
+	var se slackapi.SlackErrorResponse
+	if errors.As(err, &se) && (se.Err == "thread_not_found" || se.Err == "message_not_found") {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("conversations.replies of %s: %w", thread, err)
+	}
+	if len(msgs) == 0 || msgs[0].Timestamp != thread {
+		return nil
+	}
+	m := msgs[0]
+	ev := &slackevents.MessageEvent{
+		Type: "message", User: m.User, Text: m.Text, ThreadTimeStamp: m.ThreadTimestamp, TimeStamp: m.Timestamp,
+		Channel: channel, SubType: m.SubType, BotID: m.BotID, Message: &m.Msg,
+	}
+	if !contentSubtypes[ev.SubType] {
+		return nil
+	}
+	_, err = c.domain.Receive(ctx, c.incoming(ctx, ev))
+	return err
 }
 
 // changed passes an edit on. The domain ignores messages it did not take

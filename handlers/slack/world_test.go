@@ -76,6 +76,13 @@ type world struct {
 // outbox worker, until the test ends.
 func newWorld(t *testing.T, engine string, replicas int, pubOpts func(*slackfake.Options)) *world {
 	t.Helper()
+	return newWorldWrapped(t, engine, replicas, pubOpts, nil)
+}
+
+// newWorldWrapped is newWorld whose community replicas see the service
+// through wrap.
+func newWorldWrapped(t *testing.T, engine string, replicas int, pubOpts func(*slackfake.Options), wrap func(slack.Domain) slack.Domain) *world {
+	t.Helper()
 	po := slackfake.Options{
 		TeamID: "T0COMMUNITY", TeamDomain: "acme-community",
 		Users:        []slackfake.User{{ID: member, Name: "mia", RealName: "Mia Lopez"}, {ID: other, Name: "otto", RealName: "Otto Berg"}},
@@ -119,7 +126,14 @@ func newWorld(t *testing.T, engine string, replicas int, pubOpts func(*slackfake
 		return c
 	}
 	for range replicas {
-		w.replicas = append(w.replicas, conn("community", w.pub))
+		c := conn("community", w.pub)
+		if wrap != nil {
+			var err error
+			if c, err = slack.New(slack.Options{Name: "community", BotToken: w.pub.BotToken(), AppToken: w.pub.AppToken(), APIURL: w.pub.URL(), Log: log}, wrap(w.svc)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w.replicas = append(w.replicas, c)
 	}
 	internal := conn("internal", w.staff)
 	w.svc.Platforms["community"], w.svc.Platforms["internal"] = w.replicas[0], internal
@@ -341,6 +355,61 @@ func TestClickNotCommittedNotAcknowledged(t *testing.T) {
 		// Acknowledged only once committed: the claim is there already.
 		if it, err := w.svc.Item(ctx, 1); err != nil || it.Status != bot.ItemClaimed {
 			t.Errorf("item when the click was acknowledged: %+v, %v; want it claimed", it, err)
+		}
+	})
+}
+
+// losesFirst is a domain that loses the first delivery of a message whose
+// text holds marker, as a process killed before storing it would; Slack
+// then redelivers it late, after the replies in its thread.
+type losesFirst struct {
+	slack.Domain
+	marker string
+	lost   atomic.Bool
+}
+
+func (d *losesFirst) Receive(ctx context.Context, in bot.Incoming) (bot.Intake, error) {
+	if strings.Contains(in.Text, d.marker) && d.lost.CompareAndSwap(false, true) {
+		return bot.IntakeIgnored, nil
+	}
+	return d.Domain.Receive(ctx, in)
+}
+
+// TestReplyBeforeItsQuestion: a question's delivery is lost and comes
+// late; a reply in its thread arrives first. The question still gets its
+// card, the reply is a note in that card's thread, not an item of its own.
+func TestReplyBeforeItsQuestion(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, func(t *testing.T, engine string) {
+		w := newWorldWrapped(t, engine, 1, nil, func(d slack.Domain) slack.Domain {
+			return &losesFirst{Domain: d, marker: "lost question"}
+		})
+		q := "A lost question about pricing"
+		ts, err := w.pub.Post(member, helpChan, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.waitFake(w.pub, "the question's delivery", func() bool { return len(w.pub.Acks()) >= 1 })
+		reply := "Any news on this?"
+		if _, err := w.pub.Reply(other, helpChan, ts, reply); err != nil {
+			t.Fatal(err)
+		}
+		w.waitFake(w.staff, "the question's card and the reply's note", func() bool {
+			cards := w.cards()
+			return len(cards) >= 1 && len(w.staff.Thread(productCh, cards[0].TS)) >= 2
+		})
+		time.Sleep(300 * time.Millisecond) // anything else on its way
+		cards := w.cards()
+		if len(cards) != 1 || !strings.Contains(cards[0].Text+string(cards[0].Blocks), "lost question") {
+			t.Fatalf("cards = %+v, want one, the question's", cards)
+		}
+		notes := w.staff.Thread(productCh, cards[0].TS)
+		found := false
+		for _, n := range notes[1:] {
+			found = found || strings.Contains(n.Text+string(n.Blocks), reply)
+		}
+		if !found {
+			t.Fatalf("the reply is not a note in the question's thread: %+v", notes)
 		}
 	})
 }
