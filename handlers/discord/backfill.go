@@ -492,7 +492,7 @@ func (c *Conn) catchUpChannel(ctx context.Context, t target, window time.Time, m
 			if m.Member == nil {
 				m.Member = c.member(ctx, m, members)
 			}
-			stored, err := c.take(ctx, m)
+			stored, err := c.take(ctx, m, false)
 			if err != nil {
 				return &domainError{at: m.ID, err: err}
 			}

@@ -252,3 +252,39 @@ func TestDatabaseOutage(t *testing.T) {
 		t.Errorf("the follow-up is noted %d times, want once", n)
 	}
 }
+
+// losesStarter is a domain that never sees the first delivery of a
+// message whose text holds marker: the event was missed (no replica held
+// the gateway, or it held it while dying).
+type losesStarter struct {
+	discord.Domain
+	marker string
+	lost   atomic.Bool
+}
+
+func (d *losesStarter) Receive(ctx context.Context, in bot.Incoming) (bot.Intake, error) {
+	if strings.Contains(in.Text, d.marker) && d.lost.CompareAndSwap(false, true) {
+		return bot.IntakeIgnored, nil
+	}
+	return d.Domain.Receive(ctx, in)
+}
+
+// TestThreadReplyBeforeItsPost: a forum post was missed; a reply in its
+// thread comes live. The reply does not open an item of its own: the
+// thread is read from its start, the post gets its card and the reply is a
+// note in that card's thread.
+func TestThreadReplyBeforeItsPost(t *testing.T) {
+	w := newWorld(t, worldOpts{adapter: func(name string, o *discord.Options, d discord.Domain) discord.Domain {
+		if name != "community" {
+			return nil
+		}
+		return &losesStarter{Domain: d, marker: "missed post"}
+	}})
+	post, _ := w.openPost(maria, "Sync stuck", "A missed post about sync")
+	w.postInThread(w.pub, sam, post.ID, "Same for me")
+	card := w.card(1, func(m discordfake.Message) bool { return strings.Contains(m.Embeds[0].Description, "missed post") })
+	w.note(card.ID, "Same for me")
+	w.post(maria, general, "Sentinel")
+	w.card(2, nil)
+	w.relayedOnce(3, 2)
+}

@@ -279,7 +279,7 @@ func (w *world) rebuild(a *app.App, name, owner string, log *slog.Logger) {
 	}
 	o := discord.Options{
 		Name: cc.Name, Token: cc.Token.Reveal(), GuildID: cc.GuildID, ApplicationID: cc.ApplicationID,
-		APIURL: cc.APIURL, Transport: rt, Log: log.With("connection", cc.Name),
+		APIURL: cc.APIURL, Transport: rt, Log: log,
 		Owner: owner, Backfill: cc.Backfill,
 		Configure: func(s *dg.Session) { s.LogLevel = -1 },
 	}

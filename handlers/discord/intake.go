@@ -28,7 +28,7 @@ func (c *Conn) onLiveMessage(ctx context.Context, m *dg.Message) {
 		c.missed(m.ChannelID, m.ID)
 		return
 	}
-	if _, err := c.take(ctx, m); err != nil && ctx.Err() == nil {
+	if _, err := c.take(ctx, m, true); err != nil && ctx.Err() == nil {
 		c.missed(m.ChannelID, m.ID)
 		c.failed(err)
 	}
@@ -39,7 +39,12 @@ func (c *Conn) onLiveMessage(ctx context.Context, m *dg.Message) {
 // internal thread, or nothing it watches) and drops bots, webhooks and
 // Liaison itself. It reports whether the message was stored, and an error
 // only when the domain failed and the message must be taken in again.
-func (c *Conn) take(ctx context.Context, m *dg.Message) (bool, error) {
+//
+// A live message in a thread whose first message was never taken in (the
+// thread was opened while no replica held the gateway) is not taken in as
+// a question of its own: the thread, and the channel the thread was
+// started from, are caught up with from the thread's start, in order.
+func (c *Conn) take(ctx context.Context, m *dg.Message, live bool) (bool, error) {
 	if m == nil || m.Author == nil {
 		return false, nil
 	}
@@ -49,12 +54,23 @@ func (c *Conn) take(ctx context.Context, m *dg.Message) (bool, error) {
 		return false, nil // joins, pins, thread notices: nothing anyone said
 	}
 	in := c.incoming(ctx, m)
+	in.RootFirst = live && in.ThreadID != ""
 	out, err := c.d.Receive(ctx, in)
 	if err != nil {
 		if bot.ErrorCode(err) == bot.EINTERNAL {
 			return false, err
 		}
 		c.log.Error("intake refused", "channel", m.ChannelID, "message", m.ID, "err", err)
+		return false, nil
+	}
+	if out == bot.IntakeNoRoot {
+		// A thread's id is its first message's (a forum post), or that of
+		// the message it was started from, in its parent channel.
+		c.log.Info("thread start not taken in yet: catching up", "channel", m.ChannelID, "parent", in.ParentChannel)
+		if in.ParentChannel != "" && !c.isForum(ctx, in.ParentChannel) {
+			c.missed(in.ParentChannel, in.ThreadID)
+		}
+		c.missed(m.ChannelID, in.ThreadID)
 		return false, nil
 	}
 	c.log.Debug("intake", "channel", m.ChannelID, "message", m.ID, "outcome", out)
@@ -110,6 +126,12 @@ func (c *Conn) incoming(ctx context.Context, m *dg.Message) bot.Incoming {
 		}
 	}
 	return in
+}
+
+// isForum reports whether channel is a forum.
+func (c *Conn) isForum(ctx context.Context, channel string) bool {
+	ci, err := c.channel(ctx, channel)
+	return err == nil && ci.Type == dg.ChannelTypeGuildForum
 }
 
 // forumStarter reports whether m opens the forum post ci.
