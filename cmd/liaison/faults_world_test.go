@@ -120,7 +120,7 @@ type draftRec struct {
 // stats is what the summary reports.
 type stats struct {
 	newItems, followUps, down, drafts, forms, approvals int
-	lostClicks                                          int // clicks Liaison acknowledged and never acted on
+	lostClicks                                          int // clicks not acted on within 5s (refused or unacknowledged)
 	retries                                             int // approvals again after a failed publication
 	crashes, heldKills                                  int
 	faults                                              map[string]int
@@ -1399,7 +1399,7 @@ func (w *world) report(v *verdict, extra ...string) {
 	t.Log(summary)
 	w.note("summary: %s", summary)
 	if s.lostClicks > 0 {
-		t.Logf("%s: %d click(s) or form(s) Liaison acknowledged without acting on them (as a person would, the test tried again or moved on)", w.name, s.lostClicks)
+		t.Logf("%s: %d click(s) or form(s) not acted on within 5s: left unacknowledged (Slack showed the person an error) or answered with an error; as a person would, the test tried again or moved on", w.name, s.lostClicks)
 	}
 	for _, n := range v.notes {
 		t.Logf("%s: %s", w.name, n)
