@@ -323,8 +323,7 @@ func (s *Service) threadMessage(ctx context.Context, in Incoming) (Intake, error
 			}
 			// Perhaps the thread of a card posted but not recorded yet.
 			outcome = IntakeParked
-			_, err := tx.Park(ctx, &Parked{Incoming: in, CardChannel: cardChannel(in), At: s.Clock()})
-			return err
+			return s.park(ctx, tx, in)
 		} else if err != nil {
 			return err
 		}

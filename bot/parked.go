@@ -38,24 +38,15 @@ func (s *Service) parkable(conn, channel string) bool {
 
 // ReplayParked takes in again the parked messages whose card is now known;
 // the others stay parked. The worker calls it whenever it records a card,
-// and when it starts.
+// and when it starts: a read, and a write only for what it takes in.
 func (s *Service) ReplayParked(ctx context.Context) error {
-	var (
-		ps      []*Parked
-		dropped int64
-	)
-	err := s.Store.InTx(ctx, func(tx Tx) (err error) {
-		if dropped, err = tx.DropParked(ctx, s.Clock().Add(-parkedFor)); err != nil {
-			return err
-		}
+	var ps []*Parked
+	err := s.Store.View(ctx, func(tx Tx) (err error) {
 		ps, err = tx.ParkedMessages(ctx, parkBatch)
 		return err
 	})
 	if err != nil {
 		return err
-	}
-	if dropped > 0 {
-		s.Log.Warn("parked messages dropped: no card thread was theirs", "count", dropped, "after", parkedFor)
 	}
 	var errs []error
 	for _, p := range ps {
@@ -73,4 +64,18 @@ func (s *Service) ReplayParked(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// park keeps in, said in an unknown thread of a card channel, and drops
+// what waited longer than parkedFor: no card was ever its.
+func (s *Service) park(ctx context.Context, tx Tx, in Incoming) error {
+	dropped, err := tx.DropParked(ctx, s.Clock().Add(-parkedFor))
+	if err != nil {
+		return err
+	}
+	if dropped > 0 {
+		s.Log.Warn("parked messages dropped: no card thread was theirs", "count", dropped, "after", parkedFor)
+	}
+	_, err = tx.Park(ctx, &Parked{Incoming: in, CardChannel: cardChannel(in), At: s.Clock()})
+	return err
 }
