@@ -30,7 +30,8 @@ import (
 // It catches up before it takes the next live event, so that a channel's
 // messages are taken in order; while a channel that missed a message is
 // still to be caught up with, its live messages wait for it, and while the
-// domain fails, every live message does. Edits and deletions that arrive
+// domain fails or every channel is to be caught up with, every live
+// message does. Edits and deletions that arrive
 // while the domain fails are lost: a catch-up takes in messages, not their
 // history.
 
@@ -111,12 +112,16 @@ func (c *Conn) wake() {
 }
 
 // waits reports whether a live message of channel (whose parent is parent,
-// for a thread) must wait for a catch-up.
+// for a thread) must wait for a catch-up. While every channel is to be
+// caught up with, every live message waits, even when the catch-up is put
+// off: taken first, it would become the last message stored, and the
+// catch-up, which reads after that, would never read back what was said
+// before it.
 func (c *Conn) waits(channel, parent string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	b := &c.behind
-	if b.failing {
+	if b.failing || b.all {
 		return true
 	}
 	_, ok := b.channels[channel]

@@ -288,3 +288,25 @@ func TestThreadReplyBeforeItsPost(t *testing.T) {
 	w.card(2, nil)
 	w.relayedOnce(3, 2)
 }
+
+// TestLiveMessageWaitsForThePendingCatchUp: Liaison starts after members
+// posted, and its first catch-up fails (Discord answers 500 to the channel
+// listing), so it is put off. A message posted live meanwhile must not be
+// taken in first: the catch-up reads each channel after the last message
+// stored there, and would never read back what was said before it.
+func TestLiveMessageWaitsForThePendingCatchUp(t *testing.T) {
+	w := newWorld(t, worldOpts{stopped: true})
+	w.post(maria, general, "Posted while Liaison was down")
+	w.pub.Inject(discordfake.Fault{Method: "GET", PathPrefix: "/guilds/", Status: 500, Times: 3})
+	w.liaison = w.start("only")
+	w.waitFor(w.pub, "the catch-up refused", func() bool {
+		return slices.ContainsFunc(w.pub.Calls(), func(c discordfake.Call) bool {
+			return c.Method == "GET" && strings.HasSuffix(c.Path, "/channels") && c.Status == 500
+		})
+	})
+	w.post(sam, general, "Posted live while the catch-up waits")
+
+	w.card(1, func(m discordfake.Message) bool { return strings.Contains(m.Embeds[0].Description, "while Liaison was down") })
+	w.card(2, func(m discordfake.Message) bool { return strings.Contains(m.Embeds[0].Description, "live while") })
+	w.relayedOnce(2, 2)
+}

@@ -216,7 +216,8 @@ func TestReadyzWhileTheDatabaseIsDown(t *testing.T) {
 		// lock: nothing Liaison does can be stored.
 		path := filepath.Join(t.TempDir(), "l.db")
 		r := start(t, fmt.Sprintf("{sqlite_path: %q}", path), nil)
-		other, err := sql.Open("sqlite", path)
+		// It waits for Liaison's own writes, as the sqlite3 shell would.
+		other, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)")
 		if err != nil {
 			t.Fatal(err)
 		}
