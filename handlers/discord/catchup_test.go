@@ -306,7 +306,9 @@ func TestLiveMessageWaitsForThePendingCatchUp(t *testing.T) {
 	})
 	w.post(sam, general, "Posted live while the catch-up waits")
 
-	w.card(1, func(m discordfake.Message) bool { return strings.Contains(m.Embeds[0].Description, "while Liaison was down") })
+	w.card(1, func(m discordfake.Message) bool {
+		return strings.Contains(m.Embeds[0].Description, "while Liaison was down")
+	})
 	w.card(2, func(m discordfake.Message) bool { return strings.Contains(m.Embeds[0].Description, "live while") })
 	w.relayedOnce(2, 2)
 }
