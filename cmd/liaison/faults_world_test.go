@@ -216,6 +216,11 @@ func newWorld(t *testing.T, name, engine string, top uint64) *world {
 		w.logFile.Close()
 		if t.Failed() {
 			t.Logf("%s: logs and database kept in %s", w.name, dir)
+			if os.Getenv("CI") == "true" {
+				// The machine goes away with the directory: the log's
+				// story goes into the test's output.
+				t.Logf("%s: from liaison.log:\n%s", w.name, logStory(filepath.Join(dir, "liaison.log"), 400))
+			}
 			return
 		}
 		os.RemoveAll(dir)
@@ -1440,4 +1445,27 @@ func (w *world) report(v *verdict, extra ...string) {
 		t.Logf("%s: replay with LIAISON_FAULT_SEED=%d go test -race -count=1 -run 'TestFaults/%s$' ./cmd/liaison; the processes' log is %s",
 			w.name, w.top, w.name, w.logFile.Name())
 	}
+}
+
+// logStory is the last max lines of a log that tell what happened: the
+// test's steps, warnings and errors, and the Discord gateway's hand-overs
+// and catch-ups.
+func logStory(path string, max int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	var keep []string
+	for _, l := range strings.Split(string(b), "\n") {
+		for _, k := range []string{"===", "level=WARN", "level=ERROR", "gateway", "backfill", "catch", "standby", "DATA RACE"} {
+			if strings.Contains(l, k) {
+				keep = append(keep, l)
+				break
+			}
+		}
+	}
+	if len(keep) > max {
+		keep = keep[len(keep)-max:]
+	}
+	return strings.Join(keep, "\n")
 }
