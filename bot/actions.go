@@ -23,6 +23,14 @@ type action struct {
 	// run takes the action (checking again, in its transaction) and
 	// returns the private confirmation.
 	run func(*Service, context.Context, Request) (string, error)
+	// show, in place of run, answers with more than a text: links to
+	// follow.
+	show func(*Service, context.Context, Request) (Reply, error)
+}
+
+// userArg is the one argument of a command about a person.
+func userArg(description string) []CommandArg {
+	return []CommandArg{{Name: UserArgName, Description: description, Kind: ArgUser, Required: true}}
 }
 
 // lookupAction returns the definition of id. Adding an action is one case
@@ -67,11 +75,17 @@ func lookupAction(id ActionID) (action, bool) {
 			form: (*Service).profileForm, run: (*Service).profileRun}, true
 	case ActHelp:
 		return action{command: &commandSpec{help: "this message", describe: "What Liaison does and how to use it"}, run: (*Service).helpRun}, true
+	case ActStats:
+		return action{command: &commandSpec{args: statsArgs, help: statsHelp,
+			describe: "Community figures: items in, answers, response times, what waits (responders, approvers)"}, show: (*Service).statsShow}, true
+	case ActForget:
+		return action{command: &commandSpec{args: forgetArgs, help: forgetHelp,
+			describe: "Erase a community member's words and name, at their request (approvers)"}, run: (*Service).forgetRun}, true
 	case ActPromote:
-		return action{command: &commandSpec{user: "The responder to trust", help: "trust a responder on the routes you approve in this channel: on trusted-auto routes their drafts then publish without review (approvers only, never yourself)",
+		return action{command: &commandSpec{args: userArg("The responder to trust"), help: "trust a responder on the routes you approve in this channel: on trusted-auto routes their drafts then publish without review (approvers only, never yourself)",
 			describe: "Trust a responder on your routes here: no review on trusted-auto routes (approvers)"}, run: (*Service).promote}, true
 	case ActDemote:
-		return action{command: &commandSpec{user: "The responder to review again", help: "have their drafts reviewed again on the routes you approve in this channel (approvers only, never yourself)",
+		return action{command: &commandSpec{args: userArg("The responder to review again"), help: "have their drafts reviewed again on the routes you approve in this channel (approvers only, never yourself)",
 			describe: "Have a responder's drafts reviewed again on your routes here (approvers)"}, run: (*Service).demote}, true
 	}
 	return action{}, false

@@ -57,7 +57,9 @@ func (s *Service) attend(ctx context.Context, tx Tx, it *Item, now time.Time) er
 	if rt == nil || rt.Policy.SLA <= 0 || it.CardThread == "" {
 		return nil
 	}
-	waited := now.Sub(it.CreatedAt)
+	// Business time never exceeds wall time, so Attend's query, by wall
+	// time, finds every item this may remind.
+	waited := rt.Policy.Waited(it.CreatedAt, now)
 	if waited >= rt.Policy.SLA {
 		if err := s.remind(ctx, tx, it, rt, waited); err != nil {
 			return err
@@ -75,7 +77,7 @@ func (s *Service) remind(ctx context.Context, tx Tx, it *Item, rt *Route, waited
 		return err
 	}
 	text := fmt.Sprintf("⏰ This has waited %s for a public answer (the %s route's target is %s). Claim it, or draft a reply with the Reply publicly button.",
-		roundDuration(waited), rt.Name, roundDuration(rt.Policy.SLA))
+		rt.Policy.waitedText(waited), rt.Name, rt.Policy.waitedText(rt.Policy.SLA))
 	return s.note(ctx, tx, it, text)
 }
 
@@ -99,7 +101,7 @@ func (s *Service) escalate(ctx context.Context, tx Tx, it *Item, rt *Route, wait
 		what = "has a draft awaiting your approval (" + strings.Join(pending, ", ") + ")"
 	}
 	text := fmt.Sprintf("Escalation: an item from %s has waited %s and %s: %s",
-		MemberName(it.AuthorName, it.AuthorHandle), roundDuration(waited), what, it.CardLink)
+		MemberName(it.AuthorName, it.AuthorHandle), rt.Policy.waitedText(waited), what, it.CardLink)
 	if err := s.note(ctx, tx, it, "Escalated to the approvers: "+what+"."); err != nil {
 		return err
 	}
@@ -115,7 +117,25 @@ func (s *Service) escalate(ctx context.Context, tx Tx, it *Item, rt *Route, wait
 			return err
 		}
 	}
-	return s.audit(ctx, tx, "system", "item.escalate", subject("item", it.ID), nil, map[string]any{"waited": waited.String(), "pending_drafts": pending})
+	return s.audit(ctx, tx, "system", "item.escalate", subject("item", it.ID), nil, map[string]any{"waited": waited.String(), "business_hours": rt.Policy.Hours != nil, "pending_drafts": pending})
+}
+
+// Waited is how long an item opened at from has waited at to, as the SLA
+// counts: business time if the route has business hours, else wall time.
+func (p Policy) Waited(from, to time.Time) time.Duration {
+	return p.Hours.Elapsed(from, to)
+}
+
+// waitedText says a duration counted as Waited counts it.
+func (p Policy) waitedText(d time.Duration) string {
+	if p.Hours == nil {
+		return roundDuration(d)
+	}
+	// Days of business time would read as working days: keep to hours.
+	if d >= 2*time.Hour {
+		return fmt.Sprintf("%d hours of business time", int(d.Hours()))
+	}
+	return d.Round(time.Minute).String() + " of business time"
 }
 
 func roundDuration(d time.Duration) string {

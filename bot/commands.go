@@ -14,20 +14,41 @@ const CommandDescription = "Liaison: the community's questions, answered under y
 
 // commandSpec makes an action a /liaison subcommand.
 type commandSpec struct {
-	user     string // the user argument's description; "" when it takes none
-	help     string // its line in the help
-	describe string // its description where the platform lists commands
+	args     []CommandArg // what it takes after its name, in order
+	help     string       // its line in the help
+	describe string       // its description where the platform lists commands
 }
 
 // commandOrder lists the subcommands as help and the platforms show them.
-var commandOrder = []ActionID{ActProfile, ActPromote, ActDemote, ActHelp}
+var commandOrder = []ActionID{ActProfile, ActPromote, ActDemote, ActStats, ActForget, ActHelp}
+
+// ArgKind is what a command argument names.
+type ArgKind int
+
+const (
+	// ArgText is a word, as typed: Slack takes the next word, Discord a
+	// string option.
+	ArgText ArgKind = iota
+	// ArgUser is a person on the platform: Slack takes a mention (or a
+	// user id), Discord a user option. The request carries their user id.
+	ArgUser
+)
+
+// CommandArg is one argument of a subcommand.
+type CommandArg struct {
+	Name        string // lowercase, as Discord wants option names: "user", "period"
+	Description string // where the platform describes it (at most 100 characters)
+	Kind        ArgKind
+	Required    bool
+}
 
 // SubCommand is a /liaison subcommand as a platform registers it.
 type SubCommand struct {
 	Name        string // the action, as typed: "promote"
 	Description string
-	// UserArg describes the one user argument it takes; "" when it takes none.
-	UserArg string
+	// Args are the arguments it takes, in the order they are typed;
+	// required ones come first.
+	Args []CommandArg
 }
 
 // SubCommands lists /liaison's subcommands, for platforms that register them.
@@ -35,21 +56,44 @@ func SubCommands() []SubCommand {
 	var out []SubCommand
 	for _, id := range commandOrder {
 		a, _ := lookupAction(id)
-		out = append(out, SubCommand{Name: string(id), Description: a.command.describe, UserArg: a.command.user})
+		out = append(out, SubCommand{Name: string(id), Description: a.command.describe, Args: a.command.args})
 	}
 	return out
 }
 
-// UserArgName names the user argument of the subcommands that take one.
+// SubCommandArgs lists the arguments of the subcommand named name; none
+// for a name Liaison does not know.
+func SubCommandArgs(name string) []CommandArg {
+	a, ok := lookupAction(ActionID(name))
+	if !ok || a.command == nil {
+		return nil
+	}
+	return a.command.args
+}
+
+// UserArgName names the user argument of the subcommands that take one
+// (promote, demote): Request.User carries it.
 const UserArgName = "user"
 
-// usage is how a subcommand is typed: "/liaison promote @person".
+// usage is how a subcommand is typed: "/liaison promote @person",
+// "/liaison stats [period] [route]".
 func usage(id ActionID) string {
+	out := "/" + CommandName + " " + string(id)
 	a, _ := lookupAction(id)
-	if a.command != nil && a.command.user != "" {
-		return "/" + CommandName + " " + string(id) + " @person"
+	if a.command == nil {
+		return out
 	}
-	return "/" + CommandName + " " + string(id)
+	for _, arg := range a.command.args {
+		word := arg.Name
+		if arg.Kind == ArgUser {
+			word = "@person"
+		}
+		if !arg.Required {
+			word = "[" + word + "]"
+		}
+		out += " " + word
+	}
+	return out
 }
 
 // Help says what Liaison does and how to use it, from the actions and

@@ -156,18 +156,28 @@ func (s *Service) Receive(ctx context.Context, in Incoming) (Intake, error) {
 			}
 			return err
 		}
-		if it, err := s.parentItem(ctx, tx, in, watched); err != nil {
+		it, err := s.parentItem(ctx, tx, in, watched)
+		if err != nil {
 			return err
-		} else if it == nil && in.RootFirst && in.ThreadID != "" && !in.NewThread {
+		}
+		if it == nil && in.RootFirst && in.ThreadID != "" && !in.NewThread {
 			// A reply whose thread's first message was not taken in yet
 			// (its delivery is late): the adapter takes that in first.
-			_, err := tx.MessageByKey(ctx, MessageKey{Conn: in.Conn, Channel: in.Channel, ID: in.ThreadID})
+			root, err := tx.MessageByKey(ctx, MessageKey{Conn: in.Conn, Channel: in.Channel, ID: in.ThreadID})
 			if errors.Is(err, ErrNotFound) {
 				return errNoRoot
 			} else if err != nil {
 				return err
 			}
-		} else if it != nil {
+			if root.ItemID != 0 {
+				// Another replica stored the question between the two
+				// reads: the reply is its follow-up all the same.
+				if it, err = tx.Item(ctx, root.ItemID); err != nil {
+					return err
+				}
+			}
+		}
+		if it != nil {
 			outcome = IntakeFollowUp
 			m.ItemID = it.ID
 			if err := insert(); err != nil {
@@ -378,6 +388,9 @@ func (s *Service) Edit(ctx context.Context, key MessageKey, text string, at time
 	return s.changeMessage(ctx, key, "message.edit", func(m *Message) bool {
 		if m.DeletedAt != nil || m.Text == text {
 			return false // a redelivery, or an edit after deletion
+		}
+		if m.ForgottenAt != nil || m.PurgedAt != nil {
+			return false // erased: an edit brings no text back
 		}
 		t := at.UTC().Truncate(time.Microsecond)
 		m.Text, m.EditedAt = text, &t

@@ -32,6 +32,8 @@ const (
 	ActHelp        ActionID = "help"         // command
 	ActPromote     ActionID = "promote"      // command, with a user
 	ActDemote      ActionID = "demote"       // command, with a user
+	ActStats       ActionID = "stats"        // command, with a period and a route
+	ActForget      ActionID = "forget"       // command, with a member
 )
 
 // Style is how a button stands out; adapters map it to their platform's.
@@ -68,7 +70,7 @@ const (
 	Click RequestKind = iota
 	// Submit: a form, with its values.
 	Submit
-	// Command: a /liaison subcommand, with its user argument if any.
+	// Command: a /liaison subcommand, with its arguments.
 	Command
 )
 
@@ -89,8 +91,12 @@ type Request struct {
 	// Confirmed: the person already answered the action's Confirm (Slack
 	// asks on the button itself; elsewhere the domain asks first).
 	Confirmed bool
-	// User is a command's user argument (promote, demote); empty when the
-	// person named nobody the platform recognised.
+	// Args are a command's arguments, by CommandArg name, as typed (a
+	// user argument: the user id); an argument not given is absent.
+	Args map[string]string
+	// User is a command's user argument (promote, demote), Args[UserArgName]
+	// unless set; empty when the person named nobody the platform
+	// recognised.
 	User string
 	// Channel is where the person acted (the channel a command was typed
 	// in); "" when the platform did not say.
@@ -107,6 +113,16 @@ func (r Request) storable() Request {
 		}
 		r.Values = v
 	}
+	if len(r.Args) > 0 {
+		a := make(map[string]string, len(r.Args))
+		for k, x := range r.Args {
+			a[storable(k)] = storable(x)
+		}
+		r.Args = a
+	}
+	if r.User == "" {
+		r.User = r.Args[UserArgName]
+	}
 	r.User, r.Channel = storable(r.User), storable(r.Channel)
 	a := &r.Actor
 	a.Conn, a.UserID, a.Name = storable(a.Conn), storable(a.UserID), storable(a.Name)
@@ -120,6 +136,9 @@ type Reply struct {
 	Form    *Form
 	Confirm *Confirm
 	Text    string
+	// Links follow the text, one a line; adapters render each as their
+	// platform shows a link.
+	Links []Link
 	// Refused: nothing was done; Text says why.
 	Refused bool
 	// Field is the form field a refused submission is about; "" for the
@@ -181,6 +200,13 @@ func (s *Service) Interact(ctx context.Context, req Request) Reply {
 			}
 		}
 		return Reply{Confirm: a.confirm}
+	}
+	if a.show != nil {
+		reply, err := a.show(s, ctx, req)
+		if err != nil {
+			return refuse(err)
+		}
+		return reply
 	}
 	text, err := a.run(s, ctx, req)
 	if err != nil {

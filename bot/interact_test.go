@@ -353,7 +353,7 @@ func TestHelpIsWrittenOnce(t *testing.T) {
 	if r.Refused || r.Text != e.svc.Help() {
 		t.Fatalf("/liaison help = %+v", r)
 	}
-	for _, want := range []string{"`/liaison profile`", "`/liaison promote @person`", "`/liaison demote @person`", "`/liaison help`", "`!reply`",
+	for _, want := range []string{"`/liaison profile`", "`/liaison promote @person`", "`/liaison demote @person`", "`/liaison stats [period] [route]`", "`/liaison forget member`", "`/liaison help`", "`!reply`",
 		"Reply publicly", "Claim", "Unclaim", "Tag", "Ignore", "Reopen", "Approve", "Edit & approve", "Reject", "Withdraw", "Accept & publish", "Correct", "Retract"} {
 		if !strings.Contains(r.Text, want) {
 			t.Errorf("help does not name %q:\n%s", want, r.Text)
@@ -366,7 +366,7 @@ func TestHelpIsWrittenOnce(t *testing.T) {
 			t.Errorf("subcommand %q: description %q (Discord wants 1 to 100 characters)", c.Name, c.Description)
 		}
 	}
-	if want := []string{"profile", "promote", "demote", "help"}; !slices.Equal(names, want) {
+	if want := []string{"profile", "promote", "demote", "stats", "forget", "help"}; !slices.Equal(names, want) {
 		t.Errorf("subcommands = %v, want %v", names, want)
 	}
 }

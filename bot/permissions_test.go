@@ -411,6 +411,18 @@ var matrixRows = map[string]matrixRow{
 		}
 		return e.submitReply(a, bot.ActProfile, 0, map[string]string{bot.FieldNameID: "Someone Else", bot.FieldConsentID: "yes"})
 	}, outcome: allowed},
+	"/liaison stats": {setup: (*env).newItem, act: command(bot.ActStats, ""), outcome: func(e *env, _ bot.Actor, _ fixture) string {
+		return "allowed"
+	}},
+	"/liaison forget (this route's member)": {setup: (*env).newItem, act: func(e *env, a bot.Actor, fx fixture) bot.Reply {
+		return e.svc.Interact(e.ctx, bot.Request{Kind: bot.Command, Actor: a, Action: bot.ActForget, Channel: supportCh,
+			Args: map[string]string{bot.ForgetMemberArg: fmt.Sprintf("#%d", fx.item)}})
+	}, outcome: func(e *env, _ bot.Actor, fx fixture) string {
+		if it := e.item(fx.item); it.AuthorName != "" {
+			return fmt.Sprintf("done, but the item still names %q", it.AuthorName)
+		}
+		return "allowed"
+	}},
 	"/liaison help": {setup: (*env).newItem, act: func(e *env, a bot.Actor, _ fixture) bot.Reply {
 		return e.svc.Interact(e.ctx, bot.Request{Kind: bot.Command, Actor: a, Action: bot.ActHelp})
 	}, outcome: allowed},

@@ -45,13 +45,14 @@ const (
 	OpEditPublic      OpKind = "edit_public"       // a correction of a public reply
 	OpDeletePublic    OpKind = "delete_public"     // a retraction
 	OpNotify          OpKind = "notify"            // a private message to one user
+	OpPostDigest      OpKind = "post_digest"       // a digest's figures and chart
 )
 
 // Creates reports whether op makes a new platform message, so that a retry
 // with an unknown outcome must be reconciled first.
 func (k OpKind) Creates() bool {
 	switch k {
-	case OpPostCard, OpPostNote, OpPostDraftCard, OpPublish:
+	case OpPostCard, OpPostNote, OpPostDraftCard, OpPublish, OpPostDigest:
 		return true
 	}
 	return false
@@ -73,6 +74,7 @@ type Op struct {
 	DraftCard *DraftCard
 	Note      *Note
 	Post      *PublicPost
+	Digest    *DigestPost
 }
 
 // Result is what the platform returned.
@@ -148,6 +150,7 @@ type Card struct {
 	Notes      []string // small print: edited, deleted, truncated
 	Footer     string
 	ThreadName string // the internal discussion thread, where it has a name
+	Rename     bool   // ThreadName changed since the card was posted: the member's words or name were erased
 	Actions    []Button
 }
 

@@ -29,6 +29,8 @@ type Policy struct {
 	Responders        []string
 	AllowSelfApproval bool
 	SLA               time.Duration
+	// Hours, when set, make the SLA count business time only.
+	Hours *BusinessHours
 }
 
 // Source is a watched public place.

@@ -38,6 +38,8 @@ type Service struct {
 	Clock     Clock
 	Log       *slog.Logger
 	Metrics   Metrics
+	// Charts draws a digest's chart as a PNG; nil posts digests without one.
+	Charts func(*StatsReport) ([]byte, error)
 
 	kick chan struct{}
 }
@@ -232,16 +234,59 @@ func (s *Service) ItemByCardThread(ctx context.Context, conn, channel, thread st
 	return it, err
 }
 
+// purgePage bounds the messages one retention transaction empties, so that
+// a first purge of a large table holds no long transaction.
+const purgePage = 500
+
 // Purge applies the retention period: the text of public messages older
-// than keep is dropped (the items, their status and the audit remain).
+// than keep is emptied, and the internal copies Liaison posted of it (the
+// card of an item whose first message it was, the note of a follow-up, the
+// cards whose member history quoted it) are updated to say so. The items,
+// their status, the counts and the audit remain. It empties a page of
+// messages per transaction, each audited, and reports how many messages it
+// emptied.
 func (s *Service) Purge(ctx context.Context, keep time.Duration) (int64, error) {
-	var n int64
-	err := s.Store.InTx(ctx, func(tx Tx) (err error) {
-		n, err = tx.PurgeMessageText(ctx, s.Clock().Add(-keep))
-		if err != nil || n == 0 {
-			return err
+	now := s.Clock()
+	before := now.Add(-keep)
+	var (
+		total int64
+		after int64
+	)
+	for {
+		var page []*Message
+		copies := 0
+		err := s.Store.InTx(ctx, func(tx Tx) (err error) {
+			copies = 0
+			page, err = tx.PurgeMessageText(ctx, before, after, purgePage, now)
+			if err != nil || len(page) == 0 {
+				return err
+			}
+			stale, err := s.copiesOf(ctx, tx, page)
+			if err != nil {
+				return err
+			}
+			if err := stale.addHistories(ctx, tx); err != nil {
+				return err
+			}
+			if copies, err = s.refresh(ctx, tx, stale); err != nil {
+				return err
+			}
+			return s.audit(ctx, tx, "system", "retention.purge", "messages", nil,
+				map[string]any{"messages": len(page), "copies": copies, "older_than": keep.String()})
+		})
+		if err != nil {
+			return total, fmt.Errorf("retention purge: %w", err)
 		}
-		return s.audit(ctx, tx, "system", "retention.purge", "messages", nil, map[string]any{"messages": n, "older_than": keep.String()})
-	})
-	return n, err
+		if copies > 0 {
+			s.wake()
+		}
+		total += int64(len(page))
+		if len(page) < purgePage {
+			return total, nil
+		}
+		after = page[len(page)-1].ID
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+	}
 }

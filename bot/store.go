@@ -60,9 +60,12 @@ type Tx interface {
 	MessageByID(ctx context.Context, id int64) (*Message, error)
 	// UpdateMessage writes ItemID, Text, Attachments, MirrorID, EditedAt, DeletedAt.
 	UpdateMessage(ctx context.Context, m *Message) error
-	// PurgeMessageText empties the text and attachments of messages
-	// received before before; it reports how many it changed.
-	PurgeMessageText(ctx context.Context, before time.Time) (int64, error)
+	// PurgeMessageText empties the text and attachments of up to limit
+	// messages received before before, with an id after afterID, that still
+	// hold some and were neither purged nor forgotten; it marks them purged
+	// at now and returns them as they now are, in id order, so that a caller
+	// can page through them all.
+	PurgeMessageText(ctx context.Context, before time.Time, afterID int64, limit int, now time.Time) ([]*Message, error)
 
 	CreateItem(ctx context.Context, it *Item) error
 	// OpenItem stores a new item, its first message and its first job, as
@@ -153,4 +156,60 @@ type Tx interface {
 	// DropParked removes the messages parked before before and reports
 	// how many.
 	DropParked(ctx context.Context, before time.Time) (int64, error)
+
+	// Statistics (see stats_compute.go). Each only reads, locks nothing,
+	// and reads the rows of one period, or of what waits now. route ""
+	// means every route.
+
+	// StatsItems lists the items opened in [from, to), oldest first.
+	StatsItems(ctx context.Context, from, to time.Time, route string) ([]StatsItem, error)
+	// StatsWaiting lists the items waiting for a public answer now (new,
+	// claimed, drafting, awaiting approval), oldest first.
+	StatsWaiting(ctx context.Context, route string) ([]StatsItem, error)
+	// StatsApprovals lists the drafts a person approved in [from, to):
+	// decided then, with an approver, and not rejected.
+	StatsApprovals(ctx context.Context, from, to time.Time, route string) ([]StatsApproval, error)
+	// StatsAwaitingApproval counts the drafts pending or awaiting their
+	// signer now.
+	StatsAwaitingApproval(ctx context.Context, route string) (int, error)
+	// StatsResponders counts the replies published in [from, to) by the
+	// public name of their signer, in no particular order.
+	StatsResponders(ctx context.Context, from, to time.Time, route string) ([]Count, error)
+	// StatsMembers counts the distinct members (connection, author id) who
+	// wrote a message in [from, to), and how many of them had written one
+	// before from. On a route, only messages of its items count.
+	StatsMembers(ctx context.Context, from, to time.Time, route string) (members, returning int, err error)
+
+	// Digests (see digest.go).
+
+	// InsertDigest records one period of a digest, unless that digest's
+	// period ending at d.PeriodEnd is recorded already: it reports whether
+	// it inserted, and sets d.ID.
+	InsertDigest(ctx context.Context, d *DigestRun) (bool, error)
+	// SetDigestJob records the job that posts a recorded period.
+	SetDigestJob(ctx context.Context, id, jobID int64) error
+	// DigestRuns lists up to limit recorded periods of a digest, latest
+	// first.
+	DigestRuns(ctx context.Context, name string, limit int) ([]*DigestRun, error)
+
+	// Forgetting a member (see forget.go) and the audit export (see
+	// audit_export.go).
+
+	// MemberItems lists the items a member opened on conn, in id order. It
+	// takes no row locks.
+	MemberItems(ctx context.Context, conn, authorID string) ([]*Item, error)
+	// ForgetMember erases the text, attachments, name and handle of the
+	// member's messages on conn not erased yet (marking them forgotten at
+	// now), and their name and handle on the items they opened, and records
+	// the member as forgotten at now by by. It returns the messages it
+	// erased, as they now are, in id order. Rows, ids and times remain.
+	ForgetMember(ctx context.Context, conn, authorID, by string, now time.Time) ([]*Message, error)
+	// MemberForgotten reports when a member was last forgotten; nil when
+	// never.
+	MemberForgotten(ctx context.Context, conn, authorID string) (*time.Time, error)
+	// AuditItemIDs lists up to limit ids of the items opened or changed at
+	// or after since, in id order from the first id after afterID.
+	AuditItemIDs(ctx context.Context, since time.Time, afterID int64, limit int) ([]int64, error)
+	// ItemMessages lists an item's public messages, oldest first.
+	ItemMessages(ctx context.Context, itemID int64) ([]*Message, error)
 }

@@ -79,6 +79,11 @@ type Message struct {
 	CreatedAt    time.Time
 	EditedAt     *time.Time
 	DeletedAt    *time.Time
+	// ForgottenAt: its text, attachments and author's names were erased at
+	// the member's request (see forget.go). PurgedAt: its text was emptied
+	// once the retention period passed.
+	ForgottenAt *time.Time
+	PurgedAt    *time.Time
 }
 
 // DraftState is where a proposed public reply stands.

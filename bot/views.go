@@ -93,12 +93,17 @@ func (s *Service) card(ctx context.Context, tx Tx, it *Item) (*Card, error) {
 		c.Source = src.Name
 	}
 	switch {
+	case root.ForgottenAt != nil:
+		c.AuthorName, c.Text = forgottenMember, textForgotten
 	case c.Deleted && !s.Settings.KeepDeletedText:
 		c.Text = "(the author deleted this message)"
+	case root.PurgedAt != nil:
+		c.Text = textPurged
 	default:
 		c.Text, c.Truncated = Truncate(Sanitize(root.Text), s.Settings.MaxRelayChars, it.Link)
 		c.Attachments = sanitizeAttachments(root.Attachments)
 	}
+	c.Rename = root.ForgottenAt != nil || root.PurgedAt != nil
 	if it.Assignee != 0 {
 		p, err := tx.Profile(ctx, it.Assignee)
 		if err != nil {
@@ -140,7 +145,8 @@ func (s *Service) wordCard(c *Card, it *Item) {
 	c.Title = fmt.Sprintf("#%d · %s", c.ItemID, c.Source)
 	c.Summary = fmt.Sprintf("%s in %s: %s", c.AuthorName, c.Source, firstLine(c.Text))
 	c.ThreadName = fmt.Sprintf("#%d %s", c.ItemID, c.AuthorName)
-	if words := strings.Join(strings.Fields(c.Text), " "); words != "" {
+	// Once the words are erased, the thread name quotes none of them.
+	if words := strings.Join(strings.Fields(c.Text), " "); words != "" && !c.Rename {
 		c.ThreadName += ": " + words
 	}
 	c.Footer = fmt.Sprintf("From %s · Liaison item #%d", firstOf(platformNames[c.Platform], c.Platform, "the community"), c.ItemID)
@@ -416,6 +422,7 @@ func (s *Service) buildOp(ctx context.Context, tx Tx, j *OutboxJob) (op *Op, ski
 		}
 	case OpPublish, OpEditPublic, OpDeletePublic:
 		err = s.publicOp(ctx, tx, j, it, op)
+	case OpPostDigest: // its figures are read by renderDigest, outside this transaction
 	case OpNotify:
 		op.UserID, op.Note = p.UserID, &Note{Text: p.Text}
 		if it != nil {
@@ -467,10 +474,18 @@ func (s *Service) publicOp(ctx context.Context, tx Tx, j *OutboxJob, it *Item, o
 
 func (s *Service) followUpNote(m *Message) *Note {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: ", MemberName(m.AuthorName, m.AuthorHandle))
+	name := MemberName(m.AuthorName, m.AuthorHandle)
+	if m.ForgottenAt != nil {
+		name = forgottenMember
+	}
+	fmt.Fprintf(&b, "%s: ", name)
 	switch {
+	case m.ForgottenAt != nil:
+		b.WriteString(textForgotten)
 	case m.DeletedAt != nil && !s.Settings.KeepDeletedText:
 		b.WriteString("(deleted this message)")
+	case m.PurgedAt != nil:
+		b.WriteString(textPurged)
 	default:
 		text, _ := Truncate(Sanitize(m.Text), s.Settings.MaxRelayChars, m.Link)
 		b.WriteString(text)

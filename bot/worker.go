@@ -168,6 +168,9 @@ func (w *Worker) run(ctx context.Context, j *OutboxJob) error {
 		earlier, err = tx.PublishJobs(ctx, j.DraftID)
 		return err
 	})
+	if err == nil && skip == "" && j.Kind == OpPostDigest {
+		err = s.renderDigest(ctx, j, op) // reads in transactions of its own
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return w.lost(j, context.Cause(ctx)) // not the job's failure

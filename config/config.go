@@ -59,6 +59,10 @@ type Config struct {
 	// catches what none matches.
 	Routes   []Route   `yaml:"routes"`
 	Profiles []Profile `yaml:"profiles"`
+	// Digests post the statistics on a schedule.
+	Digests []Digest `yaml:"digests"`
+	// Dashboard is the managers' live page; off without a token.
+	Dashboard Dashboard `yaml:"dashboard"`
 }
 
 // Database selects the store: Postgres if URL is set, else SQLite.
@@ -221,7 +225,9 @@ type Route struct {
 	Responders        []string      `yaml:"responders"`
 	AllowSelfApproval bool          `yaml:"allow_self_approval"`
 	SLA               time.Duration `yaml:"sla"`
-	Default           bool          `yaml:"default"`
+	// Hours, when set, make the SLA count business time only.
+	Hours   *Hours `yaml:"hours"`
+	Default bool   `yaml:"default"`
 }
 
 // Profile is a staff member as the public sees them.
@@ -426,7 +432,7 @@ func (c *Config) ProfileFor(connection, userID string) *Profile {
 
 // secrets lists every secret value in c, for scrubbing messages.
 func (c *Config) secrets() []string {
-	s := []string{string(c.Database.URL)}
+	s := []string{string(c.Database.URL), string(c.Dashboard.Token)}
 	for _, conn := range c.Connections {
 		s = append(s, string(conn.BotToken), string(conn.AppToken), string(conn.SigningSecret),
 			string(conn.Token), discordToken(string(conn.Token)))

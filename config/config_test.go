@@ -308,7 +308,7 @@ func TestParse(t *testing.T) {
     approvers: [U0DEV]
 `},
 		{name: "UnknownTopLevel", yaml: minimal + "verison: 2\n", keys: []string{"verison"},
-			msg: "verison: unknown key (known keys: admin, company, connections, database, http, keep_deleted_text, max_relay_chars, profiles, reply_prefix, retention, routes, sources)"},
+			msg: "verison: unknown key (known keys: admin, company, connections, dashboard, database, digests, http, keep_deleted_text, max_relay_chars, profiles, reply_prefix, retention, routes, sources)"},
 		{name: "DatabaseURLFromEnv", yaml: minimal, env: map[string]string{"DATABASE_URL": "mysql://u:hunter2@h/db"},
 			keys: []string{"database.url"},
 			msg:  `database.url: scheme "mysql" is not supported (want postgres://user:password@host:5432/dbname, or leave it empty for SQLite) (set by the DATABASE_URL environment variable)`},

@@ -35,6 +35,8 @@ func (c *Config) Validate() error {
 	v.sourceList()
 	v.routes()
 	v.profiles()
+	v.digests()
+	v.dashboard()
 	scrub(v.errs, c.secrets())
 	return v.err()
 }
@@ -451,6 +453,9 @@ func (v *validator) routes() {
 
 		if r.SLA <= 0 {
 			v.add(key+".sla", "must be greater than 0 (want e.g. 4h or 2d)")
+		}
+		if r.Hours != nil {
+			v.hours(key+".hours", r.Hours)
 		}
 
 		if r.Default {

@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"cmp"
+	"slices"
 	"time"
 
 	"context"
@@ -12,13 +14,14 @@ import (
 )
 
 const messageColumns = `id, conn, channel, msg_id, item_id, author_id, author_name, author_handle, text,
-	attachments, link, mirror_id, created_at, edited_at, deleted_at`
+	attachments, link, mirror_id, created_at, edited_at, deleted_at, forgotten_at, purged_at`
 
 func scanMessage(s scanner) (*bot.Message, error) {
 	var m bot.Message
 	err := s.Scan(&m.ID, &m.Key.Conn, &m.Key.Channel, &m.Key.ID, zeroIfNull(&m.ItemID),
 		&m.AuthorID, &m.AuthorName, &m.AuthorHandle, &m.Text, fromJSON(&m.Attachments), &m.Link, &m.MirrorID,
-		(*stamp)(&m.CreatedAt), timeOrNil(&m.EditedAt), timeOrNil(&m.DeletedAt))
+		(*stamp)(&m.CreatedAt), timeOrNil(&m.EditedAt), timeOrNil(&m.DeletedAt),
+		timeOrNil(&m.ForgottenAt), timeOrNil(&m.PurgedAt))
 	if err != nil {
 		return nil, err
 	}
@@ -99,16 +102,33 @@ func (tx *tx) UpdateMessage(ctx context.Context, m *bot.Message) error {
 	return nil
 }
 
-// PurgeMessageText empties the text and attachments of messages received
-// before before, and reports how many it emptied.
-func (tx *tx) PurgeMessageText(ctx context.Context, before time.Time) (int64, error) {
-	res, err := tx.exec(ctx, `
-		UPDATE messages SET text = '', attachments = '[]'
-		WHERE created_at < ? AND (text <> '' OR attachments <> '[]')`, at(before))
-	if err != nil {
-		return 0, fmt.Errorf("purge message text: %w", err)
+// PurgeMessageText empties the text and attachments of up to limit messages
+// received before before, with an id after afterID, that still hold some
+// and were neither purged nor forgotten; it marks them purged at now and
+// returns them as they now are, in id order. Paging by id reads the table
+// once however many pages a purge takes. On Postgres the items of those
+// messages are locked first, in the order every transaction locks them
+// (see lockItemOf); a message purged meanwhile by another replica is left
+// out, since the UPDATE checks its row again.
+func (tx *tx) PurgeMessageText(ctx context.Context, before time.Time, afterID int64, limit int, now time.Time) ([]*bot.Message, error) {
+	const pick = `SELECT id FROM messages
+		WHERE id > ? AND created_at < ? AND purged_at IS NULL AND forgotten_at IS NULL
+			AND (text <> '' OR attachments <> '[]')
+		ORDER BY id
+		LIMIT ?`
+	if err := lockItems(ctx, tx, `SELECT item_id FROM messages WHERE id IN (`+pick+`)`, afterID, at(before), limit); err != nil {
+		return nil, fmt.Errorf("purge message text: %w", err)
 	}
-	return res.RowsAffected()
+	msgs, err := queryAll(ctx, tx, scanMessage, `
+		UPDATE messages SET text = '', attachments = '[]', purged_at = ?
+		WHERE id IN (`+pick+`) AND purged_at IS NULL AND forgotten_at IS NULL
+		RETURNING `+messageColumns,
+		at(now), afterID, at(before), limit)
+	if err != nil {
+		return nil, fmt.Errorf("purge message text: %w", err)
+	}
+	slices.SortFunc(msgs, func(a, b *bot.Message) int { return cmp.Compare(a.ID, b.ID) })
+	return msgs, nil
 }
 
 // LastMessage reads the newest message stored for (conn, channel) by

@@ -201,7 +201,7 @@ func (tx *tx) commit() error {
 }
 
 // tables are Liaison's tables, as RowCount knows them.
-var tables = []string{"items", "messages", "drafts", "draft_versions", "profiles", "profile_identities", "route_trust", "audit_events", "outbox", "notices", "parked"}
+var tables = []string{"items", "messages", "drafts", "draft_versions", "profiles", "profile_identities", "route_trust", "audit_events", "outbox", "notices", "parked", "digests"}
 
 // RowCount counts the rows of one of Liaison's tables: for diagnostics, and
 // for tests that show a refused action wrote nothing.

@@ -139,20 +139,18 @@ func subSeed(seed uint64, name string) uint64 {
 
 // drainLimit is how long the end of a run waits for the last effects: in
 // the fast mode long enough for a job lease (20 s) and Slack's retries
-// (here 5 and 15 s) to run out after the last restart; the long mode waits
-// longer, for a loaded machine.
+// (here 5 and 15 s) to run out after the last restart, and for a job that
+// met injected errors to wait out its growing backoff on a loaded machine
+// (the test machines run every package at once); the long mode waits
+// longer. The drain ends as soon as everything is there.
 func drainLimit(cycles int) time.Duration {
 	if cycles > fastCycles {
 		return 3 * time.Minute
 	}
-	return 30 * time.Second
+	return time.Minute
 }
 
 // TestFaults runs the scenarios, in parallel, each in a world of its own.
-//
-// Left failing on purpose, not skipped: with some seeds the crash
-// scenarios still lose messages (see the comments below and
-// docs/faults.md).
 func TestFaults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the fault suite runs liaison processes for minutes")

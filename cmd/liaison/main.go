@@ -128,6 +128,7 @@ staff member's own name, title and avatar.`,
 		checkConfigCmd(loadConfig),
 		versionCmd(),
 		demoCmd(),
+		auditCmd(loadConfig),
 	)
 	return root
 }

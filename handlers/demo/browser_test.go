@@ -21,30 +21,12 @@ const chromiumPath = "/usr/bin/chromium"
 // and the reply appears in the public channel view under Alice's name. It
 // leaves a screenshot in the test's artifact directory.
 func TestBrowser(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the browser test needs Chromium at %s (apt-get install -y chromium): %v", chromiumPath, err)
-		}
-		t.Skipf("no Chromium at %s (apt-get install -y chromium); skipping the browser test", chromiumPath)
-	}
+	needChromium(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	base := startDemo(t, ctx)
-
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1600, 1100),
-	}
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
+	// No history: the story's card is the only one.
+	base := startDemo(t, ctx, Options{noHistory: true})
+	bctx := newBrowser(t, ctx, 1600, 1100)
 
 	const (
 		title  = "Export dashboards to CSV?"
@@ -104,18 +86,7 @@ func TestBrowser(t *testing.T) {
 	if err == nil {
 		pings, err = chromedp.Run(sctx, chromedp.Text(chromedp.CSS(reply+` .pings`)))
 	}
-	shot, serr := chromedp.Run(bctx, chromedp.CaptureScreenshot())
-	if serr != nil {
-		t.Errorf("screenshot: %v", serr)
-	}
-	if len(shot) > 0 {
-		path := filepath.Join(t.ArtifactDir(), "demo.png")
-		if werr := os.WriteFile(path, shot, 0o644); werr != nil {
-			t.Errorf("save the screenshot: %v", werr)
-		} else {
-			t.Logf("screenshot: %s", path)
-		}
-	}
+	saveScreenshot(t, bctx, chromedp.CaptureScreenshot(), "demo.png")
 	if err != nil {
 		t.Fatalf("the story in the browser: %v", err)
 	}
@@ -130,16 +101,66 @@ func TestBrowser(t *testing.T) {
 	}
 }
 
-// startDemo runs the demo on a free port until the test ends and returns
-// the page's URL.
-func startDemo(t *testing.T, ctx context.Context) string {
+// needChromium skips the test without Chromium, except in CI, where it
+// must be there.
+func needChromium(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("the browser test needs Chromium at %s (apt-get install -y chromium): %v", chromiumPath, err)
+		}
+		t.Skipf("no Chromium at %s (apt-get install -y chromium); skipping the browser test", chromiumPath)
+	}
+}
+
+// newBrowser starts a headless Chromium for the test.
+func newBrowser(t *testing.T, ctx context.Context, width, height int) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(width, height),
+	}
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(acancel)
+	bctx, bcancel := chromedp.NewContext(actx)
+	t.Cleanup(bcancel)
+	return bctx
+}
+
+// saveScreenshot takes a screenshot with shoot and leaves it in the test's
+// artifact directory as name.
+func saveScreenshot(t *testing.T, bctx context.Context, shoot chromedp.Action[[]byte], name string) {
+	t.Helper()
+	shot, err := chromedp.Run(bctx, shoot)
+	if err != nil {
+		t.Errorf("screenshot: %v", err)
+		return
+	}
+	path := filepath.Join(t.ArtifactDir(), name)
+	if err := os.WriteFile(path, shot, 0o644); err != nil {
+		t.Errorf("save the screenshot: %v", err)
+		return
+	}
+	t.Logf("screenshot: %s", path)
+}
+
+// startDemo runs the demo with opts on a free port until the test ends
+// and returns the page's URL.
+func startDemo(t *testing.T, ctx context.Context, opts Options) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(ctx)
 	urls := make(chan string, 1)
 	done := make(chan error, 1)
 	var logs bytes.Buffer // slog serialises the writes; read once Run returned
+	opts.Addr, opts.Log, opts.Ready = "127.0.0.1:0", &logs, func(u string) { urls <- u }
 	go func() {
-		done <- Run(ctx, Options{Addr: "127.0.0.1:0", Log: &logs, Ready: func(u string) { urls <- u }})
+		done <- Run(ctx, opts)
 	}()
 	t.Cleanup(func() {
 		cancel()

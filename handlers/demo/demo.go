@@ -10,18 +10,23 @@
 // fakes recorded, and lets the visitor act as the community member, a
 // volunteer, a manager or a colleague without rights: every action goes
 // through the fakes as a platform event or interaction, never to the bot
-// directly. With Script set, a scripted story runs instead and checks each
-// step against the fakes' records.
+// directly. Before the page is ready, a week of earlier questions and
+// answers is played through the fakes (history.go), so that the managers'
+// dashboard, served on the page at /dashboard, has figures to show. With
+// Script set, a scripted story runs instead, from an empty history, and
+// checks each step against the fakes' records.
 package demo
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -58,12 +63,14 @@ type Options struct {
 	// Log receives Liaison's warnings and errors; nil discards them.
 	Log io.Writer
 	// Ready, if set, is called with the page's URL once everything is
-	// connected.
+	// connected and the history played.
 	Ready func(url string)
 
 	// Tests break the demo on purpose with these.
 	fakes      func(*slackfake.Options, *discordfake.Options)
 	stepWithin time.Duration
+	// noHistory starts with no past, as Script does.
+	noHistory bool
 }
 
 // world is one running demo: the two fakes and the Liaison between them.
@@ -71,6 +78,13 @@ type world struct {
 	slack   *slackfake.Fake
 	discord *discordfake.Fake
 	base    string // the page's URL, "http://127.0.0.1:8080"
+	clock   *clock // the fakes' and Liaison's time
+	outbox  outbox // Liaison's outbox, to wait for it
+	// dashboard is the managers' dashboard token, made anew at each start.
+	dashboard string
+	// history, if not zero, is when the history ends: the demo plays it
+	// before it is ready.
+	history time.Time
 }
 
 // Run starts the demo and serves the page until ctx ends, or runs the
@@ -98,10 +112,17 @@ func Run(ctx context.Context, opts Options) error {
 		return fmt.Errorf("demo: the page cannot listen on %s: %w (choose another with --addr)", addr, err)
 	}
 	defer ln.Close()
-	w := &world{base: pageURL(ln.Addr())}
+	w := &world{base: pageURL(ln.Addr()), clock: &clock{}, dashboard: rand.Text()}
+	if !opts.Script && !opts.noHistory && !exists(opts.DBPath) {
+		// The clock starts in the past, and the history brings it to now.
+		// A database kept from an earlier demo has its history already.
+		w.history = time.Now()
+		w.clock.offset = -historySpan()
+	}
 
 	// The fakes are closed last, once nothing talks to them any more.
 	sopts, dopts := slackOptions(), discordOptions()
+	sopts.Now, dopts.Now = w.clock.Now, w.clock.Now
 	for i := range sopts.Users {
 		sopts.Users[i].AvatarURL = w.base + "/avatars/" + sopts.Users[i].Name + ".svg"
 	}
@@ -143,6 +164,7 @@ func Run(ctx context.Context, opts Options) error {
 		return fmt.Errorf("demo: %w", err)
 	}
 	defer liaison.Close()
+	liaison.Service.Clock, w.outbox = w.clock.service, liaison.DB
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -153,7 +175,7 @@ func Run(ctx context.Context, opts Options) error {
 		}
 		return nil
 	})
-	page := newPage(w)
+	page := newPage(w, liaison.Web.DashboardHandler())
 	// No write timeout: the page's event stream stays open while it is shown.
 	srv := &http.Server{Handler: page, BaseContext: func(net.Listener) context.Context { return ctx },
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
@@ -189,6 +211,15 @@ func (w *world) run(ctx context.Context, opts Options, out io.Writer) error {
 		}
 		return err
 	}
+	if !w.history.IsZero() {
+		fmt.Fprintf(out, "Liaison demo: playing a week of questions and answers, for the dashboard…\n")
+		if err := w.playHistory(ctx, w.history, stepWithin); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+	}
 	if opts.Ready != nil {
 		opts.Ready(w.base)
 	}
@@ -200,6 +231,7 @@ func (w *world) run(ctx context.Context, opts Options, out io.Writer) error {
 		return runScript(ctx, w, out, within)
 	}
 	fmt.Fprintf(out, "Liaison demo: open %s\n", w.base)
+	fmt.Fprintf(out, "  the managers' dashboard: %s (token %s, made for this demo only)\n", w.dashboardURL(), w.dashboard)
 	fmt.Fprintf(out, "  public Discord server \"Acme Community\" (#help, feedback forum) and internal Slack workspace \"Acme HQ\" (#product-feedback, #support), both local fakes\n")
 	fmt.Fprintf(out, "  press Ctrl-C to stop\n")
 	<-ctx.Done()
@@ -222,7 +254,7 @@ func (w *world) waitReady(ctx context.Context) error {
 // env is the demo config's environment: the fakes' tokens and addresses.
 func (w *world) env(dbPath string) func(string) string {
 	vars := map[string]string{
-		"DEMO_DB": dbPath, "AVATARS": w.base + "/avatars/",
+		"DEMO_DB": dbPath, "AVATARS": w.base + "/avatars/", "DASHBOARD_TOKEN": w.dashboard,
 		"DISCORD_TOKEN": discordBotToken, "DISCORD_API_URL": w.discord.URL(),
 		"SLACK_BOT_TOKEN": w.slack.BotToken(), "SLACK_APP_TOKEN": w.slack.AppToken(), "SLACK_API_URL": w.slack.URL(),
 	}
@@ -240,4 +272,19 @@ func pageURL(a net.Addr) string {
 		return fmt.Sprintf("http://127.0.0.1:%d", port)
 	}
 	return "http://" + tcp.String()
+}
+
+// dashboardURL signs in to the dashboard, for this demo only: a real
+// deployment never puts its token in a link.
+func (w *world) dashboardURL() string {
+	return w.base + "/dashboard?token=" + url.QueryEscape(w.dashboard)
+}
+
+// exists reports whether path names a file.
+func exists(path string) bool {
+	if path == "" {
+		return false
+	}
+	_, err := os.Stat(path)
+	return err == nil
 }

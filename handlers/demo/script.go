@@ -2,9 +2,11 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -55,6 +57,7 @@ func runScript(ctx context.Context, w *world, out io.Writer, within time.Duratio
 		{"Bob, the manager, approves the draft", s.approves},
 		{"The reply is public, under Alice's name, pinging only Mia", s.published},
 		{"Alice corrects the reply and Bob approves the correction", s.corrects},
+		{"The managers' dashboard counts the question, answered by Alice", s.dashboard},
 	}
 	fmt.Fprintln(out, "Liaison demo script: a public Discord server (Acme Community) and an internal Slack workspace (Acme HQ), both local fakes, with the real adapters, storage and worker in between.")
 	for i, st := range steps {
@@ -260,6 +263,68 @@ func (s *script) corrects() error {
 		d, _ := s.w.slack.Message(productChannel, s.correction.TS)
 		return strings.Contains(s.slackText(d), "Published") && strings.Contains(s.cardText(), "✅ Answered")
 	})
+}
+
+// dashboard reads the figures the managers' dashboard shows, as its page
+// does, with the dashboard's token.
+func (s *script) dashboard() error {
+	get := func(token string) (status int, body []byte, err error) {
+		ctx, cancel := context.WithTimeout(s.ctx, s.within)
+		defer cancel()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.w.base+"/dashboard/data.json?days=7", nil)
+		if err != nil {
+			return 0, nil, err
+		}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, nil, err
+		}
+		defer res.Body.Close()
+		body, err = io.ReadAll(res.Body)
+		return res.StatusCode, body, err
+	}
+	status, _, err := get("")
+	if err != nil {
+		return err
+	}
+	if status != http.StatusUnauthorized {
+		return fmt.Errorf("the dashboard answers %d without its token, want 401 Unauthorized", status)
+	}
+	s.check("without its token, the dashboard shows nothing (401)")
+	status, body, err := get(s.w.dashboard)
+	if err != nil {
+		return err
+	}
+	if status != http.StatusOK {
+		return fmt.Errorf("the dashboard's figures: %d %s", status, body)
+	}
+	var d struct {
+		Overall struct {
+			ItemsIn  int `json:"items_in"`
+			Answered int `json:"answered"`
+		} `json:"overall"`
+		Queue struct {
+			Unanswered int `json:"unanswered"`
+		} `json:"queue"`
+		Responders []struct {
+			Name string `json:"name"`
+			N    int    `json:"n"`
+		} `json:"responders"`
+	}
+	if err := json.Unmarshal(body, &d); err != nil {
+		return fmt.Errorf("the dashboard's figures: %w", err)
+	}
+	if d.Overall.ItemsIn != 1 || d.Overall.Answered != 1 || d.Queue.Unanswered != 0 {
+		return fmt.Errorf("the dashboard counts %d items in, %d answered, %d waiting; want 1, 1 and 0", d.Overall.ItemsIn, d.Overall.Answered, d.Queue.Unanswered)
+	}
+	if len(d.Responders) == 0 || d.Responders[0].Name != "Alice Martin" {
+		return fmt.Errorf("the dashboard's responders are %+v, want Alice Martin first", d.Responders)
+	}
+	s.check("with it: 1 item in the last 7 days, 1 answered, nothing waiting; Alice Martin answered")
+	return nil
 }
 
 // writeInForm has Alice click the button action of the message at ts, and

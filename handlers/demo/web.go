@@ -27,10 +27,18 @@ type page struct {
 	mux *http.ServeMux
 }
 
-func newPage(w *world) *page {
+// newPage returns the page; dashboard serves Liaison's dashboard, which
+// the page shows at /dashboard.
+func newPage(w *world, dashboard http.Handler) *page {
 	p := &page{w: w, hub: newHub(), mux: http.NewServeMux()}
 	static, _ := fs.Sub(webFiles, "web")
 	p.mux.Handle("GET /", http.FileServerFS(static))
+	p.mux.Handle("GET /dashboard", dashboard)
+	p.mux.Handle("GET /dashboard/", dashboard)
+	p.mux.Handle("POST /dashboard/", dashboard)
+	p.mux.HandleFunc("GET /open-dashboard", func(rw http.ResponseWriter, r *http.Request) {
+		http.Redirect(rw, r, strings.TrimPrefix(w.dashboardURL(), w.base), http.StatusSeeOther)
+	})
 	p.mux.HandleFunc("GET /api/state", p.state)
 	p.mux.HandleFunc("GET /api/events", p.events)
 	p.mux.HandleFunc("POST /api/act", p.act)

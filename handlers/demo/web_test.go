@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -109,7 +110,12 @@ func TestPerform(t *testing.T) {
 
 func TestPage(t *testing.T) {
 	w := fakesOnly(t)
-	p := newPage(w)
+	w.dashboard = "demo-dashboard-token-0123456789"
+	dashboard := http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		rw.Header().Set("Content-Security-Policy", "default-src 'self'")
+		fmt.Fprintf(rw, "dashboard %s %s", r.Method, r.URL.RequestURI())
+	})
+	p := newPage(w, dashboard)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { p.hub.run(ctx, w); close(done) }()
@@ -145,6 +151,30 @@ func TestPage(t *testing.T) {
 	}
 	if res, _ := get("/avatars/mallory.svg"); res.StatusCode != 404 {
 		t.Errorf("GET /avatars/mallory.svg = %d, want 404", res.StatusCode)
+	}
+	// The page shows Liaison's dashboard, with its own headers, and a link
+	// that signs in to it.
+	for _, path := range []string{"/dashboard", "/dashboard?days=7", "/dashboard/data.json"} {
+		if res, body := get(path); body != "dashboard GET "+path || res.Header.Get("Content-Security-Policy") != "default-src 'self'" {
+			t.Errorf("GET %s = %q, CSP %q; want the dashboard's answer", path, body, res.Header.Get("Content-Security-Policy"))
+		}
+	}
+	pres, err := http.Post(srv.URL+"/dashboard/sign-in", "application/x-www-form-urlencoded", strings.NewReader("token=x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := io.ReadAll(pres.Body); string(b) != "dashboard POST /dashboard/sign-in" {
+		t.Errorf("POST /dashboard/sign-in = %q, want the dashboard's answer", b)
+	}
+	pres.Body.Close()
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	rres, err := noRedirect.Get(srv.URL + "/open-dashboard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rres.Body.Close()
+	if loc := rres.Header.Get("Location"); rres.StatusCode != http.StatusSeeOther || loc != "/dashboard?token=demo-dashboard-token-0123456789" {
+		t.Errorf("GET /open-dashboard = %d to %q, want 303 to the dashboard with the demo's token", rres.StatusCode, loc)
 	}
 
 	// The event stream sends the state at once, then again after a change.

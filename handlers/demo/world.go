@@ -32,6 +32,7 @@ const (
 	aliceID        = "U0ALICE"
 	bobID          = "U0BOB"
 	carolID        = "U0CAROL"
+	danaID         = "U0DANA" // answers in the history
 	managersGroup  = "S0MANAGERS"
 	slackBotUser   = "U0LIAISON"
 )
@@ -71,10 +72,11 @@ func person(id string) (Person, bool) {
 // avatarColors tints the generated avatars, by handle.
 var avatarColors = map[string]string{
 	"mia": "#e67e22", "alice": "#8e44ad", "bob": "#2c7be5", "carol": "#16a085", "liaison": "#4a154b",
+	"dana": "#c0392b", "noah": "#27ae60", "priya": "#d35400", "sam": "#7f8c8d",
 }
 
 func slackOptions() slackfake.Options {
-	staff := []string{slackBotUser, aliceID, bobID, carolID}
+	staff := []string{slackBotUser, aliceID, bobID, carolID, danaID}
 	return slackfake.Options{
 		TeamID: "T0ACMEHQ", TeamName: "Acme HQ", TeamDomain: "acme-hq",
 		BotUserID: slackBotUser, BotID: "B0LIAISON", BotName: "liaison",
@@ -82,6 +84,7 @@ func slackOptions() slackfake.Options {
 			{ID: aliceID, Name: "alice", RealName: "Alice Martin", DisplayName: "Alice", Title: "Product Manager"},
 			{ID: bobID, Name: "bob", RealName: "Bob Stone", DisplayName: "Bob", Title: "Head of Product"},
 			{ID: carolID, Name: "carol", RealName: "Carol King", DisplayName: "Carol", Title: "Support Engineer"},
+			{ID: danaID, Name: "dana", RealName: "Dana Lee", DisplayName: "Dana", Title: "Support Engineer"},
 		},
 		Channels: []slackfake.Channel{
 			{ID: productChannel, Name: "product-feedback", Members: staff},
@@ -101,17 +104,20 @@ func discordOptions() discordfake.Options {
 				{ID: helpChannel, Name: "help", Type: discordfake.ChannelText, Topic: "Ask anything about Acme"},
 				{ID: forumChannel, Name: "feedback", Type: discordfake.ChannelForum, Topic: "Ideas and feedback for the Acme team"},
 			},
-			Members: []discordfake.Member{{
-				User:     discordfake.User{ID: miaID, Username: "mia", GlobalName: "Mia"},
-				JoinedAt: time.Date(2025, 3, 14, 10, 0, 0, 0, time.UTC),
-			}},
+			Members: []discordfake.Member{
+				{User: discordfake.User{ID: miaID, Username: "mia", GlobalName: "Mia"}, JoinedAt: time.Date(2025, 3, 14, 10, 0, 0, 0, time.UTC)},
+				// They ask the history's other questions.
+				{User: discordfake.User{ID: noahID, Username: "noah", GlobalName: "Noah"}, JoinedAt: time.Date(2025, 5, 2, 8, 0, 0, 0, time.UTC)},
+				{User: discordfake.User{ID: priyaID, Username: "priya", GlobalName: "Priya"}, JoinedAt: time.Date(2025, 7, 21, 16, 0, 0, 0, time.UTC)},
+				{User: discordfake.User{ID: samID, Username: "sam", GlobalName: "Sam"}, JoinedAt: time.Date(2025, 9, 9, 12, 0, 0, 0, time.UTC)},
+			},
 		}},
 	}
 }
 
 // slackUsers and discordUsers name the ids mentions carry.
-var slackUsers = map[string]string{aliceID: "Alice Martin", bobID: "Bob Stone", carolID: "Carol King", slackBotUser: "liaison"}
+var slackUsers = map[string]string{aliceID: "Alice Martin", bobID: "Bob Stone", carolID: "Carol King", danaID: "Dana Lee", slackBotUser: "liaison"}
 var slackGroups = map[string]string{managersGroup: "managers"}
 var slackChannels = map[string]string{productChannel: "product-feedback", supportChannel: "support"}
-var discordUsers = map[string]string{miaID: "Mia", discordBotID: "Liaison"}
+var discordUsers = map[string]string{miaID: "Mia", noahID: "Noah", priyaID: "Priya", samID: "Sam", discordBotID: "Liaison"}
 var discordChannels = map[string]string{helpChannel: "help", forumChannel: "feedback"}

@@ -32,17 +32,26 @@ func command() *dg.ApplicationCommand {
 			Name:        sc.Name,
 			Description: clip(sc.Description, maxCommandDescription),
 		}
-		if sc.UserArg != "" {
-			opt.Options = []*dg.ApplicationCommandOption{{
-				Type:        dg.ApplicationCommandOptionUser,
-				Name:        bot.UserArgName,
-				Description: clip(sc.UserArg, maxCommandDescription),
-				Required:    true,
-			}}
+		for _, a := range sc.Args {
+			opt.Options = append(opt.Options, &dg.ApplicationCommandOption{
+				Type:        optionType(a.Kind),
+				Name:        a.Name,
+				Description: clip(a.Description, maxCommandDescription),
+				Required:    a.Required,
+			})
 		}
 		cmd.Options = append(cmd.Options, opt)
 	}
 	return cmd
+}
+
+// optionType is the option a command argument is on Discord: a user
+// option for a person, a string option for a word.
+func optionType(k bot.ArgKind) dg.ApplicationCommandOptionType {
+	if k == bot.ArgUser {
+		return dg.ApplicationCommandOptionUser
+	}
+	return dg.ApplicationCommandOptionString
 }
 
 // register installs /liaison, trying again with a growing wait until it

@@ -68,6 +68,8 @@ func (c *Conn) find(ctx context.Context, op *bot.Op) (bot.Result, bool, error) {
 		return bot.Result{MessageID: m.ID, Link: c.link(ctx, target, m.ID)}, true, nil
 	case bot.OpPublish:
 		return c.findPublished(ctx, op, byBot)
+	case bot.OpPostDigest:
+		return c.findDigest(ctx, op, byBot)
 	}
 	return bot.Result{}, false, bot.Permanent(fmt.Errorf("%s creates no message to look for", op.Kind))
 }

@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	dg "github.com/bwmarrin/discordgo"
@@ -50,15 +51,32 @@ func (c *Conn) request(i *dg.Interaction) (bot.Request, bool) {
 		}
 		sub := data.Options[0]
 		req.Action = bot.ActionID(sub.Name)
-		for _, o := range sub.Options {
-			if o.Name == bot.UserArgName && o.Type == dg.ApplicationCommandOptionUser {
-				req.User, _ = o.Value.(string)
-			}
-		}
+		req.Args = commandArgs(sub)
 	default:
 		return bot.Request{}, false
 	}
 	return req, true
+}
+
+// commandArgs reads a subcommand's options as the domain declared its
+// arguments: a user option's user id, a string option's text. An option
+// of another name or type is not Liaison's and is left out.
+func commandArgs(sub *dg.ApplicationCommandInteractionDataOption) map[string]string {
+	defs := bot.SubCommandArgs(sub.Name)
+	var args map[string]string
+	for _, o := range sub.Options {
+		i := slices.IndexFunc(defs, func(a bot.CommandArg) bool { return a.Name == o.Name && optionType(a.Kind) == o.Type })
+		if i < 0 {
+			continue
+		}
+		if v, ok := o.Value.(string); ok && v != "" {
+			if args == nil {
+				args = map[string]string{}
+			}
+			args[o.Name] = v
+		}
+	}
+	return args
 }
 
 // interactionBudget is how long the domain may take on an interaction:
@@ -99,6 +117,9 @@ func (c *Conn) onInteraction(ctx context.Context, i *dg.Interaction, at time.Tim
 		return
 	}
 	text, comps := reply.Text, []dg.MessageComponent(nil)
+	for _, l := range reply.Links {
+		text += "\n" + markdownLink(l)
+	}
 	switch {
 	case reply.Confirm != nil:
 		// Discord has no confirmation dialog on buttons: the question is

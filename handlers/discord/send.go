@@ -10,6 +10,10 @@ import (
 	"github.com/liaison-bot/liaison/bot"
 )
 
+// codeThreadArchived is Discord's refusal to change an archived thread
+// other than by unarchiving it.
+const codeThreadArchived = 50083
+
 // threadArchiveMinutes keeps a card's discussion open for a week of silence;
 // any new message unarchives it.
 const threadArchiveMinutes = 10080
@@ -34,6 +38,11 @@ func (c *Conn) send(ctx context.Context, op *bot.Op) (bot.Result, error) {
 			return c.postCard(ctx, op)
 		}
 		err := c.editBotMessage(ctx, op.Channel, op.MessageID, "", []*dg.MessageEmbed{cardEmbed(op.Card)}, cardComponents(op.Card))
+		if err == nil && op.Card.Rename {
+			// The card's thread has the card's ID; editing the card again
+			// on a retry is harmless.
+			err = c.renameThread(ctx, op.MessageID, threadName(op.Card))
+		}
 		return bot.Result{MessageID: op.MessageID}, err
 	case bot.OpPostNote:
 		return c.postLinked(ctx, internalTarget(op), outMessage{Content: noteContent(op.Note)}, op.Key)
@@ -58,6 +67,8 @@ func (c *Conn) send(ctx context.Context, op *bot.Op) (bot.Result, error) {
 		return c.deletePublic(ctx, op)
 	case bot.OpNotify:
 		return c.notify(ctx, op)
+	case bot.OpPostDigest:
+		return c.postDigest(ctx, op)
 	}
 	return bot.Result{}, bot.Permanent(fmt.Errorf("unknown operation %q", op.Kind))
 }
@@ -107,6 +118,44 @@ func (c *Conn) startThread(ctx context.Context, channelID, messageID, name strin
 	}
 	c.remember(ch)
 	return ch.ID, nil
+}
+
+// renameThread gives a card's thread its current name, once: Discord allows
+// few renames of a channel, and the adapter knows the thread's name from
+// the gateway. An archived thread refuses a rename that does not unarchive
+// it, so it is unarchived with the rename and archived again. A thread
+// deleted meanwhile has nothing left to rename.
+func (c *Conn) renameThread(ctx context.Context, threadID, name string) error {
+	ci, err := c.channel(ctx, threadID)
+	if isCode(err, codeUnknownChannel) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if ci.Name == name {
+		return nil
+	}
+	ch, err := c.s.ChannelEdit(threadID, &dg.ChannelEdit{Name: name}, dg.WithContext(ctx))
+	if isCode(err, codeThreadArchived) {
+		ch, err = c.s.ChannelEdit(threadID, &dg.ChannelEdit{Name: name, Archived: new(bool)}, dg.WithContext(ctx))
+		if err == nil {
+			archived := true
+			if again, aerr := c.s.ChannelEdit(threadID, &dg.ChannelEdit{Archived: &archived}, dg.WithContext(ctx)); aerr != nil {
+				c.log.Warn("thread renamed but left unarchived", "thread", threadID, "err", aerr)
+			} else {
+				ch = again
+			}
+		}
+	}
+	if isCode(err, codeUnknownChannel) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("rename thread %s: %w", threadID, err)
+	}
+	c.remember(ch)
+	return nil
 }
 
 // notify tells one user something privately. Without an interaction there is

@@ -301,7 +301,16 @@ func TestRequest(t *testing.T) {
 		{"command with a user", withData(dg.InteractionApplicationCommand, dg.ApplicationCommandInteractionData{Name: bot.CommandName, Options: []*dg.ApplicationCommandInteractionDataOption{
 			{Name: string(bot.ActPromote), Type: dg.ApplicationCommandOptionSubCommand, Options: []*dg.ApplicationCommandInteractionDataOption{
 				{Name: bot.UserArgName, Type: dg.ApplicationCommandOptionUser, Value: "99"}}}}}),
-			bot.Request{Kind: bot.Command, Action: bot.ActPromote, User: "99"}},
+			bot.Request{Kind: bot.Command, Action: bot.ActPromote, Args: map[string]string{bot.UserArgName: "99"}}},
+		{"command with words", withData(dg.InteractionApplicationCommand, dg.ApplicationCommandInteractionData{Name: bot.CommandName, Options: []*dg.ApplicationCommandInteractionDataOption{
+			{Name: string(bot.ActStats), Type: dg.ApplicationCommandOptionSubCommand, Options: []*dg.ApplicationCommandInteractionDataOption{
+				{Name: bot.StatsPeriodArg, Type: dg.ApplicationCommandOptionString, Value: "30d"},
+				{Name: bot.StatsRouteArg, Type: dg.ApplicationCommandOptionString, Value: "product"}}}}}),
+			bot.Request{Kind: bot.Command, Action: bot.ActStats, Args: map[string]string{bot.StatsPeriodArg: "30d", bot.StatsRouteArg: "product"}}},
+		{"command option of the wrong type", withData(dg.InteractionApplicationCommand, dg.ApplicationCommandInteractionData{Name: bot.CommandName, Options: []*dg.ApplicationCommandInteractionDataOption{
+			{Name: string(bot.ActPromote), Type: dg.ApplicationCommandOptionSubCommand, Options: []*dg.ApplicationCommandInteractionDataOption{
+				{Name: bot.UserArgName, Type: dg.ApplicationCommandOptionString, Value: "99"}}}}}),
+			bot.Request{Kind: bot.Command, Action: bot.ActPromote}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -589,11 +598,36 @@ func TestCommand(t *testing.T) {
 		if o.Name != sc.Name || o.Description != sc.Description || o.Type != dg.ApplicationCommandOptionSubCommand {
 			t.Errorf("subcommand %d = %+v, want %+v", i, o, sc)
 		}
-		if (sc.UserArg != "") != (len(o.Options) == 1) {
-			t.Errorf("subcommand %s options = %+v", sc.Name, o.Options)
+		if len(o.Options) != len(sc.Args) {
+			t.Errorf("subcommand %s options = %+v, want %+v", sc.Name, o.Options, sc.Args)
+			continue
 		}
-		if sc.UserArg != "" && (o.Options[0].Name != bot.UserArgName || o.Options[0].Type != dg.ApplicationCommandOptionUser || o.Options[0].Description != sc.UserArg) {
-			t.Errorf("subcommand %s user option = %+v", sc.Name, o.Options[0])
+		for j, a := range sc.Args {
+			want := dg.ApplicationCommandOptionString
+			if a.Kind == bot.ArgUser {
+				want = dg.ApplicationCommandOptionUser
+			}
+			if g := o.Options[j]; g.Name != a.Name || g.Type != want || g.Description != a.Description || g.Required != a.Required {
+				t.Errorf("subcommand %s option %d = %+v, want %+v", sc.Name, j, g, a)
+			}
+		}
+	}
+	// promote takes a required user; stats an optional period and route,
+	// as words.
+	byName := map[string]*dg.ApplicationCommandOption{}
+	for _, o := range cmd.Options {
+		byName[o.Name] = o
+	}
+	if p := byName["promote"]; p == nil || len(p.Options) != 1 || p.Options[0].Name != bot.UserArgName || p.Options[0].Type != dg.ApplicationCommandOptionUser || !p.Options[0].Required {
+		t.Errorf("promote = %+v", p)
+	}
+	st := byName["stats"]
+	if st == nil || len(st.Options) != 2 || st.Options[0].Name != "period" || st.Options[1].Name != "route" {
+		t.Fatalf("stats = %+v", st)
+	}
+	for _, o := range st.Options {
+		if o.Type != dg.ApplicationCommandOptionString || o.Required {
+			t.Errorf("stats option %+v: want an optional string", o)
 		}
 	}
 }

@@ -40,10 +40,20 @@ type formMeta struct {
 	ResponseURL string `json:"response_url,omitempty"`
 }
 
-// tell shows text, which the domain wrote, to one user only: an ephemeral
-// message where they acted, or through the interaction's response_url.
+// replyText renders the text and links the domain answered with as mrkdwn:
+// the text escaped, then each link on a line of its own.
+func replyText(text string, links []bot.Link) string {
+	out := escapeDomain(text)
+	for _, l := range links {
+		out += "\n" + link(l.URL, l.Text)
+	}
+	return out
+}
+
+// tell shows text, mrkdwn rendered from what the domain wrote, to one user
+// only: an ephemeral message where they acted, or through the
+// interaction's response_url.
 func (c *Conn) tell(ctx context.Context, p place, text string) {
-	text = escapeDomain(text)
 	if p.Channel != "" {
 		_, err := c.postEphemeral(ctx, p.Channel, p.Thread, p.User, text)
 		if err == nil {
@@ -60,7 +70,7 @@ func (c *Conn) tell(ctx context.Context, p place, text string) {
 }
 
 // answer shows the domain's reply to the person who acted: the form it
-// asks for, or its text, through say.
+// asks for, or its text and links, rendered as mrkdwn, through say.
 func (c *Conn) answer(ctx context.Context, req bot.Request, reply bot.Reply, trigger string, p place, say func(string)) {
 	if reply.Err != nil && bot.ErrorCode(reply.Err) == bot.EINTERNAL {
 		c.log.Error("slack interaction failed", "action", req.Action, "user", p.User, "err", reply.Err)
@@ -70,10 +80,10 @@ func (c *Conn) answer(ctx context.Context, req bot.Request, reply bot.Reply, tri
 		meta := formMeta{Target: reply.Form.Target, Channel: p.Channel, Thread: p.Thread, ResponseURL: p.ResponseURL}
 		if _, err := c.api.OpenViewContext(ctx, trigger, modalView(reply.Form, meta)); err != nil {
 			c.log.Warn("views.open failed", "action", req.Action, "user", p.User, "err", err)
-			say(bot.ErrFormNotOpened.Message)
+			say(escapeDomain(bot.ErrFormNotOpened.Message))
 		}
 	case reply.Text != "":
-		say(reply.Text)
+		say(replyText(reply.Text, reply.Links))
 	case reply.Confirm != nil:
 		// Slack asks a button's question on the button itself, and
 		// clicks arrive confirmed: there is no second place to ask.
@@ -180,7 +190,7 @@ func (c *Conn) viewSubmission(ctx context.Context, cb slackapi.InteractionCallba
 		return ignored
 	}
 	p := place{Channel: meta.Channel, Thread: meta.Thread, User: cb.User.ID, ResponseURL: meta.ResponseURL}
-	return outcome{done: true, then: func(ctx context.Context) { c.tell(ctx, p, reply.Text) }}
+	return outcome{done: true, then: func(ctx context.Context) { c.tell(ctx, p, replyText(reply.Text, reply.Links)) }}
 }
 
 // formValues reads a submitted modal's values by block id (the domain's
@@ -304,18 +314,42 @@ func mentionedUser(arg string) string {
 	return ""
 }
 
-// takesUser reports whether a subcommand takes a user argument.
-func takesUser(action bot.ActionID) bool {
-	for _, sc := range bot.SubCommands() {
-		if sc.Name == string(action) {
-			return sc.UserArg != ""
+// commandWord is one word of what follows a subcommand: a Slack mention
+// (<@U123|Alice Martin>) is one, spaces and all.
+var commandWord = regexp.MustCompile(`<[^>]*>|\S+`)
+
+// commandArgs reads the arguments of a subcommand from the words after
+// it, in the order the subcommand declares them: a user argument from a
+// mention or a user id, a text argument as typed. The last argument takes
+// any words left over, so that the domain refuses what it cannot read
+// rather than Liaison dropping it.
+func commandArgs(action bot.ActionID, rest string) map[string]string {
+	defs := bot.SubCommandArgs(string(action))
+	words := commandWord.FindAllString(rest, -1)
+	if len(defs) == 0 || len(words) == 0 {
+		return nil
+	}
+	args := map[string]string{}
+	for i, def := range defs {
+		if i >= len(words) {
+			break
+		}
+		w := words[i]
+		if i == len(defs)-1 {
+			w = strings.Join(words[i:], " ")
+		}
+		if def.Kind == bot.ArgUser {
+			w = mentionedUser(w)
+		}
+		if w != "" {
+			args[def.Name] = w
 		}
 	}
-	return false
+	return args
 }
 
-// slashCommand takes /liaison <subcommand> [user]; its answer goes to the
-// user alone, after the ack.
+// slashCommand takes /liaison <subcommand> [arguments]; its answer goes to
+// the user alone, after the ack.
 func (c *Conn) slashCommand(ctx context.Context, cmd slackapi.SlashCommand) outcome {
 	if cmd.UserID == "" {
 		return ignored
@@ -329,10 +363,7 @@ func (c *Conn) slashCommand(ctx context.Context, cmd slackapi.SlashCommand) outc
 	if action == "" {
 		action = bot.ActHelp
 	}
-	req := bot.Request{Kind: bot.Command, Action: action, Channel: cmd.ChannelID}
-	if takesUser(action) {
-		req.User = mentionedUser(rest)
-	}
+	req := bot.Request{Kind: bot.Command, Action: action, Channel: cmd.ChannelID, Args: commandArgs(action, rest)}
 	reply, ok := c.interact(ctx, cmd.UserID, req)
 	if !ok {
 		return outcome{}
@@ -343,11 +374,11 @@ func (c *Conn) slashCommand(ctx context.Context, cmd slackapi.SlashCommand) outc
 	}}
 }
 
-// answerCommand answers a command privately: through its response_url,
-// which works in any channel, else as an ephemeral message.
+// answerCommand answers a command privately, with mrkdwn: through its
+// response_url, which works in any channel, else as an ephemeral message.
 func (c *Conn) answerCommand(ctx context.Context, p place, text string) {
 	if p.ResponseURL != "" {
-		msg := &slackapi.WebhookMessage{Text: escapeDomain(text), ResponseType: slackapi.ResponseTypeEphemeral}
+		msg := &slackapi.WebhookMessage{Text: text, ResponseType: slackapi.ResponseTypeEphemeral}
 		err := slackapi.PostWebhookCustomHTTPContext(ctx, p.ResponseURL, c.http, msg)
 		if err == nil {
 			return

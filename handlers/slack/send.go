@@ -97,6 +97,9 @@ func (c *Conn) send(ctx context.Context, op *bot.Op) (bot.Result, error) {
 			return bot.Result{}, bot.Permanent(errors.New("no note or no user"))
 		}
 		return c.notify(ctx, op)
+
+	case bot.OpPostDigest:
+		return c.postDigest(ctx, op)
 	}
 	return bot.Result{}, bot.Permanent(fmt.Errorf("unknown operation %q", op.Kind))
 }
@@ -266,6 +269,10 @@ func (c *Conn) Find(ctx context.Context, op *bot.Op) (bot.Result, bool, error) {
 	if !op.After.IsZero() {
 		oldest = timeTS(op.After.Add(-findMargin))
 	}
+	match := keyMatch(op)
+	if op.Kind == bot.OpPostDigest {
+		match = c.digestMatch(op)
+	}
 	cursor := ""
 	for range c.findPages {
 		msgs, more, next, err := c.findRead(ctx, op, oldest, cursor)
@@ -273,7 +280,7 @@ func (c *Conn) Find(ctx context.Context, op *bot.Op) (bot.Result, bool, error) {
 			return fail(err)
 		}
 		for _, m := range msgs {
-			if m.Metadata.EventType == jobEvent && m.Metadata.EventPayload["job"] == op.Key {
+			if match(m) {
 				res := c.result(ctx, op.Channel, m.Timestamp, op.ThreadID)
 				if op.Kind == bot.OpPublish && m.Username == "" {
 					res.Fallback, res.FallbackCause = true, bot.FallbackNoCustomize

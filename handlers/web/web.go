@@ -1,5 +1,6 @@
 // Package web is Liaison's HTTP surface: liveness and readiness probes,
-// Prometheus metrics, and a mount point for the Slack HTTP-mode endpoints.
+// Prometheus metrics, the managers' dashboard, and a mount point for the
+// Slack HTTP-mode endpoints.
 package web
 
 import (
@@ -53,6 +54,9 @@ type Options struct {
 	// which may be exposed for Slack, then answers 404 there. Empty serves
 	// /metrics on Addr.
 	MetricsAddr string
+	// DashboardAddr, if set, is the only address that serves /dashboard
+	// (see Server.Dashboard). Empty serves it on Addr.
+	DashboardAddr string
 	// ReadHeaderTimeout bounds reading a request's headers, ReadTimeout
 	// the whole request, body included.
 	ReadHeaderTimeout time.Duration
@@ -72,6 +76,7 @@ type Server struct {
 	opts    Options
 	mux     *http.ServeMux // on Addr
 	metrics *http.ServeMux // on MetricsAddr; nil when /metrics is on Addr
+	dash    *http.ServeMux // on DashboardAddr; nil when /dashboard is on Addr
 
 	mu      sync.Mutex
 	checks  []check
@@ -110,6 +115,9 @@ func NewServer(o Options, db Pinger, m *Metrics) *Server {
 		metrics = s.metrics
 	}
 	metrics.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
+	if o.DashboardAddr != "" {
+		s.dash = http.NewServeMux()
+	}
 	return s
 }
 
@@ -182,10 +190,11 @@ func (s *Server) Run(ctx context.Context) error {
 	return s.Serve(ctx, ln)
 }
 
-// Serve serves on ln, and /metrics on MetricsAddr if set, until ctx is
-// cancelled, then shuts down gracefully.
+// Serve serves on ln, /metrics on MetricsAddr and /dashboard on
+// DashboardAddr if set, until ctx is cancelled, then shuts down
+// gracefully.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	var mln net.Listener
+	var mln, dln net.Listener
 	if s.metrics != nil {
 		var err error
 		if mln, err = net.Listen("tcp", s.opts.MetricsAddr); err != nil {
@@ -193,32 +202,42 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			return fmt.Errorf("http: listen on %s for /metrics: %w", s.opts.MetricsAddr, err)
 		}
 	}
-	return s.serve(ctx, ln, mln)
+	if s.dash != nil {
+		var err error
+		if dln, err = net.Listen("tcp", s.opts.DashboardAddr); err != nil {
+			ln.Close()
+			if mln != nil {
+				mln.Close()
+			}
+			return fmt.Errorf("http: listen on %s for /dashboard: %w", s.opts.DashboardAddr, err)
+		}
+	}
+	return s.serve(ctx, ln, mln, dln)
 }
 
-// serve runs one http.Server on ln and, if mln is not nil, one for
-// /metrics on mln, with the same timeouts; it stops both when ctx is
-// cancelled or either fails.
-func (s *Server) serve(ctx context.Context, ln, mln net.Listener) error {
+// serve runs one http.Server on ln and, if not nil, one for /metrics on
+// mln and one for /dashboard on dln, with the same timeouts; it stops
+// them all when ctx is cancelled or one fails.
+func (s *Server) serve(ctx context.Context, ln, mln, dln net.Listener) error {
 	log := s.log()
 	// net/http logs some failures itself, a line each (a handler that
 	// panics on every request): through slog, and sampled like refusals.
 	errorLog := stdlog.New(&sampledWriter{log: log, sampler: NewSampler(RefusalLogEvery)}, "", 0)
 	type listening struct {
-		srv *http.Server
-		ln  net.Listener
+		srv  *http.Server
+		ln   net.Listener
+		what string
 	}
-	servers := []listening{{s.httpServer(s.mux, errorLog), ln}}
+	servers := []listening{{s.httpServer(s.mux, errorLog), ln, "http listening"}}
 	if mln != nil {
-		servers = append(servers, listening{s.httpServer(s.metrics, errorLog), mln})
+		servers = append(servers, listening{s.httpServer(s.metrics, errorLog), mln, "metrics listening"})
+	}
+	if dln != nil {
+		servers = append(servers, listening{s.httpServer(s.dash, errorLog), dln, "dashboard listening"})
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	for i, l := range servers {
-		what := "http listening"
-		if i > 0 {
-			what = "metrics listening"
-		}
-		log.Info(what, "addr", l.ln.Addr().String())
+	for _, l := range servers {
+		log.Info(l.what, "addr", l.ln.Addr().String())
 		g.Go(func() error {
 			if err := l.srv.Serve(l.ln); !errors.Is(err, http.ErrServerClosed) {
 				return fmt.Errorf("http: serve on %s: %w", l.ln.Addr(), err)

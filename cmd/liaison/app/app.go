@@ -59,6 +59,7 @@ type App struct {
 	Worker  *bot.Worker
 	Web     *web.Server
 	Conns   map[string]Connection
+	Digests *Digests
 
 	opts  Options
 	log   *slog.Logger
@@ -105,11 +106,12 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	}
 	h := cfg.HTTP
 	a.Web = web.NewServer(web.Options{
-		Addr: h.Addr, MetricsAddr: h.MetricsAddr,
+		Addr: h.Addr, MetricsAddr: h.MetricsAddr, DashboardAddr: cfg.Dashboard.Addr,
 		ReadHeaderTimeout: h.ReadHeaderTimeout, ReadTimeout: h.ReadTimeout,
 		WriteTimeout: h.WriteTimeout, IdleTimeout: h.IdleTimeout,
 	}, storeProbe{db}, metrics)
 	a.Web.Log = log
+	a.Web.Dashboard(web.ServiceSource(a.Service), cfg.Dashboard.Token.Reveal())
 	metrics.WatchOutbox(db, a.Service.Clock)
 	for i, c := range cfg.Connections {
 		conn, err := a.connection(c)
@@ -125,6 +127,10 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a.Worker = a.Service.NewWorker(owner)
 	if opts.Worker != nil {
 		opts.Worker(a.Worker)
+	}
+	if a.Digests, err = newDigests(cfg, a.Service, log); err != nil {
+		db.Close()
+		return nil, err
 	}
 	return a, nil
 }
@@ -220,6 +226,7 @@ func (a *App) Run(ctx context.Context) error {
 		})
 	}
 	g.Go(func() error { return a.Worker.Run(ctx) })
+	g.Go(func() error { return a.Digests.Run(ctx) })
 	g.Go(func() error {
 		if a.opts.Listener != nil {
 			return a.Web.Serve(ctx, a.opts.Listener)

@@ -24,7 +24,7 @@ func settings(c *config.Config) bot.Settings {
 }
 
 // router returns the sources and routes, in order. The config must have
-// been validated (its regular expressions compile).
+// been validated (its regular expressions compile, its hours parse).
 func router(c *config.Config) *bot.Router {
 	var sources []bot.Source
 	for _, s := range c.Sources {
@@ -39,6 +39,13 @@ func router(c *config.Config) *bot.Router {
 		}
 		for _, re := range r.Regexes {
 			rt.Regexps = append(rt.Regexps, regexp.MustCompile(re))
+		}
+		if r.Hours != nil {
+			loc, days, start, end, err := r.Hours.Parse()
+			if err != nil {
+				panic("route " + r.Name + ": " + err.Error())
+			}
+			rt.Policy.Hours = &bot.BusinessHours{Location: loc, Days: days, Start: start, End: end, Holidays: r.Hours.Holidays}
 		}
 		routes = append(routes, rt)
 	}

@@ -7,8 +7,8 @@ import (
 )
 
 // secrets are the credentials of cfg, which Liaison's logs must never show:
-// each connection's tokens and signing secret, and the database URL with
-// its password on its own.
+// each connection's tokens and signing secret, the dashboard's token, and
+// the database URL with its password on its own.
 func secrets(cfg *config.Config) []string {
 	var out []string
 	if dsn := cfg.Database.URL.Reveal(); dsn != "" {
@@ -22,6 +22,7 @@ func secrets(cfg *config.Config) []string {
 			}
 		}
 	}
+	out = append(out, cfg.Dashboard.Token.Reveal())
 	for _, c := range cfg.Connections {
 		out = append(out, c.BotToken.Reveal(), c.AppToken.Reveal(), c.SigningSecret.Reveal(), c.Token.Reveal())
 	}

@@ -92,7 +92,8 @@
 //     members may do anything in the guilds they belong to. No roles-based permission maths.
 //   - Embeds keep the common fields (title, description, url, timestamp, color, footer, image,
 //     thumbnail, author, fields); components keep the fields of buttons, selects, text inputs
-//     and text displays. Attachments are metadata only; the CDN serves a 1×1 PNG for any path.
+//     and text displays. The bytes of a file the bot uploads are kept (AttachmentData), but the
+//     CDN serves a 1×1 PNG for any path.
 //   - No reactions, pins, polls, stickers, voice, presences, audit logs or invites. Threads
 //     archive only through ArchiveThread, never by themselves; there are no private archived
 //     lists.

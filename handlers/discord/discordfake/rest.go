@@ -102,6 +102,7 @@ func buildRoutes() []*route {
 	add("GET", "/guilds/{guild.id}/members/{user.id}", authBot, false, (*Fake).getGuildMember)
 	add("GET", "/guilds/{guild.id}/threads/active", authBot, false, (*Fake).getActiveThreads)
 	add("GET", "/channels/{channel.id}", authBot, false, (*Fake).getChannel)
+	add("PATCH", "/channels/{channel.id}", authBot, false, (*Fake).editChannel)
 	add("GET", "/channels/{channel.id}/messages", authBot, false, (*Fake).listMessages)
 	add("POST", "/channels/{channel.id}/messages", authBot, false, (*Fake).createMessage)
 	add("GET", "/channels/{channel.id}/messages/{message.id}", authBot, false, (*Fake).getMessage)
@@ -266,7 +267,8 @@ func readBody(r *http.Request) ([]byte, []Attachment, *apiError) {
 			body = data
 		case strings.HasPrefix(name, "files[") || name == "file":
 			ct := p.Header.Get("Content-Type")
-			files = append(files, Attachment{Filename: p.FileName(), ContentType: ct, Size: len(data)})
+			// ID is the n of files[n] until the message gives it its own.
+			files = append(files, Attachment{ID: strings.TrimSuffix(strings.TrimPrefix(name, "files["), "]"), Filename: p.FileName(), ContentType: ct, Size: len(data), data: data})
 		}
 	}
 	return body, files, nil

@@ -141,6 +141,9 @@ func (f *Fake) createMessage(rq *request) (int, any, *apiError) {
 	if err := validateMessage(&p); err != nil {
 		return 0, nil, err
 	}
+	if err := checkUploads(&p, rq.files); err != nil {
+		return 0, nil, err
+	}
 	if emptyMessage(p.content(), p.Embeds, p.Components, len(rq.files), p.StickerIDs, p.Poll) {
 		return 0, nil, errBadRequest(50006)
 	}
@@ -181,6 +184,7 @@ func (f *Fake) createMessage(rq *request) (int, any, *apiError) {
 		}
 	}
 	m.Attachments = f.makeAttachments(c.ID, rq.files)
+	describeUploads(m, &p, rq.files)
 	f.computeMentions(m, p.AllowedMentions, f.botPerms(c.ID)&PermMentionEveryone != 0)
 	f.storeMessage(m)
 	if nonce != "" {

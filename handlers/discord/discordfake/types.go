@@ -132,6 +132,8 @@ type Attachment struct {
 	Size        int    `json:"size"`
 	URL         string `json:"url"`
 	ProxyURL    string `json:"proxy_url"`
+	Description string `json:"description,omitempty"` // alt text
+	data        []byte // what was uploaded (see AttachmentData)
 }
 
 // Embed is a rich embed, limited to its common fields.

@@ -107,7 +107,7 @@ func (f *Fake) Reply(userID, channelID, threadTS, text string) (string, error) {
 }
 
 // PostFile posts a message sharing a file (subtype file_share) and returns
-// its ts. The file is only a name and a URL: the fake has no files API.
+// its ts. The file is only a name and a URL: no bytes are uploaded.
 func (f *Fake) PostFile(userID, channelID, text, fileName, fileURL string) (string, error) {
 	return f.postAs("PostFile", userID, channelID, text, func(_ *channel, m *message) error {
 		m.Subtype = "file_share"

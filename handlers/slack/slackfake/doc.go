@@ -38,9 +38,10 @@
 // every goroutine it started.
 //
 // Limits, on purpose: one workspace and one app; public and private channels
-// only (no DMs, MPIMs, Enterprise Grid or shared channels); no files API (a
-// shared file is a link); no home tab, shortcuts, dialogs, attachments actions
-// or select-menu suggestions; blocks are checked for their outline (known
+// only (no DMs, MPIMs, Enterprise Grid or shared channels); of the files API
+// only the upload flow (files.go), a file a person shares being a link; no
+// home tab, shortcuts, dialogs, attachments actions or select-menu
+// suggestions; blocks are checked for their outline (known
 // block types, unique block_id, counts) and for the Block Kit limits of the
 // blocks and elements listed in limits.go (section fields, button and
 // confirmation texts, check boxes, text inputs, modal titles…), not against

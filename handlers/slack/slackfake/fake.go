@@ -68,7 +68,7 @@ func DefaultScopes() []string {
 	return []string{
 		"chat:write", "chat:write.customize", "chat:write.public",
 		"channels:history", "groups:history", "channels:read", "groups:read", "channels:join",
-		"commands", "users:read", "usergroups:read", "reactions:write", "im:write",
+		"commands", "users:read", "usergroups:read", "reactions:write", "im:write", "files:write",
 	}
 }
 
@@ -129,6 +129,7 @@ type Fake struct {
 	failNext   map[string][]string
 	delayNext  map[string][]time.Duration
 	rateFor    map[string]*bucket // per channel, created lazily
+	files      *uploads           // the upload flow, created lazily (files.go)
 
 	triggers     map[string]*trigger
 	views        map[string]*view

@@ -85,6 +85,8 @@ func methods() map[string]method {
 		"views.push":                     {token: "bot", run: (*Fake).viewsPush},
 		"views.update":                   {token: "bot", run: (*Fake).viewsUpdate},
 		"apps.event.authorizations.list": {token: "app", run: (*Fake).appsEventAuthorizationsList},
+		"files.getUploadURLExternal":     {token: "bot", scope: "files:write", run: (*Fake).filesGetUploadURLExternal},
+		"files.completeUploadExternal":   {token: "bot", scope: "files:write", run: (*Fake).filesCompleteUploadExternal},
 	}
 }
 
@@ -96,6 +98,7 @@ func (f *Fake) routes() http.Handler {
 	mux.HandleFunc("/link/", f.serveSocket)
 	mux.HandleFunc("/actions/", f.serveResponseURL)
 	mux.HandleFunc("/commands/", f.serveResponseURL)
+	mux.HandleFunc("/upload/v1/", f.serveUpload)
 	return f.tracked(mux)
 }
 

@@ -1,0 +1,24 @@
+-- Forgetting a member erases what they wrote and their names but keeps the
+-- rows, so that counts, statuses and the audit still add up: forgotten_at
+-- marks a message erased at its author's request, purged_at one whose text
+-- the retention period emptied. Neither text comes back with an edit.
+-- forgotten_members remembers who was forgotten, when and by whom.
+-- messages_item lists an item's messages, for the audit export.
+
+-- +goose Up
+ALTER TABLE messages ADD COLUMN forgotten_at TIMESTAMPTZ;
+ALTER TABLE messages ADD COLUMN purged_at TIMESTAMPTZ;
+CREATE TABLE forgotten_members (
+    conn         TEXT NOT NULL,
+    author_id    TEXT NOT NULL,
+    forgotten_at TIMESTAMPTZ NOT NULL,
+    forgotten_by TEXT NOT NULL,
+    PRIMARY KEY (conn, author_id)
+);
+CREATE INDEX messages_item ON messages (item_id);
+
+-- +goose Down
+DROP INDEX messages_item;
+DROP TABLE forgotten_members;
+ALTER TABLE messages DROP COLUMN purged_at;
+ALTER TABLE messages DROP COLUMN forgotten_at;
