@@ -120,12 +120,6 @@ func (s *Service) escalate(ctx context.Context, tx Tx, it *Item, rt *Route, wait
 	return s.audit(ctx, tx, "system", "item.escalate", subject("item", it.ID), nil, map[string]any{"waited": waited.String(), "business_hours": rt.Policy.Hours != nil, "pending_drafts": pending})
 }
 
-// Waited is how long an item opened at from has waited at to, as the SLA
-// counts: business time if the route has business hours, else wall time.
-func (p Policy) Waited(from, to time.Time) time.Duration {
-	return p.Hours.Elapsed(from, to)
-}
-
 // waitedText says a duration counted as Waited counts it.
 func (p Policy) waitedText(d time.Duration) string {
 	if p.Hours == nil {

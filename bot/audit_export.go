@@ -109,8 +109,12 @@ const auditPage = 100
 func (s *Service) AuditTrail(ctx context.Context, q AuditQuery) ([]ItemTrail, error) {
 	if q.ItemID != 0 {
 		var t *ItemTrail
-		err := s.Store.View(ctx, func(tx Tx) (err error) {
-			t, err = s.trail(ctx, tx, q.ItemID)
+		err := s.Store.View(ctx, func(tx Tx) error {
+			msgs, err := tx.ItemMessages(ctx, q.ItemID, q.ItemID)
+			if err != nil {
+				return err
+			}
+			t, err = s.trail(ctx, tx, q.ItemID, msgs)
 			return err
 		})
 		if err != nil {
@@ -129,10 +133,26 @@ func (s *Service) AuditTrail(ctx context.Context, q AuditQuery) ([]ItemTrail, er
 		if err != nil {
 			return nil, fmt.Errorf("audit trail: %w", err)
 		}
+		if len(ids) == 0 {
+			return out, nil
+		}
+		// The page's messages in one read, then one item per transaction.
+		var msgs []*Message
+		err = s.Store.View(ctx, func(tx Tx) (err error) {
+			msgs, err = tx.ItemMessages(ctx, ids[0], ids[len(ids)-1])
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("audit trail: %w", err)
+		}
+		byItem := map[int64][]*Message{}
+		for _, m := range msgs {
+			byItem[m.ItemID] = append(byItem[m.ItemID], m)
+		}
 		for _, id := range ids {
 			var t *ItemTrail
 			err := s.Store.View(ctx, func(tx Tx) (err error) {
-				t, err = s.trail(ctx, tx, id)
+				t, err = s.trail(ctx, tx, id, byItem[id])
 				return err
 			})
 			if err != nil {
@@ -147,7 +167,8 @@ func (s *Service) AuditTrail(ctx context.Context, q AuditQuery) ([]ItemTrail, er
 	}
 }
 
-func (s *Service) trail(ctx context.Context, tx Tx, id int64) (*ItemTrail, error) {
+// trail reads the trail of item id, whose messages are msgs.
+func (s *Service) trail(ctx context.Context, tx Tx, id int64, msgs []*Message) (*ItemTrail, error) {
 	it, err := tx.Item(ctx, id)
 	if err != nil {
 		return nil, err
@@ -155,10 +176,6 @@ func (s *Service) trail(ctx context.Context, tx Tx, id int64) (*ItemTrail, error
 	t := &ItemTrail{
 		ItemID: it.ID, Conn: it.Conn, Channel: it.Channel, Route: it.Route, Status: it.Status, Link: it.Link,
 		OpenedAt: it.CreatedAt, Messages: []TrailMessage{}, Drafts: []TrailDraft{}, Events: []TrailEvent{},
-	}
-	msgs, err := tx.ItemMessages(ctx, id)
-	if err != nil {
-		return nil, err
 	}
 	for _, m := range msgs {
 		tm := TrailMessage{

@@ -33,6 +33,12 @@ type Policy struct {
 	Hours *BusinessHours
 }
 
+// Waited is how long an item opened at from has waited at to, as the SLA
+// counts: business time if the route has business hours, else wall time.
+func (p Policy) Waited(from, to time.Time) time.Duration {
+	return p.Hours.Elapsed(from, to)
+}
+
 // Source is a watched public place.
 type Source struct {
 	Name     string

@@ -100,13 +100,13 @@ func (s *Service) Stats(ctx context.Context, q StatsQuery, loc *time.Location) (
 	return r, nil
 }
 
-// policyOf returns the business hours and SLA of a route; none for a
-// route no longer configured.
-func (s *Service) policyOf(route string) (*BusinessHours, time.Duration) {
+// policyOf returns the policy of a route; the zero policy (no SLA,
+// wall-clock time) for a route no longer configured.
+func (s *Service) policyOf(route string) Policy {
 	if rt := s.Router.Route(route); rt != nil {
-		return rt.Policy.Hours, rt.Policy.SLA
+		return rt.Policy
 	}
-	return nil, 0
+	return Policy{}
 }
 
 // periodStats computes the figures of one period. Waiting items are
@@ -126,7 +126,7 @@ func (s *Service) periodStats(ctx context.Context, tx Tx, q StatsQuery, loc *tim
 	tags := map[string]int{}
 	var wall, business []time.Duration
 	for _, it := range items {
-		hours, sla := s.policyOf(it.Route)
+		p := s.policyOf(it.Route)
 		for _, t := range it.Tags {
 			tags[t]++
 		}
@@ -137,14 +137,14 @@ func (s *Service) periodStats(ctx context.Context, tx Tx, q StatsQuery, loc *tim
 		if it.FirstAnsweredAt != nil && it.FirstAnsweredAt.Before(q.To) {
 			st.Answered++
 			w := max(0, it.FirstAnsweredAt.Sub(it.CreatedAt))
-			b := hours.Elapsed(it.CreatedAt, *it.FirstAnsweredAt)
+			b := p.Waited(it.CreatedAt, *it.FirstAnsweredAt)
 			wall, business = append(wall, w), append(business, b)
 			if inDays {
 				days[day].Answered++
 				dayWaits[day] = append(dayWaits[day], w)
 			}
-			if sla > 0 {
-				if b <= sla {
+			if p.SLA > 0 {
+				if b <= p.SLA {
 					st.WithinSLA++
 				} else {
 					st.PastSLA++
@@ -153,7 +153,7 @@ func (s *Service) periodStats(ctx context.Context, tx Tx, q StatsQuery, loc *tim
 			continue
 		}
 		owed := it.FirstAnsweredAt != nil || (it.Status != ItemIgnored && it.Status != ItemClosed)
-		if sla > 0 && owed && hours.Elapsed(it.CreatedAt, end) > sla {
+		if p.SLA > 0 && owed && p.Waited(it.CreatedAt, end) > p.SLA {
 			st.PastSLA++
 		}
 	}
@@ -198,7 +198,7 @@ func (s *Service) queue(ctx context.Context, tx Tx, route string, now time.Time)
 	}
 	q.Unanswered = len(waiting)
 	for _, it := range waiting {
-		if hours, sla := s.policyOf(it.Route); sla > 0 && hours.Elapsed(it.CreatedAt, now) > sla {
+		if p := s.policyOf(it.Route); p.SLA > 0 && p.Waited(it.CreatedAt, now) > p.SLA {
 			q.PastSLA++
 		}
 	}

@@ -210,6 +210,7 @@ type Tx interface {
 	// AuditItemIDs lists up to limit ids of the items opened or changed at
 	// or after since, in id order from the first id after afterID.
 	AuditItemIDs(ctx context.Context, since time.Time, afterID int64, limit int) ([]int64, error)
-	// ItemMessages lists an item's public messages, oldest first.
-	ItemMessages(ctx context.Context, itemID int64) ([]*Message, error)
+	// ItemMessages lists the public messages of the items with ids in
+	// [first, last], by item, oldest first.
+	ItemMessages(ctx context.Context, first, last int64) ([]*Message, error)
 }

@@ -38,15 +38,18 @@ func (tx *tx) AuditItemIDs(ctx context.Context, since time.Time, afterID int64, 
 	return ids, nil
 }
 
-// ItemMessages lists an item's public messages, oldest first.
-func (tx *tx) ItemMessages(ctx context.Context, itemID int64) ([]*bot.Message, error) {
+// ItemMessages lists the public messages of the items with ids in
+// [first, last], by item, oldest first. An export reads a page of items'
+// messages at once: no index serves messages by item (intake would pay
+// for it on every message), so each call reads the table once.
+func (tx *tx) ItemMessages(ctx context.Context, first, last int64) ([]*bot.Message, error) {
 	msgs, err := queryAll(ctx, tx, scanMessage, `
 		SELECT `+messageColumns+` FROM messages
-		WHERE item_id = ?
-		ORDER BY created_at, id`,
-		itemID)
+		WHERE item_id >= ? AND item_id <= ?
+		ORDER BY item_id, created_at, id`,
+		first, last)
 	if err != nil {
-		return nil, fmt.Errorf("messages of item %d: %w", itemID, err)
+		return nil, fmt.Errorf("messages of items %d to %d: %w", first, last, err)
 	}
 	return msgs, nil
 }

@@ -273,9 +273,22 @@ func TestAuditExportQueries(t *testing.T) {
 		insertMessage(t, db, memberMessage("A2", "U2", touched.ID, "elsewhere", t0))
 		var msgs []*bot.Message
 		inTx(t, db, func(tx bot.Tx) (err error) {
-			msgs, err = tx.ItemMessages(ctx, early.ID)
+			msgs, err = tx.ItemMessages(ctx, early.ID, early.ID)
 			return err
 		})
 		wantEqual(t, msgs, []*bot.Message{first, second})
+		var both []*bot.Message
+		inTx(t, db, func(tx bot.Tx) (err error) {
+			both, err = tx.ItemMessages(ctx, min(early.ID, touched.ID), max(early.ID, touched.ID))
+			return err
+		})
+		if len(both) != 3 {
+			t.Errorf("messages of items %d to %d: %d, want 3", min(early.ID, touched.ID), max(early.ID, touched.ID), len(both))
+		}
+		for i := 1; i < len(both); i++ {
+			if both[i-1].ItemID > both[i].ItemID {
+				t.Errorf("messages not by item: %d before %d", both[i-1].ItemID, both[i].ItemID)
+			}
+		}
 	})
 }

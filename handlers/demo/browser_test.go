@@ -4,29 +4,25 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/liaison-bot/liaison/internal/browsertest"
 )
-
-// chromiumPath is Debian's chromium package; .ci/run installs it.
-const chromiumPath = "/usr/bin/chromium"
 
 // TestBrowser drives the demo page in headless Chromium: Mia opens a forum
 // post, Alice drafts a reply in the Reply publicly form, Bob approves it,
 // and the reply appears in the public channel view under Alice's name. It
 // leaves a screenshot in the test's artifact directory.
 func TestBrowser(t *testing.T) {
-	needChromium(t)
+	browsertest.Need(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	// No history: the story's card is the only one.
 	base := startDemo(t, ctx, Options{noHistory: true})
-	bctx := newBrowser(t, ctx, 1600, 1100)
+	bctx := browsertest.New(t, ctx, 1600, 1100)
 
 	const (
 		title  = "Export dashboards to CSV?"
@@ -86,7 +82,7 @@ func TestBrowser(t *testing.T) {
 	if err == nil {
 		pings, err = chromedp.Run(sctx, chromedp.Text(chromedp.CSS(reply+` .pings`)))
 	}
-	saveScreenshot(t, bctx, chromedp.CaptureScreenshot(), "demo.png")
+	browsertest.Screenshot(t, bctx, chromedp.CaptureScreenshot(), "demo.png")
 	if err != nil {
 		t.Fatalf("the story in the browser: %v", err)
 	}
@@ -99,55 +95,6 @@ func TestBrowser(t *testing.T) {
 	if !strings.Contains(pings, "notifies @Mia") || strings.Contains(pings, "everyone") {
 		t.Errorf("the public reply %q, want it to notify only Mia", pings)
 	}
-}
-
-// needChromium skips the test without Chromium, except in CI, where it
-// must be there.
-func needChromium(t *testing.T) {
-	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the browser test needs Chromium at %s (apt-get install -y chromium): %v", chromiumPath, err)
-		}
-		t.Skipf("no Chromium at %s (apt-get install -y chromium); skipping the browser test", chromiumPath)
-	}
-}
-
-// newBrowser starts a headless Chromium for the test.
-func newBrowser(t *testing.T, ctx context.Context, width, height int) context.Context {
-	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(width, height),
-	}
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	t.Cleanup(acancel)
-	bctx, bcancel := chromedp.NewContext(actx)
-	t.Cleanup(bcancel)
-	return bctx
-}
-
-// saveScreenshot takes a screenshot with shoot and leaves it in the test's
-// artifact directory as name.
-func saveScreenshot(t *testing.T, bctx context.Context, shoot chromedp.Action[[]byte], name string) {
-	t.Helper()
-	shot, err := chromedp.Run(bctx, shoot)
-	if err != nil {
-		t.Errorf("screenshot: %v", err)
-		return
-	}
-	path := filepath.Join(t.ArtifactDir(), name)
-	if err := os.WriteFile(path, shot, 0o644); err != nil {
-		t.Errorf("save the screenshot: %v", err)
-		return
-	}
-	t.Logf("screenshot: %s", path)
 }
 
 // startDemo runs the demo with opts on a free port until the test ends

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/liaison-bot/liaison/internal/browsertest"
 )
 
 // expected are the dashboard's figures of the demo's history, worked out
@@ -71,11 +72,11 @@ func historyFigures() expected {
 // leaves a screenshot in the test's artifact directory (docs/dashboard.png
 // is one).
 func TestBrowserDashboard(t *testing.T) {
-	needChromium(t)
+	browsertest.Need(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	base := startDemo(t, ctx, Options{})
-	bctx := newBrowser(t, ctx, 1400, 1000)
+	bctx := browsertest.New(t, ctx, 1400, 1000)
 	sctx, scancel := context.WithTimeout(bctx, 45*time.Second)
 	defer scancel()
 
@@ -97,7 +98,7 @@ func TestBrowserDashboard(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#dashboard[data-loaded]`)),
 		chromedp.Poll[chromedp.Void](drawn, chromedp.WithPollingInterval(50*time.Millisecond)),
 	)
-	saveScreenshot(t, bctx, chromedp.FullScreenshot(100), "dashboard.png")
+	browsertest.Screenshot(t, bctx, chromedp.FullScreenshot(100), "dashboard.png")
 	if err != nil {
 		t.Fatalf("open the dashboard and wait for the charts: %v", err)
 	}

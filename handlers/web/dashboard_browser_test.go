@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,42 +12,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/liaison-bot/liaison/handlers/web"
+	"github.com/liaison-bot/liaison/internal/browsertest"
 )
-
-// chromiumPath is Debian's chromium package; .ci/run installs it.
-const chromiumPath = "/usr/bin/chromium"
-
-// needChromium skips the test without Chromium, except in CI, where it
-// must be there.
-func needChromium(t *testing.T) {
-	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the browser test needs Chromium at %s (apt-get install -y chromium): %v", chromiumPath, err)
-		}
-		t.Skipf("no Chromium at %s (apt-get install -y chromium); skipping the browser test", chromiumPath)
-	}
-}
-
-// browser starts a headless Chromium for the test and returns its context.
-func browser(t *testing.T, ctx context.Context, width, height int) context.Context {
-	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(width, height),
-	}
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	t.Cleanup(acancel)
-	bctx, bcancel := chromedp.NewContext(actx)
-	t.Cleanup(bcancel)
-	return bctx
-}
 
 // console collects what the page writes to the console until the test
 // ends: a CSP violation or a script error shows up there.
@@ -84,17 +48,6 @@ func console(t *testing.T, bctx context.Context) func() []string {
 	}
 }
 
-// saveScreenshot writes png into the test's artifact directory.
-func saveScreenshot(t *testing.T, name string, png []byte) {
-	t.Helper()
-	path := filepath.Join(t.ArtifactDir(), name)
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		t.Errorf("save the screenshot: %v", err)
-		return
-	}
-	t.Logf("screenshot: %s", path)
-}
-
 // TestDashboardBrowser signs in to the dashboard in headless Chromium with
 // the sign-in form, waits for the four charts to be drawn from the
 // figures, and checks the figures on the page against the source's, text
@@ -102,14 +55,14 @@ func saveScreenshot(t *testing.T, name string, png []byte) {
 // Security Policy without a single violation or script error. It leaves a
 // screenshot in the test's artifact directory (docs/dashboard.png is one).
 func TestDashboardBrowser(t *testing.T) {
-	needChromium(t)
+	browsertest.Need(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	srv, _ := newDashboard(t, web.Options{Addr: "127.0.0.1:0"}, &fakeSource{}, dashToken)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 
-	bctx := browser(t, ctx, 1400, 1000)
+	bctx := browsertest.New(t, ctx, 1400, 1000)
 	messages := console(t, bctx)
 	sctx, scancel := context.WithTimeout(bctx, 30*time.Second)
 	defer scancel()
@@ -134,12 +87,7 @@ func TestDashboardBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#dashboard[data-loaded]`)),
 		chromedp.Poll[chromedp.Void](drawn, chromedp.WithPollingInterval(50*time.Millisecond)),
 	)
-	shot, serr := chromedp.Run(bctx, chromedp.FullScreenshot(100))
-	if serr != nil {
-		t.Errorf("screenshot: %v", serr)
-	} else {
-		saveScreenshot(t, "dashboard.png", shot)
-	}
+	browsertest.Screenshot(t, bctx, chromedp.FullScreenshot(100), "dashboard.png")
 	if err != nil {
 		t.Fatalf("sign in and wait for the charts: %v\nconsole: %q", err, messages())
 	}

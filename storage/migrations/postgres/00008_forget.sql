@@ -3,7 +3,6 @@
 -- marks a message erased at its author's request, purged_at one whose text
 -- the retention period emptied. Neither text comes back with an edit.
 -- forgotten_members remembers who was forgotten, when and by whom.
--- messages_item lists an item's messages, for the audit export.
 
 -- +goose Up
 ALTER TABLE messages ADD COLUMN forgotten_at TIMESTAMPTZ;
@@ -15,10 +14,8 @@ CREATE TABLE forgotten_members (
     forgotten_by TEXT NOT NULL,
     PRIMARY KEY (conn, author_id)
 );
-CREATE INDEX messages_item ON messages (item_id);
 
 -- +goose Down
-DROP INDEX messages_item;
 DROP TABLE forgotten_members;
 ALTER TABLE messages DROP COLUMN purged_at;
 ALTER TABLE messages DROP COLUMN forgotten_at;
