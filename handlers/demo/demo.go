@@ -39,6 +39,7 @@ import (
 	"github.com/liaison-bot/liaison/config"
 	"github.com/liaison-bot/liaison/handlers/discord/discordfake"
 	"github.com/liaison-bot/liaison/handlers/slack/slackfake"
+	"github.com/liaison-bot/liaison/handlers/web"
 )
 
 // DefaultAddr is where the page is served unless Options.Addr says otherwise.
@@ -179,6 +180,7 @@ func Run(ctx context.Context, opts Options) error {
 	// No write timeout: the page's event stream stays open while it is shown.
 	srv := &http.Server{Handler: page, BaseContext: func(net.Listener) context.Context { return ctx },
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	shutdown := web.Graceful(srv)
 	g.Go(func() error { page.hub.run(ctx, w); return nil })
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
@@ -192,7 +194,7 @@ func Run(ctx context.Context, opts Options) error {
 		// BaseContext passes on to them: Shutdown then has nothing to wait for.
 		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer scancel()
-		return srv.Shutdown(sctx)
+		return shutdown(sctx)
 	})
 
 	result := w.run(ctx, opts, out)

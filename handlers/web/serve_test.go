@@ -225,3 +225,35 @@ func TestServerErrorsAreSampled(t *testing.T) {
 		t.Fatalf("server error lines after 20 panics:\n%s\nwant one, naming the panic", strings.Join(got, "\n"))
 	}
 }
+
+// TestShutdownWithAnUnusedConnection: a client that opened a connection
+// and never sent a request on it (Go's transport does so when it dials
+// ahead) does not hold the shutdown until its deadline: Serve stops at
+// once and without an error.
+func TestShutdownWithAnUnusedConnection(t *testing.T) {
+	srv := web.NewServer(web.Options{
+		Addr: "127.0.0.1:0", ReadHeaderTimeout: time.Minute, ReadTimeout: time.Minute, IdleTimeout: time.Minute,
+	}, pinger{}, web.NewMetrics())
+	srv.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	ln := listen(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.ServeOn(ctx, ln, nil) }()
+	conn := dial(t, "http://"+ln.Addr().String())
+	// The server has accepted it once it answers a request on another.
+	res, err := http.Get("http://" + ln.Addr().String() + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	case <-time.After(closeBound):
+		t.Fatal("the shutdown waits for a connection that never sent a request")
+	}
+	waitClosed(t, conn)
+}

@@ -224,16 +224,22 @@ func (s *Server) serve(ctx context.Context, ln, mln, dln net.Listener) error {
 	// panics on every request): through slog, and sampled like refusals.
 	errorLog := stdlog.New(&sampledWriter{log: log, sampler: NewSampler(RefusalLogEvery)}, "", 0)
 	type listening struct {
-		srv  *http.Server
-		ln   net.Listener
-		what string
+		srv      *http.Server
+		shutdown func(context.Context) error
+		ln       net.Listener
+		what     string
 	}
-	servers := []listening{{s.httpServer(s.mux, errorLog), ln, "http listening"}}
+	var servers []listening
+	add := func(h http.Handler, ln net.Listener, what string) {
+		srv := s.httpServer(h, errorLog)
+		servers = append(servers, listening{srv, Graceful(srv), ln, what})
+	}
+	add(s.mux, ln, "http listening")
 	if mln != nil {
-		servers = append(servers, listening{s.httpServer(s.metrics, errorLog), mln, "metrics listening"})
+		add(s.metrics, mln, "metrics listening")
 	}
 	if dln != nil {
-		servers = append(servers, listening{s.httpServer(s.dash, errorLog), dln, "dashboard listening"})
+		add(s.dash, dln, "dashboard listening")
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	for _, l := range servers {
@@ -251,7 +257,7 @@ func (s *Server) serve(ctx context.Context, ln, mln, dln net.Listener) error {
 		defer cancel()
 		var errs []error
 		for _, l := range servers {
-			if err := l.srv.Shutdown(sctx); err != nil {
+			if err := l.shutdown(sctx); err != nil {
 				l.srv.Close()
 				errs = append(errs, fmt.Errorf("http: shut down %s: %w", l.ln.Addr(), err))
 			}
@@ -259,6 +265,57 @@ func (s *Server) serve(ctx context.Context, ln, mln, dln net.Listener) error {
 		return errors.Join(errs...)
 	})
 	return g.Wait()
+}
+
+// Graceful returns srv's graceful shutdown. Unlike srv.Shutdown alone, it
+// does not wait for connections that never sent a request (a browser's or
+// Go's transport dials ahead): nothing is lost by closing them, and
+// http.Server waits 5 s before it counts them idle.
+func Graceful(srv *http.Server) func(context.Context) error {
+	unused := &unusedConns{conns: map[net.Conn]bool{}}
+	prev := srv.ConnState
+	srv.ConnState = func(c net.Conn, state http.ConnState) {
+		unused.track(c, state)
+		if prev != nil {
+			prev(c, state)
+		}
+	}
+	return func(ctx context.Context) error {
+		srv.SetKeepAlivesEnabled(false)
+		unused.close()
+		return srv.Shutdown(ctx)
+	}
+}
+
+// unusedConns tracks a server's connections that have not sent a request
+// yet, so that a shutdown can close them rather than wait for them.
+type unusedConns struct {
+	mu     sync.Mutex
+	closed bool
+	conns  map[net.Conn]bool
+}
+
+func (u *unusedConns) track(c net.Conn, state http.ConnState) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	switch {
+	case state == http.StateNew && u.closed:
+		c.Close()
+	case state == http.StateNew:
+		u.conns[c] = true
+	default:
+		delete(u.conns, c)
+	}
+}
+
+func (u *unusedConns) close() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.closed = true
+	for c := range u.conns {
+		c.Close()
+	}
+	clear(u.conns)
 }
 
 // httpServer returns a server of h with the configured timeouts: a client
