@@ -12,6 +12,7 @@ import (
 	dg "github.com/bwmarrin/discordgo"
 
 	"github.com/liaison-bot/liaison/bot"
+	"github.com/liaison-bot/liaison/internal/pause"
 )
 
 // Nothing said in a watched channel may be lost: not while no replica holds
@@ -551,7 +552,7 @@ func (c *Conn) listAfter(ctx context.Context, channelID, after string) ([]*dg.Me
 		if !errors.As(classify(err), &se) || se.Kind != bot.RetryAfterKind || attempt >= 5 {
 			return nil, fmt.Errorf("list messages of channel %s: %w", channelID, err)
 		}
-		if !sleep(ctx, se.After) {
+		if !pause.For(ctx, se.After) {
 			return nil, ctx.Err()
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	dg "github.com/bwmarrin/discordgo"
 
 	"github.com/liaison-bot/liaison/bot"
+	"github.com/liaison-bot/liaison/internal/pause"
 )
 
 // A failed registration of /liaison is tried again after registerBackoffMin,
@@ -73,11 +74,7 @@ func (c *Conn) register(ctx context.Context) {
 			return
 		}
 		c.log.Error("register /"+bot.CommandName, "attempt", attempt, "retry_in", wait, "err", err)
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
+		if !pause.For(ctx, wait) {
 			return
 		}
 		wait = nextBackoff(wait)

@@ -8,6 +8,7 @@ import (
 	dg "github.com/bwmarrin/discordgo"
 
 	"github.com/liaison-bot/liaison/bot"
+	"github.com/liaison-bot/liaison/internal/pause"
 )
 
 // onLiveMessage takes a MESSAGE_CREATE from the gateway. While the
@@ -266,11 +267,7 @@ func retry(ctx context.Context, fn func() error) error {
 		if err = fn(); err == nil || bot.ErrorCode(err) != bot.EINTERNAL || ctx.Err() != nil {
 			return err
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
+		if !pause.For(ctx, wait) {
 			return err
 		}
 		wait *= 4

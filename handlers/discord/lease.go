@@ -8,6 +8,8 @@ import (
 
 	dg "github.com/bwmarrin/discordgo"
 	"github.com/gorilla/websocket"
+
+	"github.com/liaison-bot/liaison/internal/pause"
 )
 
 // Discord lets several sessions of one bot token run at once, and sends
@@ -54,7 +56,7 @@ func (c *Conn) contend(ctx context.Context) error {
 			if err != nil {
 				// Let another replica try while this one waits.
 				c.release(ctx)
-				if !sleep(ctx, openWait) {
+				if !pause.For(ctx, openWait) {
 					return nil
 				}
 				openWait = min(openWait*2, time.Minute)
@@ -62,7 +64,7 @@ func (c *Conn) contend(ctx context.Context) error {
 			}
 			openWait = time.Second
 		}
-		if !sleep(ctx, ttl/4) {
+		if !pause.For(ctx, ttl/4) {
 			return nil
 		}
 	}
@@ -199,16 +201,4 @@ func fatalGateway(err error) bool {
 		return true
 	}
 	return false
-}
-
-// sleep waits d, or less if ctx ends; it reports whether ctx is still live.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/slack-go/slack/slackevents"
 
 	"github.com/liaison-bot/liaison/bot"
+	"github.com/liaison-bot/liaison/internal/pause"
 )
 
 // The inbox holds message events from their arrival until the domain has
@@ -189,7 +190,7 @@ func (c *Conn) store(ctx context.Context, e *inboxEvent) bool {
 			c.log.Error("slack event not stored yet, will try again", "event", e.key, "failures", failures+1, "err", err)
 		}
 		// Jitter spreads the channels' tries after an outage.
-		if !sleep(ctx, wait/2+rand.N(wait/2+1)) {
+		if !pause.For(ctx, wait/2+rand.N(wait/2+1)) {
 			return false
 		}
 		wait = min(2*wait, retryMax)

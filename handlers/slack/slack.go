@@ -35,6 +35,7 @@ import (
 	slackapi "github.com/slack-go/slack"
 
 	"github.com/liaison-bot/liaison/bot"
+	"github.com/liaison-bot/liaison/internal/pause"
 )
 
 // Domain is what the adapter needs of Liaison's domain; *bot.Service is one.
@@ -308,7 +309,7 @@ func (c *Conn) authenticate(ctx context.Context) error {
 			return c.scrub(fmt.Errorf("slack %s: auth.test: %w (check the bot token)", c.name, err))
 		}
 		c.log.Warn("auth.test failed, retrying", "err", err, "in", wait)
-		if !sleep(ctx, wait) {
+		if !pause.For(ctx, wait) {
 			return ctx.Err()
 		}
 		wait = min(2*wait, 30*time.Second)
@@ -321,17 +322,6 @@ func splitScopes(s string) []string {
 		out[i] = strings.TrimSpace(out[i])
 	}
 	return out
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 func (c *Conn) identity() identity {
