@@ -16,6 +16,12 @@ type Metrics interface {
 	Reconnect(conn string)
 	// ConnState reports whether conn's live link (gateway, socket) is up.
 	ConnState(conn string, up bool)
+	// RateWait counts a call that waited d for its slot in a rate-limit
+	// bucket of conn ("C123" for a channel's posts, "*" for the whole
+	// connection).
+	RateWait(conn, bucket string, d time.Duration)
+	// RateLimited counts a call the platform refused with a 429 in bucket.
+	RateLimited(conn, bucket string)
 }
 
 // Latency steps.
@@ -26,11 +32,13 @@ const (
 
 type noMetrics struct{}
 
-func (noMetrics) Intake(string, Intake)         {}
-func (noMetrics) Job(OpKind, string)            {}
-func (noMetrics) Latency(string, time.Duration) {}
-func (noMetrics) Reconnect(string)              {}
-func (noMetrics) ConnState(string, bool)        {}
+func (noMetrics) Intake(string, Intake)                  {}
+func (noMetrics) Job(OpKind, string)                     {}
+func (noMetrics) Latency(string, time.Duration)          {}
+func (noMetrics) Reconnect(string)                       {}
+func (noMetrics) ConnState(string, bool)                 {}
+func (noMetrics) RateWait(string, string, time.Duration) {}
+func (noMetrics) RateLimited(string, string)             {}
 
 // NoMetrics counts nothing: for adapters given no Metrics.
 var NoMetrics Metrics = noMetrics{}

@@ -40,6 +40,9 @@ type Service struct {
 	Metrics   Metrics
 	// Charts draws a digest's chart as a PNG; nil posts digests without one.
 	Charts func(*StatsReport) ([]byte, error)
+	// Pacer schedules platform calls within the connections' limits;
+	// adapters tell it what the platforms say (Hold).
+	Pacer *Pacer
 
 	kick chan struct{}
 }
@@ -57,7 +60,7 @@ func NewService(store Store, platforms map[string]Platform, router *Router, sett
 	}
 	return &Service{
 		Store: store, Platforms: platforms, Router: router, Settings: settings,
-		Clock: SystemClock, Log: slog.Default(), Metrics: noMetrics{}, kick: make(chan struct{}, 1),
+		Clock: SystemClock, Log: slog.Default(), Metrics: noMetrics{}, Pacer: NewPacer(nil), kick: make(chan struct{}, 1),
 	}
 }
 

@@ -629,11 +629,13 @@ func (m *metricsLog) lines() []string {
 	return slices.Clone(m.log)
 }
 
-func (m *metricsLog) Intake(string, bot.Intake)      {}
-func (m *metricsLog) Job(bot.OpKind, string)         {}
-func (m *metricsLog) Latency(string, time.Duration)  {}
-func (m *metricsLog) Reconnect(conn string)          { m.add("reconnect " + conn) }
-func (m *metricsLog) ConnState(conn string, up bool) { m.add(fmt.Sprintf("state %s %v", conn, up)) }
+func (m *metricsLog) Intake(string, bot.Intake)              {}
+func (m *metricsLog) Job(bot.OpKind, string)                 {}
+func (m *metricsLog) Latency(string, time.Duration)          {}
+func (m *metricsLog) Reconnect(conn string)                  { m.add("reconnect " + conn) }
+func (m *metricsLog) ConnState(conn string, up bool)         { m.add(fmt.Sprintf("state %s %v", conn, up)) }
+func (m *metricsLog) RateWait(string, string, time.Duration) {}
+func (m *metricsLog) RateLimited(string, string)             {}
 
 // TestSocketMetrics: each socket after the first counts as a reconnection,
 // and the socket's state is reported as it changes.

@@ -341,6 +341,9 @@ type Metrics struct {
 	latency  *prometheus.HistogramVec
 	reconn   *prometheus.CounterVec
 	conn     *prometheus.GaugeVec
+	waits    *prometheus.CounterVec
+	waited   *prometheus.CounterVec
+	limited  *prometheus.CounterVec
 	state    *stateCollector
 }
 
@@ -367,6 +370,15 @@ func NewMetrics() *Metrics {
 		conn: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "liaison_connection_up", Help: "1 while a connection's gateway or socket is up.",
 		}, []string{"connection"}),
+		waits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "liaison_rate_limit_waits_total", Help: "Platform calls that waited for their slot in a rate-limit bucket, by connection and bucket (a channel, or * for the whole connection).",
+		}, []string{"connection", "bucket"}),
+		waited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "liaison_rate_limit_wait_seconds_total", Help: "Time platform calls waited for their slot, by connection and bucket.",
+		}, []string{"connection", "bucket"}),
+		limited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "liaison_rate_limited_total", Help: "Platform calls refused with a 429 (rate limited), by connection and bucket.",
+		}, []string{"connection", "bucket"}),
 		state: newStateCollector(),
 	}
 	// Series that exist from the start read 0 rather than missing, which
@@ -374,7 +386,7 @@ func NewMetrics() *Metrics {
 	for _, step := range []string{bot.LatencyEventToCard, bot.LatencyApprovalToPublic} {
 		m.latency.WithLabelValues(step)
 	}
-	m.registry.MustRegister(m.intake, m.jobs, m.latency, m.reconn, m.conn, m.state, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.registry.MustRegister(m.intake, m.jobs, m.latency, m.reconn, m.conn, m.waits, m.waited, m.limited, m.state, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
@@ -483,3 +495,10 @@ func (m *Metrics) Latency(step string, d time.Duration) {
 func (m *Metrics) Reconnect(conn string) { m.reconn.WithLabelValues(conn).Inc() }
 
 func (m *Metrics) ConnState(conn string, up bool) { m.conn.WithLabelValues(conn).Set(boolValue(up)) }
+
+func (m *Metrics) RateWait(conn, bucket string, d time.Duration) {
+	m.waits.WithLabelValues(conn, bucket).Inc()
+	m.waited.WithLabelValues(conn, bucket).Add(d.Seconds())
+}
+
+func (m *Metrics) RateLimited(conn, bucket string) { m.limited.WithLabelValues(conn, bucket).Inc() }
