@@ -935,7 +935,7 @@ func TestOutboxCrashRecovery(t *testing.T) {
 			t.Fatal(err)
 		}
 		// A worker claims the publish job and dies before finishing.
-		jobs, err := db.ClaimJobs(e.ctx, "dead-worker", e.clock.Now(), time.Minute, 10)
+		jobs, err := db.ClaimJobs(e.ctx, "dead-worker", e.clock.Now(), time.Minute, 10, bot.Skip{})
 		if err != nil || len(jobs) == 0 {
 			t.Fatalf("claim: %v %d", err, len(jobs))
 		}

@@ -93,15 +93,16 @@ func (b *paceBucket) next(l Limit, now time.Time) time.Time {
 }
 
 // Reserve takes the next slot of each bucket, at its limit, and returns
-// when the call may go: the latest of the slots, now at the earliest.
-func (p *Pacer) Reserve(buckets map[string]Limit) time.Time {
+// when the call may go: the latest of the slots, now at the earliest; and
+// the bucket that holds it back ("" when it may go now).
+func (p *Pacer) Reserve(buckets map[string]Limit) (at time.Time, by string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.clock()
-	at := now
+	at = now
 	for key, l := range buckets {
 		if t := p.bucket(key).next(l, now); t.After(at) {
-			at = t
+			at, by = t, key
 		}
 	}
 	for key, l := range buckets {
@@ -114,7 +115,7 @@ func (p *Pacer) Reserve(buckets map[string]Limit) time.Time {
 		}
 		b.tat = b.tat.Add(l.Every)
 	}
-	return at
+	return at, by
 }
 
 // Next reports when a call in bucket key, at pace l, could go if reserved

@@ -29,6 +29,10 @@ type Capabilities struct {
 	// chat:write.customize, Discord webhooks). Otherwise a signature line
 	// is added to the text.
 	CustomIdentity bool
+	// MaxNote is the longest note text the platform takes in one message
+	// (Discord's 2,000 characters); follow-ups merged into one post stay
+	// within it. 0: 2,000.
+	MaxNote int
 }
 
 // OpKind names a platform operation.
@@ -57,6 +61,33 @@ func (k OpKind) Creates() bool {
 	}
 	return false
 }
+
+// Priorities of jobs waiting for the same limit, most urgent first: what
+// the public is waiting for, then what staff have not seen yet, then the
+// rest of the discussion, then refreshes of what staff already see.
+const (
+	PriorityPublic  = 0 // an approved reply, its correction or retraction
+	PriorityNew     = 1 // a new card, draft card, notice or digest
+	PriorityThread  = 2 // a note in a card's thread (follow-ups)
+	PriorityRefresh = 3 // a card, draft card or note updated in place
+)
+
+// Priority ranks k among the jobs waiting for one limit.
+func (k OpKind) Priority() int {
+	switch k {
+	case OpPublish, OpEditPublic, OpDeletePublic:
+		return PriorityPublic
+	case OpPostCard, OpPostDraftCard, OpNotify, OpPostDigest:
+		return PriorityNew
+	case OpPostNote:
+		return PriorityThread
+	}
+	return PriorityRefresh
+}
+
+// OpKinds lists every kind of operation.
+var OpKinds = []OpKind{OpPostCard, OpUpdateCard, OpPostNote, OpUpdateNote, OpPostDraftCard, OpUpdateDraftCard,
+	OpPublish, OpEditPublic, OpDeletePublic, OpNotify, OpPostDigest}
 
 // Op is one platform operation, fully rendered.
 type Op struct {

@@ -58,10 +58,13 @@ func NewService(store Store, platforms map[string]Platform, router *Router, sett
 	if platforms == nil {
 		platforms = map[string]Platform{}
 	}
-	return &Service{
+	s := &Service{
 		Store: store, Platforms: platforms, Router: router, Settings: settings,
-		Clock: SystemClock, Log: slog.Default(), Metrics: noMetrics{}, Pacer: NewPacer(nil), kick: make(chan struct{}, 1),
+		Clock: SystemClock, Log: slog.Default(), Metrics: noMetrics{}, kick: make(chan struct{}, 1),
 	}
+	// The pacer reads the service's clock, which tests may replace.
+	s.Pacer = NewPacer(func() time.Time { return s.Clock() })
+	return s
 }
 
 // Kicked is signalled after a transaction enqueued work, so a worker can
@@ -200,6 +203,8 @@ func jsonOf(v any) string {
 type notePayloadJSON struct {
 	Text   string `json:"text,omitempty"`
 	UserID string `json:"user_id,omitempty"`
+	// Merged: the follow-ups (message ids) posted with the job's own.
+	Merged []int64 `json:"merged,omitempty"`
 }
 
 func notePayload(text, userID string) string {

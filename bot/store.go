@@ -15,13 +15,15 @@ type Store interface {
 	// locks: for rendering and checking, never for read-check-write.
 	View(ctx context.Context, fn func(Tx) error) error
 
-	// ClaimJobs leases up to limit runnable jobs to owner until now+lease.
-	// Runnable: pending with RunAt <= now, or running with an expired lease
-	// (its worker died: the job comes back with Uncertain set). A job is never
+	// ClaimJobs leases up to limit runnable jobs to owner until now+lease,
+	// most urgent first (OpKind.Priority, then RunAt, then id), leaving
+	// alone the jobs skip says must wait for a rate limit. Runnable:
+	// pending with RunAt <= now, or running with an expired lease (its
+	// worker died: the job comes back with Uncertain set). A job is never
 	// runnable while an earlier job with the same OrderKey is pending or
 	// running. Two owners never hold the same job. Claiming does not count
 	// as an attempt.
-	ClaimJobs(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]*OutboxJob, error)
+	ClaimJobs(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int, skip Skip) ([]*OutboxJob, error)
 	// ExtendJobLease moves the lease of a running job owner holds to
 	// until. A job owner no longer holds (reclaimed by another worker, or
 	// finished) is left alone, and the error matches ErrJobLost.
@@ -41,6 +43,16 @@ type Store interface {
 // retries or kills a job it no longer holds: another worker reclaimed it
 // once its lease lapsed, or it is finished.
 var ErrJobLost = &Error{Code: ECONFLICT, Message: "This job is no longer held by this worker."}
+
+// Skip names the jobs a claim leaves alone because their rate-limit bucket
+// has no slot free.
+type Skip struct {
+	// Channels: "conn/channel" (ChannelBucket) of the jobs that create a
+	// message (OpKind.Creates) there.
+	Channels []string
+	// Conns: every job of these connections.
+	Conns []string
+}
 
 // JobRetry is how a job goes back to pending.
 type JobRetry struct {
@@ -126,6 +138,17 @@ type Tx interface {
 	RetryJob(ctx context.Context, id int64, owner string, r JobRetry) error
 	// KillJob marks a job owner holds dead.
 	KillJob(ctx context.Context, id int64, owner, lastErr string, now time.Time) error
+	// FollowingJobs lists the pending jobs after the job id in its
+	// OrderKey, in order, up to limit.
+	FollowingJobs(ctx context.Context, orderKey string, id int64, limit int) ([]*OutboxJob, error)
+	// MergeJobs makes the pending jobs ids part of the job into, which
+	// owner holds and whose payload becomes payload: they are done, their
+	// result naming into. It fails with ErrJobLost unless every one of
+	// them was still pending and into still owner's.
+	MergeJobs(ctx context.Context, into int64, owner, payload string, ids []int64, now time.Time) error
+	// MessagesByMirror lists an item's messages whose internal copy is
+	// the platform message mirrorID, oldest first.
+	MessagesByMirror(ctx context.Context, itemID int64, mirrorID string) ([]*Message, error)
 	// PublishJobs lists every publish job a draft has had, oldest first,
 	// whatever became of each: the attempts a new one is reconciled against.
 	PublishJobs(ctx context.Context, draftID int64) ([]*OutboxJob, error)

@@ -389,11 +389,11 @@ func (s *Service) buildOp(ctx context.Context, tx Tx, j *OutboxJob) (op *Op, ski
 		}
 		op.Note = &Note{Text: p.Text}
 		if j.MessageID != 0 {
-			m, err := tx.MessageByID(ctx, j.MessageID)
+			ms, err := mergedMessages(ctx, tx, j, p)
 			if err != nil {
 				return nil, "", err
 			}
-			op.Note = s.followUpNote(m)
+			op.Note = s.followUpsNote(ms)
 		}
 	case OpUpdateNote:
 		m, err := tx.MessageByID(ctx, j.MessageID)
@@ -403,7 +403,15 @@ func (s *Service) buildOp(ctx context.Context, tx Tx, j *OutboxJob) (op *Op, ski
 		if m.MirrorID == "" {
 			return nil, "the internal copy was never posted", nil
 		}
-		op.ThreadID, op.MessageID, op.Note = needThread(), m.MirrorID, s.followUpNote(m)
+		// The copy may carry other follow-ups posted with it.
+		ms, err := tx.MessagesByMirror(ctx, j.ItemID, m.MirrorID)
+		if err != nil {
+			return nil, "", err
+		}
+		if len(ms) == 0 {
+			ms = []*Message{m}
+		}
+		op.ThreadID, op.MessageID, op.Note = needThread(), m.MirrorID, s.followUpsNote(ms)
 	case OpPostDraftCard, OpUpdateDraftCard:
 		d, err := tx.Draft(ctx, j.DraftID)
 		if err != nil {

@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/liaison-bot/liaison/internal/pause"
 )
 
 // Worker carries out outbox jobs through the platform ports. Several workers,
@@ -40,8 +42,15 @@ type Worker struct {
 	BaseBackoff time.Duration
 	MaxBackoff  time.Duration
 	Jitter      func() float64 // in [0,1)
+	// Concurrency bounds the jobs Run carries out at once: calls to
+	// different channels go in parallel, while an item's jobs keep their
+	// order (OrderKey).
+	Concurrency int
+	// MaxSlotWait is the longest a claimed job waits for its rate-limit
+	// slot; one that would wait longer goes back to pending until then.
+	MaxSlotWait time.Duration
 
-	blockedUntil map[string]time.Time
+	waits waitLog
 }
 
 // NewWorker returns a worker named owner (unique per process) with defaults.
@@ -50,7 +59,7 @@ func (s *Service) NewWorker(owner string) *Worker {
 		svc: s, Owner: owner,
 		Lease: 20 * time.Second, Heartbeat: 5 * time.Second, CallTimeout: 30 * time.Second, Grace: 10 * time.Second,
 		Poll: time.Second, Batch: 1, MaxFailures: 8, BaseBackoff: time.Second, MaxBackoff: 5 * time.Minute,
-		Jitter: rand.Float64, blockedUntil: map[string]time.Time{},
+		Jitter: rand.Float64, Concurrency: 8, MaxSlotWait: 2 * time.Second,
 	}
 }
 
@@ -58,29 +67,68 @@ func (s *Service) NewWorker(owner string) *Worker {
 // cancelled with the worker: a call that happened must not be forgotten.
 const recordTimeout = 10 * time.Second
 
-// Run works until ctx is cancelled. Then it lets the call in flight finish
-// for up to Grace and records its outcome, puts the jobs it claimed but
-// did not start back to pending, and returns.
+// Run works until ctx is cancelled, carrying out up to Concurrency jobs at
+// once, each when its rate-limit slot comes. Then it lets the calls in
+// flight finish for up to Grace and records their outcome, puts the jobs it
+// claimed but did not start back to pending, and returns.
 func (w *Worker) Run(ctx context.Context) error {
 	work, cancel := w.outlive(ctx)
 	defer cancel()
 	w.replayParked(ctx) // a card recorded just before a stop
+	slots := make(chan struct{}, max(w.Concurrency, 1))
+	finished := make(chan struct{}, 1)
+	var running sync.WaitGroup
 	for ctx.Err() == nil {
-		n, err := w.runOnce(ctx, work)
-		if err != nil && ctx.Err() == nil {
-			w.svc.Log.Error("outbox", "err", err)
+		claimed := 0
+		var free time.Time
+		for len(slots) < cap(slots) && ctx.Err() == nil {
+			var j *OutboxJob
+			var at time.Time
+			var err error
+			j, at, free, err = w.claim(ctx)
+			if err != nil {
+				if ctx.Err() == nil {
+					w.svc.Log.Error("outbox", "err", err)
+				}
+				break
+			}
+			if j == nil {
+				break
+			}
+			claimed++
+			slots <- struct{}{}
+			running.Add(1)
+			go func() {
+				defer running.Done()
+				defer func() {
+					<-slots
+					select {
+					case finished <- struct{}{}:
+					default:
+					}
+				}()
+				if err := w.runAt(ctx, work, j, at); err != nil {
+					w.svc.Log.Error("outbox job", "conn", j.Conn, "job", j.ID, "kind", j.Kind, "err", err)
+				}
+			}()
 		}
-		if ctx.Err() != nil || n > 0 {
+		if ctx.Err() != nil || (claimed > 0 && len(slots) < cap(slots)) {
 			continue
 		}
-		t := time.NewTimer(w.Poll)
+		wait := w.Poll
+		if !free.IsZero() {
+			wait = min(wait, max(free.Sub(w.svc.Clock()), time.Millisecond))
+		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 		case <-w.svc.kick:
+		case <-finished:
 		case <-t.C:
 		}
 		t.Stop()
 	}
+	running.Wait()
 	rctx, stop := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer stop()
 	n, err := w.svc.Store.ReleaseJobs(rctx, w.Owner)
@@ -90,6 +138,87 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	w.svc.Log.Info("outbox worker stopped", "owner", w.Owner, "released", n)
 	return nil
+}
+
+// claim leases the most urgent job whose rate-limit buckets have a slot,
+// reserves its slot and says when it is. With no such job it returns nil
+// and when the first busy bucket frees (zero when none is busy).
+func (w *Worker) claim(ctx context.Context) (j *OutboxJob, at, free time.Time, err error) {
+	skip, free := w.skip()
+	jobs, err := w.svc.Store.ClaimJobs(ctx, w.Owner, w.svc.Clock(), w.Lease, 1, skip)
+	if err != nil {
+		return nil, time.Time{}, free, fmt.Errorf("claim jobs: %w", err)
+	}
+	if len(jobs) == 0 {
+		return nil, time.Time{}, free, nil
+	}
+	j = jobs[0]
+	return j, w.reserve(j), free, nil
+}
+
+// skip lists the buckets with no slot free now, and when the first frees.
+func (w *Worker) skip() (Skip, time.Time) {
+	var skip Skip
+	var free time.Time
+	for name, p := range w.svc.Platforms {
+		l := limitsOf(p)
+		channels, all, f := w.svc.Pacer.Busy(name, l.Post, l.Global)
+		for _, c := range channels {
+			skip.Channels = append(skip.Channels, ChannelBucket(name, c))
+		}
+		if all {
+			skip.Conns = append(skip.Conns, name)
+		}
+		if !f.IsZero() && (free.IsZero() || f.Before(free)) {
+			free = f
+		}
+	}
+	return skip, free
+}
+
+// limitsOf is what a platform says of its limits; none when it says nothing.
+func limitsOf(p Platform) Limits {
+	if pp, ok := p.(Paced); ok {
+		return pp.Limits()
+	}
+	return Limits{}
+}
+
+// buckets are the rate-limit buckets j's call falls into: its channel's
+// posts when it creates a message, and its connection's.
+func (w *Worker) buckets(j *OutboxJob) map[string]Limit {
+	var l Limits
+	if p, ok := w.svc.Platforms[j.Conn]; ok {
+		l = limitsOf(p)
+	}
+	b := map[string]Limit{GlobalBucket(j.Conn): l.Global}
+	if j.Kind.Creates() && j.Channel != "" {
+		b[ChannelBucket(j.Conn, j.Channel)] = l.Post
+	}
+	return b
+}
+
+// reserve takes j's slot in its buckets and returns when it is, counting
+// the wait.
+func (w *Worker) reserve(j *OutboxJob) time.Time {
+	b := w.buckets(j)
+	at, by := w.svc.Pacer.Reserve(b)
+	w.waits.saw(w.svc, j.Conn, b, by, at.Sub(w.svc.Clock()))
+	return at
+}
+
+// runAt carries out j once its slot at comes. A slot further than
+// MaxSlotWait sends j back to pending until then.
+func (w *Worker) runAt(stop, work context.Context, j *OutboxJob, at time.Time) error {
+	if d := at.Sub(w.svc.Clock()); d > 0 {
+		if d > w.MaxSlotWait {
+			return w.retry(work, j, JobRetry{At: at, Err: "waiting for its rate-limit slot", Uncertain: j.Uncertain})
+		}
+		if !pause.For(stop, d) {
+			return nil // stopping: Run releases it
+		}
+	}
+	return w.run(work, j)
 }
 
 // outlive returns a context that ends Grace after ctx does, or when cancel
@@ -113,25 +242,21 @@ func (w *Worker) outlive(ctx context.Context) (context.Context, context.CancelFu
 	return work, cancel
 }
 
-// RunOnce claims the jobs due now and carries them out, one by one. It
-// returns how many it claimed. Jobs it claimed but did not start when ctx
-// ended are left to their leases (Run releases them).
+// RunOnce claims the jobs due now and carries them out, one by one, each
+// in its rate-limit slot. It returns how many it claimed. Jobs it claimed
+// but did not start when ctx ended are left to their leases (Run releases
+// them).
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
-	return w.runOnce(ctx, ctx)
-}
-
-// runOnce claims jobs while stop lasts and runs them under work.
-func (w *Worker) runOnce(stop, work context.Context) (int, error) {
-	now := w.svc.Clock()
-	jobs, err := w.svc.Store.ClaimJobs(stop, w.Owner, now, w.Lease, w.Batch)
+	skip, _ := w.skip()
+	jobs, err := w.svc.Store.ClaimJobs(ctx, w.Owner, w.svc.Clock(), w.Lease, w.Batch, skip)
 	if err != nil {
 		return 0, fmt.Errorf("claim jobs: %w", err)
 	}
 	for _, j := range jobs {
-		if stop.Err() != nil {
-			return len(jobs), stop.Err()
+		if ctx.Err() != nil {
+			return len(jobs), ctx.Err()
 		}
-		if err := w.run(work, j); err != nil {
+		if err := w.runAt(ctx, ctx, j, w.reserve(j)); err != nil {
 			w.svc.Log.Error("outbox job", "conn", j.Conn, "job", j.ID, "kind", j.Kind, "err", err)
 		}
 	}
@@ -140,11 +265,6 @@ func (w *Worker) runOnce(stop, work context.Context) (int, error) {
 
 func (w *Worker) run(ctx context.Context, j *OutboxJob) error {
 	s := w.svc
-	for _, key := range []string{j.Conn + "/" + j.Channel, j.Conn + "/*"} {
-		if until, ok := w.blockedUntil[key]; ok && s.Clock().Before(until) {
-			return w.retry(ctx, j, JobRetry{At: until, Err: "waiting out a rate limit", Uncertain: j.Uncertain})
-		}
-	}
 	// The job may have waited in a batch: it is ours only if its lease
 	// still is.
 	l, err := w.hold(ctx, j)
@@ -153,6 +273,13 @@ func (w *Worker) run(ctx context.Context, j *OutboxJob) error {
 	}
 	defer l.stop()
 	ctx = l.ctx
+	if err := w.merge(ctx, j); err != nil {
+		if ctx.Err() != nil {
+			return w.lost(j, context.Cause(ctx))
+		}
+		// Sent alone instead.
+		s.Log.Warn("outbox follow-ups not merged", "conn", j.Conn, "job", j.ID, "err", err)
+	}
 
 	var (
 		op      *Op
@@ -389,11 +516,7 @@ func (w *Worker) failed(ctx context.Context, j *OutboxJob, err error) error {
 	case RetryAfterKind:
 		w.svc.Metrics.Job(j.Kind, "rate_limited")
 		until := w.svc.Clock().Add(se.After)
-		key := j.Conn + "/" + j.Channel
-		if se.Global {
-			key = j.Conn + "/*"
-		}
-		w.blockedUntil[key] = until
+		w.limited(j, se, until)
 		// A rate limit rejects the call before it happens.
 		return w.retry(ctx, j, JobRetry{At: until, Err: err.Error(), Uncertain: j.Uncertain && reconciling})
 	case PermanentKind:
@@ -574,12 +697,21 @@ func (s *Service) applyResult(ctx context.Context, tx Tx, j *OutboxJob, op *Op, 
 		if j.MessageID == 0 {
 			return effect{}, nil
 		}
-		m, err := tx.MessageByID(ctx, j.MessageID)
+		p, err := payloadOf(j)
 		if err != nil {
 			return effect{}, err
 		}
-		m.MirrorID = res.MessageID
-		return effect{}, tx.UpdateMessage(ctx, m)
+		ms, err := mergedMessages(ctx, tx, j, p)
+		if err != nil {
+			return effect{}, err
+		}
+		for _, m := range ms {
+			m.MirrorID = res.MessageID
+			if err := tx.UpdateMessage(ctx, m); err != nil {
+				return effect{}, err
+			}
+		}
+		return effect{}, nil
 	case OpPostDraftCard:
 		d, err := tx.Draft(ctx, j.DraftID)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/liaison-bot/liaison/bot"
@@ -73,14 +74,14 @@ func (tx *tx) Job(ctx context.Context, id int64) (*bot.OutboxJob, error) {
 // table without ever taking the same job; on SQLite the transaction holds
 // the write lock from its start (BEGIN IMMEDIATE), which serialises
 // claimers. An expired lease means the worker died, maybe after sending:
-// the job comes back uncertain.
-func (db *DB) ClaimJobs(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]*bot.OutboxJob, error) {
+// the job comes back uncertain. The jobs skip names are left alone.
+func (db *DB) ClaimJobs(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int, skip bot.Skip) ([]*bot.OutboxJob, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
 	var jobs []*bot.OutboxJob
 	err := db.worker(ctx, func(tx *tx) (err error) {
-		jobs, err = claimJobs(ctx, tx, owner, now, now.Add(lease), limit)
+		jobs, err = claimJobs(ctx, tx, owner, now, now.Add(lease), limit, skip)
 		return err
 	})
 	if err != nil {
@@ -188,8 +189,12 @@ func (db *DB) OutboxStats(ctx context.Context, now time.Time) (due int, oldestDu
 
 // claimJobs: a job is runnable when pending and due, or running with an
 // expired lease, and no earlier job with its order_key is pending or
-// running (per-key FIFO).
-func claimJobs(ctx context.Context, tx *tx, owner string, now, until time.Time, limit int) ([]*bot.OutboxJob, error) {
+// running (per-key FIFO). The most urgent go first (priorityOrder), and
+// the jobs skip names wait.
+func claimJobs(ctx context.Context, tx *tx, owner string, now, until time.Time, limit int, skip bot.Skip) ([]*bot.OutboxJob, error) {
+	where, args := skipClause(skip)
+	args = append([]any{owner, at(now), at(until), at(now), at(now)}, args...)
+	args = append(args, limit)
 	jobs, err := queryAll(ctx, tx, scanJob, `
 		UPDATE outbox
 		SET state = 'running', locked_by = ?, locked_at = ?, lease_until = ?,
@@ -201,18 +206,127 @@ func claimJobs(ctx context.Context, tx *tx, owner string, now, until time.Time, 
 			AND NOT EXISTS (
 				SELECT 1 FROM outbox e
 				WHERE e.order_key = j.order_key AND j.order_key <> '' AND e.id < j.id
-				AND e.state IN ('pending', 'running'))
-			ORDER BY j.run_at, j.id
+				AND e.state IN ('pending', 'running'))`+where+`
+			ORDER BY `+priorityOrder+`, j.run_at, j.id
 			LIMIT ?`+tx.d.skipLocked+`)
 		RETURNING `+jobColumns,
-		owner, at(now), at(until), at(now), at(now), limit)
+		args...)
 	if err != nil {
 		return nil, err
 	}
 	slices.SortFunc(jobs, func(a, b *bot.OutboxJob) int {
-		return cmp.Or(a.RunAt.Compare(b.RunAt), cmp.Compare(a.ID, b.ID))
+		return cmp.Or(cmp.Compare(a.Kind.Priority(), b.Kind.Priority()), a.RunAt.Compare(b.RunAt), cmp.Compare(a.ID, b.ID))
 	})
 	return jobs, nil
+}
+
+// priorityOrder ranks a job j by bot.OpKind.Priority, in SQL.
+var priorityOrder = func() string {
+	var b strings.Builder
+	b.WriteString("CASE j.kind")
+	for _, k := range bot.OpKinds {
+		fmt.Fprintf(&b, " WHEN '%s' THEN %d", k, k.Priority())
+	}
+	fmt.Fprintf(&b, " ELSE %d END", bot.PriorityRefresh)
+	return b.String()
+}()
+
+// creatingKinds lists, in SQL, the kinds that create a message: those a
+// channel's posting limit paces.
+var creatingKinds = func() string {
+	var ks []string
+	for _, k := range bot.OpKinds {
+		if k.Creates() {
+			ks = append(ks, "'"+string(k)+"'")
+		}
+	}
+	return "(" + strings.Join(ks, ", ") + ")"
+}()
+
+// skipClause is the claim's condition leaving alone what skip names.
+func skipClause(skip bot.Skip) (string, []any) {
+	var b strings.Builder
+	var args []any
+	if len(skip.Channels) > 0 {
+		b.WriteString("\n\t\t\tAND NOT (j.kind IN " + creatingKinds + " AND j.conn || '/' || j.channel IN (" + marks(len(skip.Channels)) + "))")
+		for _, c := range skip.Channels {
+			args = append(args, c)
+		}
+	}
+	if len(skip.Conns) > 0 {
+		b.WriteString("\n\t\t\tAND j.conn NOT IN (" + marks(len(skip.Conns)) + ")")
+		for _, c := range skip.Conns {
+			args = append(args, c)
+		}
+	}
+	return b.String(), args
+}
+
+// marks is n comma-separated placeholders.
+func marks(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// FollowingJobs lists the pending jobs after id in orderKey, in order.
+func (tx *tx) FollowingJobs(ctx context.Context, orderKey string, id int64, limit int) ([]*bot.OutboxJob, error) {
+	jobs, err := queryAll(ctx, tx, scanJob, `
+		SELECT `+jobColumns+` FROM outbox
+		WHERE order_key = ? AND id > ? AND state IN ('pending', 'running')
+		ORDER BY id
+		LIMIT ?`,
+		orderKey, id, limit)
+	if err != nil {
+		return nil, fmt.Errorf("jobs after %d in %s: %w", id, orderKey, err)
+	}
+	// A running one ends the run: nothing after it is pending in order.
+	for i, j := range jobs {
+		if j.State != bot.JobPending {
+			return jobs[:i], nil
+		}
+	}
+	return jobs, nil
+}
+
+// MergeJobs marks ids done as part of into, which owner holds, and gives
+// into its payload.
+func (tx *tx) MergeJobs(ctx context.Context, into int64, owner, payload string, ids []int64, now time.Time) error {
+	res, err := tx.exec(ctx, `
+		UPDATE outbox SET payload = ?
+		WHERE id = ? AND locked_by = ? AND state = 'running'`,
+		payload, into, owner)
+	if err := held(ctx, tx, into, owner, res, err); err != nil {
+		return fmt.Errorf("merge into job %d: %w", into, err)
+	}
+	result := fmt.Sprintf(`{"merged_into":%d}`, into)
+	for _, id := range ids {
+		res, err := tx.exec(ctx, `
+			UPDATE outbox SET state = 'done', result = ?, done_at = ?
+			WHERE id = ? AND state = 'pending'`,
+			result, at(now), id)
+		if err != nil {
+			return fmt.Errorf("merge job %d into %d: %w", id, into, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("merge job %d into %d: %w", id, into, err)
+		} else if n != 1 {
+			return fmt.Errorf("merge job %d into %d: it is no longer pending: %w", id, into, bot.ErrJobLost)
+		}
+	}
+	return nil
+}
+
+// MessagesByMirror reads an item's messages copied into one internal post
+// (messages_mirror indexes the few that have a copy).
+func (tx *tx) MessagesByMirror(ctx context.Context, itemID int64, mirrorID string) ([]*bot.Message, error) {
+	ms, err := queryAll(ctx, tx, scanMessage, `
+		SELECT `+messageColumns+` FROM messages
+		WHERE mirror_id = ? AND item_id = ?
+		ORDER BY id`,
+		mirrorID, itemID)
+	if err != nil {
+		return nil, fmt.Errorf("messages of item %d copied in %s: %w", itemID, mirrorID, err)
+	}
+	return ms, nil
 }
 
 // PublishJobs lists every publish job a draft has had, oldest first,

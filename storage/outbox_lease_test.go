@@ -163,7 +163,8 @@ func TestPublishJobs(t *testing.T) {
 		first := enqueue(t, db, &bot.OutboxJob{Kind: bot.OpPublish, DraftID: 7, IdemKey: "publish:draft:7:v1", CreatedAt: t0})
 		enqueue(t, db, &bot.OutboxJob{Kind: bot.OpPostDraftCard, DraftID: 7})
 		enqueue(t, db, &bot.OutboxJob{Kind: bot.OpPublish, DraftID: 8, IdemKey: "publish:draft:8:v1"})
-		wantEqual(t, jobIDs(claim(t, db, "w", t0, 10)), []int64{first.ID, first.ID + 1, first.ID + 2})
+		// Publications are claimed before the draft card (most urgent first).
+		wantEqual(t, jobIDs(claim(t, db, "w", t0, 10)), []int64{first.ID, first.ID + 2, first.ID + 1})
 		inTx(t, db, func(tx bot.Tx) error { return tx.KillJob(ctx, first.ID, "w", "gone", t0) })
 		second := enqueue(t, db, &bot.OutboxJob{Kind: bot.OpPublish, DraftID: 7, IdemKey: "publish:draft:7:v1:retry", CreatedAt: t0.Add(time.Hour)})
 

@@ -674,7 +674,7 @@ func TestInTx(t *testing.T) {
 				wantNotFound(t, err)
 				return nil
 			})
-			if jobs, err := db.ClaimJobs(ctx, "w", t0.Add(time.Hour), time.Minute, 10); err != nil || len(jobs) != 0 {
+			if jobs, err := db.ClaimJobs(ctx, "w", t0.Add(time.Hour), time.Minute, 10, bot.Skip{}); err != nil || len(jobs) != 0 {
 				t.Fatalf("ClaimJobs after rollback = %v, %v; want none", jobs, err)
 			}
 		})
@@ -842,7 +842,7 @@ func tryEnqueue(t *testing.T, db *storage.DB, j *bot.OutboxJob) bool {
 
 func claim(t *testing.T, db *storage.DB, owner string, now time.Time, limit int) []*bot.OutboxJob {
 	t.Helper()
-	jobs, err := db.ClaimJobs(context.Background(), owner, now, time.Minute, limit)
+	jobs, err := db.ClaimJobs(context.Background(), owner, now, time.Minute, limit, bot.Skip{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1097,7 +1097,7 @@ func TestConcurrentClaims(t *testing.T) {
 			wg.Go(func() {
 				idle := 0
 				for idle < 20 {
-					got, err := db.ClaimJobs(ctx, owner, t0.Add(time.Second), time.Hour, 3)
+					got, err := db.ClaimJobs(ctx, owner, t0.Add(time.Second), time.Hour, 3, bot.Skip{})
 					if err != nil {
 						errs <- err
 						return

@@ -45,6 +45,8 @@ type Failure struct {
 type Platform struct {
 	KindName string
 	Caps     bot.Capabilities
+	// Pace is what Limits says: none unless a test sets it.
+	Pace bot.Limits
 
 	mu       sync.Mutex
 	posts    []*Post
@@ -61,6 +63,7 @@ func New(kind string, customIdentity bool) *Platform {
 
 func (p *Platform) Kind() string                   { return p.KindName }
 func (p *Platform) Capabilities() bot.Capabilities { return p.Caps }
+func (p *Platform) Limits() bot.Limits             { return p.Pace }
 
 // FailNext queues a failure for the next Send of f.Kind.
 func (p *Platform) FailNext(f Failure) {

@@ -55,11 +55,11 @@ func (s *breakable) View(ctx context.Context, fn func(bot.Tx) error) error {
 	return s.Store.View(ctx, fn)
 }
 
-func (s *breakable) ClaimJobs(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]*bot.OutboxJob, error) {
+func (s *breakable) ClaimJobs(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int, skip bot.Skip) ([]*bot.OutboxJob, error) {
 	if s.down.Load() {
 		return nil, errDown
 	}
-	return s.Store.ClaimJobs(ctx, owner, now, lease, limit)
+	return s.Store.ClaimJobs(ctx, owner, now, lease, limit, skip)
 }
 
 type world struct {

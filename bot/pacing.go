@@ -1,0 +1,81 @@
+package bot
+
+import (
+	"strings"
+	"sync"
+	"time"
+)
+
+// limited records a 429: the platform's Retry-After holds the bucket the
+// call was in, so that no other call of that bucket is refused meanwhile.
+// A refused call that creates nothing (an update) has a limit of its own,
+// which its retry waits out.
+func (w *Worker) limited(j *OutboxJob, se *SendError, until time.Time) {
+	var l Limits
+	if p, ok := w.svc.Platforms[j.Conn]; ok {
+		l = limitsOf(p)
+	}
+	key, lim := ChannelBucket(j.Conn, j.Channel), l.Post
+	switch {
+	case se.Global:
+		key, lim = GlobalBucket(j.Conn), l.Global
+	case !j.Kind.Creates() || j.Channel == "":
+		key = ""
+	}
+	label := string(j.Kind)
+	if key != "" {
+		w.svc.Pacer.Hold(key, until, lim)
+		label = bucketLabel(j.Conn, key)
+	}
+	w.svc.Metrics.RateLimited(j.Conn, label)
+	w.svc.Log.Info("rate limited", "conn", j.Conn, "bucket", label, "retry_after", se.After, "job", j.ID, "kind", j.Kind)
+}
+
+// bucketLabel names a bucket of conn in logs and metrics: a channel's id,
+// or "*" for the whole connection.
+func bucketLabel(conn, key string) string { return strings.TrimPrefix(key, conn+"/") }
+
+// waitLog counts the calls that waited for their slot, per bucket, and
+// says in the log when a bucket starts making calls wait and when it has
+// caught up, rather than once per call.
+type waitLog struct {
+	mu   sync.Mutex
+	open map[string]*waitSpell
+}
+
+type waitSpell struct {
+	since  time.Time
+	calls  int
+	waited time.Duration
+}
+
+// saw records a reservation in buckets that waited d for bucket by ("" and
+// d <= 0 when it waited for none).
+func (l *waitLog) saw(s *Service, conn string, buckets map[string]Limit, by string, d time.Duration) {
+	if d > 0 && by != "" {
+		label := bucketLabel(conn, by)
+		s.Metrics.RateWait(conn, label, d)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.open == nil {
+		l.open = map[string]*waitSpell{}
+	}
+	for key := range buckets {
+		sp := l.open[key]
+		switch {
+		case key == by && d > 0:
+			if sp == nil {
+				sp = &waitSpell{since: s.Clock()}
+				l.open[key] = sp
+				s.Log.Info("rate limit reached: calls wait for their slot", "conn", conn, "bucket", bucketLabel(conn, key))
+			}
+			sp.calls++
+			sp.waited += d
+		case sp != nil:
+			delete(l.open, key)
+			s.Log.Info("rate limit: caught up", "conn", conn, "bucket", bucketLabel(conn, key),
+				"calls_waited", sp.calls, "waited", sp.waited.Round(time.Millisecond), "for", s.Clock().Sub(sp.since).Round(time.Millisecond))
+		}
+	}
+}
