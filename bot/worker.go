@@ -115,6 +115,9 @@ func (w *Worker) Run(ctx context.Context) error {
 		if ctx.Err() != nil || (claimed > 0 && len(slots) < cap(slots)) {
 			continue
 		}
+		if free.IsZero() {
+			w.svc.Pacer.Forget() // idle: buckets that hold nothing back go
+		}
 		wait := w.Poll
 		if !free.IsZero() {
 			wait = min(wait, max(free.Sub(w.svc.Clock()), time.Millisecond))
