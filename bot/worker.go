@@ -51,6 +51,9 @@ type Worker struct {
 	MaxSlotWait time.Duration
 
 	waits waitLog
+
+	mu       sync.Mutex
+	inFlight map[string]int // posts running, by channel bucket: one at a time keeps a channel's order
 }
 
 // NewWorker returns a worker named owner (unique per process) with defaults.
@@ -101,6 +104,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			go func() {
 				defer running.Done()
 				defer func() {
+					w.landed(j)
 					<-slots
 					select {
 					case finished <- struct{}{}:
@@ -156,12 +160,46 @@ func (w *Worker) claim(ctx context.Context) (j *OutboxJob, at, free time.Time, e
 		return nil, time.Time{}, free, nil
 	}
 	j = jobs[0]
+	w.flying(j)
 	return j, w.reserve(j), free, nil
 }
 
-// skip lists the buckets with no slot free now, and when the first frees.
+// flying notes that j's post is under way, so that the next post in its
+// channel waits for it: posts in one channel go out in the order claimed.
+func (w *Worker) flying(j *OutboxJob) {
+	if !j.Kind.Creates() {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.inFlight == nil {
+		w.inFlight = map[string]int{}
+	}
+	w.inFlight[ChannelBucket(j.Conn, j.Channel)]++
+}
+
+// landed ends what flying started.
+func (w *Worker) landed(j *OutboxJob) {
+	if !j.Kind.Creates() {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	key := ChannelBucket(j.Conn, j.Channel)
+	if w.inFlight[key]--; w.inFlight[key] <= 0 {
+		delete(w.inFlight, key)
+	}
+}
+
+// skip lists the buckets with no slot free now or a post under way, and
+// when the first busy one frees.
 func (w *Worker) skip() (Skip, time.Time) {
 	var skip Skip
+	w.mu.Lock()
+	for key := range w.inFlight {
+		skip.Channels = append(skip.Channels, key)
+	}
+	w.mu.Unlock()
 	var free time.Time
 	for name, p := range w.svc.Platforms {
 		l := limitsOf(p)

@@ -12,7 +12,8 @@
 // was said while nobody listened (backfill.go); every replica serves REST.
 // No business rule, label, limit or message text lives here: the adapter
 // translates, the domain decides and words. Discord's own limits are named
-// constants in render.go.
+// constants in render.go (sizes) and ratelimit.go (rates), where the
+// answers' rate-limit headers are read for the worker's pacing.
 package discord
 
 import (
@@ -68,7 +69,10 @@ type Options struct {
 	// Transport, optional, carries the HTTP requests (default
 	// http.DefaultTransport); APIURL's rewrite wraps it.
 	Transport http.RoundTripper
-	Configure func(*dg.Session) // optional: applied to the session last (tests point it at a fake)
+	// Configure, optional, is applied to the session last but for the
+	// watch of rate-limit headers, which wraps the transport of the
+	// client it leaves (tests point it at a fake).
+	Configure func(*dg.Session)
 	Log       *slog.Logger
 	// Owner names this process among the replicas that share the
 	// database ("host-pid" when empty). One replica at a time holds the
@@ -86,6 +90,10 @@ type Options struct {
 	// Metrics counts reconnects and reports the gateway's state; nil
 	// counts nothing.
 	Metrics bot.Metrics
+	// Pacer, optional, is the worker's: what Discord's rate-limit headers
+	// say (a channel's posts spent until a reset, a global 429) holds its
+	// buckets, so that the next call waits instead of meeting a 429.
+	Pacer *bot.Pacer
 }
 
 // Defaults of Options.
@@ -104,8 +112,9 @@ type Conn struct {
 	s       *dg.Session
 	log     *slog.Logger
 	metrics bot.Metrics
-	lease   string // the gateway lease's name: the bot's, never its token
-	holder  string // who this Conn is in the lease: Owner and a random suffix
+	lease   string     // the gateway lease's name: the bot's, never its token
+	rates   *rateWatch // reads the answers' rate-limit headers for the pacer
+	holder  string     // who this Conn is in the lease: Owner and a random suffix
 
 	mu       sync.Mutex
 	botID    string
@@ -138,7 +147,10 @@ const (
 	roleHolder               // this replica holds the gateway
 )
 
-var _ bot.Platform = (*Conn)(nil)
+var (
+	_ bot.Platform = (*Conn)(nil)
+	_ bot.Paced    = (*Conn)(nil)
+)
 
 // chanInfo is what the adapter needs to know about a channel.
 type chanInfo struct {
@@ -194,6 +206,9 @@ func New(opts Options, d Domain) (*Conn, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	log = log.With("conn", opts.Name)
+	rates := newRateWatch(opts.Name, opts.Pacer, paceOf(), log)
+	s.Client = rates.wrap(s.Client)
 	if opts.Backfill <= 0 {
 		opts.Backfill = DefaultBackfill
 	}
@@ -209,8 +224,7 @@ func New(opts Options, d Domain) (*Conn, error) {
 		metrics = bot.NoMetrics
 	}
 	c := &Conn{
-		name: opts.Name, opts: opts, d: d, s: s, metrics: metrics,
-		log:        log.With("conn", opts.Name),
+		name: opts.Name, opts: opts, d: d, s: s, metrics: metrics, log: log, rates: rates,
 		lease:      leaseName(opts.ApplicationID, token),
 		holder:     opts.Owner + "/" + randomSuffix(),
 		appID:      opts.ApplicationID,
@@ -342,8 +356,11 @@ func (c *Conn) Health() error {
 // Kind is bot.KindDiscord.
 func (c *Conn) Kind() string { return bot.KindDiscord }
 
-// Capabilities: webhooks carry a person's name and avatar.
-func (c *Conn) Capabilities() bot.Capabilities { return bot.Capabilities{CustomIdentity: true} }
+// Capabilities: webhooks carry a person's name and avatar; a message's
+// content holds 2,000 characters.
+func (c *Conn) Capabilities() bot.Capabilities {
+	return bot.Capabilities{CustomIdentity: true, MaxNote: maxContent}
+}
 
 // Run takes part in the gateway lease until ctx ends: the replica that
 // holds it opens the gateway, registers /liaison in the guild(s), catches
@@ -516,9 +533,13 @@ func (c *Conn) remember(ch *dg.Channel) {
 	if ch == nil || ch.ID == "" {
 		return
 	}
+	ci := chanInfo{ID: ch.ID, GuildID: ch.GuildID, ParentID: ch.ParentID, Name: ch.Name, Type: ch.Type}
+	if ci.isThread() && ci.ParentID != "" {
+		c.rates.thread(ci.ID, ci.ParentID)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.channels[ch.ID] = chanInfo{ID: ch.ID, GuildID: ch.GuildID, ParentID: ch.ParentID, Name: ch.Name, Type: ch.Type}
+	c.channels[ch.ID] = ci
 }
 
 // channel returns what the adapter knows of a channel, asking Discord once.

@@ -77,6 +77,8 @@ func (c *Conn) webhook(ctx context.Context, channelID string) (*dg.Webhook, erro
 	}
 	// The token lets anyone post under any name: no log line shows it.
 	redact.Hide(c.log, w.Token)
+	// Its executions count against this channel's posts.
+	c.rates.webhook(w.ID, channelID)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if cached := c.webhooks[channelID]; cached != nil {

@@ -118,20 +118,16 @@ func (c *Conn) post(ctx context.Context, op *bot.Op, channel, thread string, opt
 }
 
 // result describes a message that exists: its ts, the thread to discuss it
-// in (its own for a top-level message) and its permalink.
+// in (its own for a top-level message) and its permalink, built from the
+// team's URL that auth.test gave: no call per post. Only before that is
+// known is Slack asked (chat.getPermalink); the call succeeded, so a failed
+// look-up leaves the link empty rather than make it look otherwise.
 func (c *Conn) result(ctx context.Context, channel, ts, thread string) bot.Result {
 	res := bot.Result{MessageID: ts, ThreadID: thread}
 	if thread == "" {
 		res.ThreadID = ts
 	}
-	// The call succeeded: a failed permalink lookup must not make it look
-	// otherwise, so fall back on the link built from the team's URL.
-	link, err := c.api.GetPermalinkContext(ctx, &slackapi.PermalinkParameters{Channel: channel, Ts: ts})
-	if err != nil {
-		c.log.Warn("chat.getPermalink failed", "channel", channel, "ts", ts, "err", err)
-		link = builtLink(c.identity().TeamURL, channel, ts, thread)
-	}
-	res.Link = link
+	res.Link = c.messageLink(ctx, channel, ts, thread)
 	return res
 }
 

@@ -130,7 +130,10 @@ type Conn struct {
 	groups   map[string]groupInfo
 }
 
-var _ bot.Platform = (*Conn)(nil)
+var (
+	_ bot.Platform = (*Conn)(nil)
+	_ bot.Paced    = (*Conn)(nil)
+)
 
 // identity is what auth.test says about the bot.
 type identity struct {
@@ -211,9 +214,28 @@ func webAPIURL(base string) (string, error) {
 // Kind is bot.KindSlack.
 func (c *Conn) Kind() string { return bot.KindSlack }
 
-// Capabilities says whether public posts can carry a person's name and avatar.
+// Slack's documented limits.
+const (
+	// maxNote: Slack truncates a message's text past 40,000 characters and
+	// advises keeping it under 4,000.
+	maxNote = 4000
+	// postEvery and postBurst: chat.postMessage allows about one message a
+	// second per channel, with short bursts.
+	postEvery = time.Second
+	postBurst = 3
+)
+
+// Capabilities says whether public posts can carry a person's name and
+// avatar, and how long a note may be.
 func (c *Conn) Capabilities() bot.Capabilities {
-	return bot.Capabilities{CustomIdentity: c.custom.Load()}
+	return bot.Capabilities{CustomIdentity: c.custom.Load(), MaxNote: maxNote}
+}
+
+// Limits are Slack's posting limit per channel. Its other limits, per
+// method and workspace, are met by the 429 and Retry-After that the worker
+// waits out.
+func (c *Conn) Limits() bot.Limits {
+	return bot.Limits{Post: bot.Limit{Every: postEvery, Burst: postBurst}}
 }
 
 // Health reports nil once the connection works: auth.test succeeded and, in

@@ -188,7 +188,7 @@ func (a *App) connection(c config.Connection) (Connection, error) {
 		opts := discord.Options{
 			Name: c.Name, Token: c.Token.Reveal(), GuildID: c.GuildID, ApplicationID: c.ApplicationID,
 			APIURL: c.APIURL, Transport: rt, Log: log, Metrics: a.Service.Metrics,
-			Owner: a.owner, Backfill: c.Backfill,
+			Owner: a.owner, Backfill: c.Backfill, Pacer: a.Service.Pacer,
 		}
 		if a.opts.Discord != nil {
 			name := c.Name
