@@ -361,7 +361,7 @@ func (w *Worker) run(ctx context.Context, j *OutboxJob) error {
 		return w.dead(ctx, j, fmt.Sprintf("no connection named %q", op.Conn), w.doubt(j))
 	}
 	if j.Uncertain && op.Kind.Creates() {
-		if err := l.renew(); err != nil {
+		if err := l.ensure(); err != nil {
 			return w.lost(j, err)
 		}
 		cctx, cancel := context.WithTimeout(ctx, w.CallTimeout)
@@ -377,7 +377,7 @@ func (w *Worker) run(ctx context.Context, j *OutboxJob) error {
 		}
 		j.Uncertain = false // the platform shows it did not happen
 	}
-	if err := l.renew(); err != nil {
+	if err := l.ensure(); err != nil {
 		return w.lost(j, err)
 	}
 	cctx, cancel := context.WithTimeout(ctx, w.CallTimeout)
@@ -441,16 +441,36 @@ type lease struct {
 	done  chan struct{}
 }
 
-// hold renews j's lease and keeps renewing it every Heartbeat until stop.
+// hold makes sure of j's lease and keeps renewing it every Heartbeat until
+// stop.
 func (w *Worker) hold(ctx context.Context, j *OutboxJob) (*lease, error) {
 	l := &lease{w: w, j: j, done: make(chan struct{})}
+	if j.LockedAt != nil {
+		l.until = j.LockedAt.Add(w.Lease) // what the claim set
+	}
 	l.ctx, l.end = context.WithCancelCause(ctx)
-	if err := l.renew(); err != nil {
+	if err := l.ensure(); err != nil {
 		l.end(err)
 		return nil, err
 	}
 	go l.beat()
 	return l, nil
+}
+
+// ensure renews the lease unless it was set moments ago (by the claim, or
+// a renewal): nobody else can have taken a job whose lease runs for almost
+// all of Lease, and each renewal is a write.
+func (l *lease) ensure() error {
+	if err := context.Cause(l.ctx); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	left := l.until.Sub(l.w.svc.Clock())
+	l.mu.Unlock()
+	if left > l.w.Lease-l.w.heartbeat()/5 {
+		return nil
+	}
+	return l.renew()
 }
 
 // renew moves the lease to Lease from now.
