@@ -129,6 +129,7 @@ staff member's own name, title and avatar.`,
 		versionCmd(),
 		demoCmd(),
 		auditCmd(loadConfig),
+		benchCmd(getenv),
 	)
 	return root
 }
