@@ -81,7 +81,7 @@ func (p *Pacer) bucket(key string) *paceBucket {
 func (b *paceBucket) next(l Limit, now time.Time) time.Time {
 	at := now
 	if l.Limited() {
-		tau := l.Every * time.Duration(max(l.Burst, 1)-1)
+		tau := l.step() * time.Duration(max(l.Burst, 1)-1)
 		if t := b.tat.Add(-tau); t.After(at) {
 			at = t
 		}
@@ -113,10 +113,15 @@ func (p *Pacer) Reserve(buckets map[string]Limit) (at time.Time, by string) {
 		if at.After(b.tat) {
 			b.tat = at
 		}
-		b.tat = b.tat.Add(l.Every)
+		b.tat = b.tat.Add(l.step())
 	}
 	return at, by
 }
+
+// step is the spacing of calls at pace l: a fiftieth wider than the limit,
+// so that the jitter of their way to the platform does not make two of
+// them arrive closer than it allows.
+func (l Limit) step() time.Duration { return l.Every + l.Every/50 }
 
 // Next reports when a call in bucket key, at pace l, could go if reserved
 // now; now itself when it could go at once.
@@ -142,7 +147,7 @@ func (p *Pacer) Hold(key string, until time.Time, l Limit) {
 	}
 	tat := until
 	if l.Limited() {
-		tat = until.Add(l.Every * time.Duration(max(l.Burst, 1)-1))
+		tat = until.Add(l.step() * time.Duration(max(l.Burst, 1)-1))
 	}
 	if tat.After(b.tat) {
 		b.tat = tat

@@ -86,9 +86,8 @@ func (w *Worker) Run(ctx context.Context) error {
 		var free time.Time
 		for len(slots) < cap(slots) && ctx.Err() == nil {
 			var j *OutboxJob
-			var at time.Time
 			var err error
-			j, at, free, err = w.claim(ctx)
+			j, free, err = w.claim(ctx)
 			if err != nil {
 				if ctx.Err() == nil {
 					w.svc.Log.Error("outbox", "err", err)
@@ -111,7 +110,7 @@ func (w *Worker) Run(ctx context.Context) error {
 					default:
 					}
 				}()
-				if err := w.runAt(ctx, work, j, at); err != nil {
+				if err := w.run(work, j); err != nil {
 					w.svc.Log.Error("outbox job", "conn", j.Conn, "job", j.ID, "kind", j.Kind, "err", err)
 				}
 			}()
@@ -147,21 +146,21 @@ func (w *Worker) Run(ctx context.Context) error {
 	return nil
 }
 
-// claim leases the most urgent job whose rate-limit buckets have a slot,
-// reserves its slot and says when it is. With no such job it returns nil
-// and when the first busy bucket frees (zero when none is busy).
-func (w *Worker) claim(ctx context.Context) (j *OutboxJob, at, free time.Time, err error) {
+// claim leases the most urgent job whose rate-limit buckets have a slot
+// free. With none it returns nil and when the first busy bucket frees
+// (zero when none is busy).
+func (w *Worker) claim(ctx context.Context) (j *OutboxJob, free time.Time, err error) {
 	skip, free := w.skip()
 	jobs, err := w.svc.Store.ClaimJobs(ctx, w.Owner, w.svc.Clock(), w.Lease, 1, skip)
 	if err != nil {
-		return nil, time.Time{}, free, fmt.Errorf("claim jobs: %w", err)
+		return nil, free, fmt.Errorf("claim jobs: %w", err)
 	}
 	if len(jobs) == 0 {
-		return nil, time.Time{}, free, nil
+		return nil, free, nil
 	}
 	j = jobs[0]
 	w.flying(j)
-	return j, w.reserve(j), free, nil
+	return j, free, nil
 }
 
 // flying notes that j's post is under way, so that the next post in its
@@ -239,27 +238,25 @@ func (w *Worker) buckets(j *OutboxJob) map[string]Limit {
 	return b
 }
 
-// reserve takes j's slot in its buckets and returns when it is, counting
-// the wait.
-func (w *Worker) reserve(j *OutboxJob) time.Time {
+// pace takes j's slot in its buckets, right before its call so that the
+// platform sees the calls spaced as they were reserved, and waits for it.
+// A slot further than MaxSlotWait sends j back to pending until then
+// (done is true).
+func (w *Worker) pace(ctx context.Context, j *OutboxJob) (done bool, err error) {
 	b := w.buckets(j)
 	at, by := w.svc.Pacer.Reserve(b)
-	w.waits.saw(w.svc, j.Conn, b, by, at.Sub(w.svc.Clock()))
-	return at
-}
-
-// runAt carries out j once its slot at comes. A slot further than
-// MaxSlotWait sends j back to pending until then.
-func (w *Worker) runAt(stop, work context.Context, j *OutboxJob, at time.Time) error {
-	if d := at.Sub(w.svc.Clock()); d > 0 {
-		if d > w.MaxSlotWait {
-			return w.retry(work, j, JobRetry{At: at, Err: "waiting for its rate-limit slot", Uncertain: j.Uncertain})
-		}
-		if !pause.For(stop, d) {
-			return nil // stopping: Run releases it
-		}
+	d := at.Sub(w.svc.Clock())
+	w.waits.saw(w.svc, j.Conn, b, by, d)
+	if d <= 0 {
+		return false, nil
 	}
-	return w.run(work, j)
+	if d > w.MaxSlotWait {
+		return true, w.retry(ctx, j, JobRetry{At: at, Err: "waiting for its rate-limit slot", Uncertain: j.Uncertain})
+	}
+	if !pause.For(ctx, d) {
+		return true, w.lost(j, context.Cause(ctx))
+	}
+	return false, nil
 }
 
 // outlive returns a context that ends Grace after ctx does, or when cancel
@@ -297,7 +294,7 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		if ctx.Err() != nil {
 			return len(jobs), ctx.Err()
 		}
-		if err := w.runAt(ctx, ctx, j, w.reserve(j)); err != nil {
+		if err := w.run(ctx, j); err != nil {
 			w.svc.Log.Error("outbox job", "conn", j.Conn, "job", j.ID, "kind", j.Kind, "err", err)
 		}
 	}
@@ -376,6 +373,9 @@ func (w *Worker) run(ctx context.Context, j *OutboxJob) error {
 			return w.complete(ctx, j, op, res, "")
 		}
 		j.Uncertain = false // the platform shows it did not happen
+	}
+	if done, err := w.pace(ctx, j); done {
+		return err
 	}
 	if err := l.ensure(); err != nil {
 		return w.lost(j, err)

@@ -16,6 +16,7 @@ import (
 func benchCmd(getenv func(string) string) *cobra.Command {
 	var (
 		quick    bool
+		keep     bool
 		jsonPath string
 		latency  time.Duration
 		postgres string
@@ -53,7 +54,7 @@ if a run could not be carried out or a message was lost or duplicated.`,
 			}
 			// The bench's own storage (intake) logs only what goes wrong.
 			slog.SetDefault(slog.New(slog.NewTextHandler(c.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn})))
-			opts := bench.Options{Binary: bin, Quick: quick, Postgres: postgres, Out: c.OutOrStdout(), Progress: c.ErrOrStderr()}
+			opts := bench.Options{Binary: bin, Quick: quick, Keep: keep, Postgres: postgres, Out: c.OutOrStdout(), Progress: c.ErrOrStderr()}
 			if opts.Postgres == "" {
 				opts.Postgres = getenv(config.EnvDatabaseURL)
 			}
@@ -93,7 +94,8 @@ if a run could not be carried out or a message was lost or duplicated.`,
 	f.IntVar(&over.Channels, "channels", 0, "channels of the spread burst")
 	f.IntVar(&over.Samples, "samples", 0, "added-latency samples")
 	f.DurationVar(&over.BenchTime, "benchtime", 0, "time per intake benchmark")
-	for _, name := range []string{"items", "follow-ups", "spread-items", "spread-follow-ups", "channels", "samples", "benchtime"} {
+	f.BoolVar(&keep, "keep", false, "keep the bots' logs and databases")
+	for _, name := range []string{"items", "follow-ups", "spread-items", "spread-follow-ups", "channels", "samples", "benchtime", "keep"} {
 		_ = f.MarkHidden(name)
 	}
 	return c

@@ -35,6 +35,8 @@ type Options struct {
 	Postgres string
 	// Sizes, when set, replace the sizes Quick chooses.
 	Sizes *Sizes
+	// Keep keeps the bots' logs and databases even when all went well.
+	Keep bool
 	// Out receives the tables, Progress what is being done.
 	Out, Progress io.Writer
 }
@@ -136,7 +138,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if opts.Postgres == "" {
 		rep.Notes = append(rep.Notes, "Postgres not run: give --postgres URL or set DATABASE_URL")
 	}
-	r := &runner{opts: opts, sizes: sizes, rep: rep}
+	r := &runner{opts: opts, sizes: sizes, rep: rep, keep: opts.Keep}
 	work, err := os.MkdirTemp("", "liaison-bench-")
 	if err != nil {
 		return rep, err

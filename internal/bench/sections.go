@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -139,7 +140,39 @@ func (r *runner) startBot(ctx context.Context, w *world, engine, name string) (*
 		cleanup()
 		return nil, nil, fmt.Errorf("%w (see %s)", err, p.log.Name())
 	}
+	if err := caughtUp(ctx, p, w); err != nil {
+		cleanup()
+		return nil, nil, err
+	}
 	return p, cleanup, nil
+}
+
+// caughtUp waits until the bot has read every watched channel back at its
+// start (its log says "backfill" for each): live messages wait for that
+// catch-up, which a burst must not measure.
+func caughtUp(ctx context.Context, p *botProcess, w *world) error {
+	deadline := time.Now().Add(readyLimit)
+	for {
+		log, err := os.ReadFile(p.log.Name())
+		if err != nil {
+			return err
+		}
+		left := 0
+		for i := range w.channels {
+			if !bytes.Contains(log, []byte("msg=backfill conn=community channel="+discordChannel(i)+" ")) {
+				left++
+			}
+		}
+		if left == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the bot had not read back %d watched channel(s) after %v (see %s)", left, readyLimit, p.log.Name())
+		}
+		if !pause.For(ctx, 50*time.Millisecond) {
+			return ctx.Err()
+		}
+	}
 }
 
 // connected waits until a client holds the Discord gateway and, when

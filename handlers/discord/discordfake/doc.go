@@ -54,6 +54,17 @@
 //     {"message","code"[,"errors"]} and codes (10003, 10008, 10015, 10062, 40060, 50001, 50005,
 //     50006, 50013, 50027, 50035, 50109, 160004, 220001, 220003), bot-token auth, per-channel bot
 //     permissions, rate-limit headers on every response and 429s with Discord's body and headers.
+//   - Rate limits, Discord's by default (sources in testdata/SOURCES.md): creating a message,
+//     5 per 5 s per channel (a thread is a channel); executing a webhook, 5 per 2 s per webhook
+//     whatever the thread; other routes 50 per second per route and top-level resource
+//     (Options.DefaultRouteLimit); a global 50 requests per second per bot over every route
+//     but interaction callbacks and webhooks executed by token (Options.GlobalLimit,
+//     SetGlobalLimit). Every request counts, a refused one too. SetRouteLimit changes or lifts
+//     a route's limit. RateLimited counts the 429s answered.
+//   - Invalid requests: 10,000 answers of 401, 403 or 429 (but 429s of scope "shared") within
+//     10 minutes get the client blocked for an hour, every REST request answered 429 with the
+//     wait (Options.InvalidRequestLimit, InvalidRequestWindow and InvalidRequestBlock lower the
+//     figures for tests). InvalidRequests counts them, BlockedUntil says when the block ends.
 //   - Limits: a body that breaks one of Discord's limits gets 50035 with Discord's nested errors:
 //     content, embeds (each field and the 6000 total, http(s) URLs), components (5 rows of 5,
 //     custom_id 1–100, button labels ≤ 80, link URLs), modals (5 rows, title ≤ 45, text input
@@ -86,8 +97,12 @@
 //
 //   - One application, one bot user, one shard. Sessions never expire; the gateway's own rate
 //     limit (120 events/minute) and op 3/4/8 are ignored.
-//   - Rate limits are fixed windows per route key and top-level resource (channel, guild,
-//     webhook id+token), 50 per second by default; the global limit is off unless set.
+//   - Rate limits are fixed windows (real clock) per route key and top-level resource
+//     (channel, guild, webhook id+token); Discord shares some buckets between routes, the fake
+//     does not. Discord's hidden limit on webhook messages per channel (about 30 a minute,
+//     seen but never documented) is not modelled. The invalid-request block, Cloudflare's on
+//     Discord, answers REST with Discord's JSON (discordgo reads its retry_after); the gateway
+//     is not blocked.
 //   - Permissions are one bitset per channel for the bot (threads inherit their parent's);
 //     members may do anything in the guilds they belong to. No roles-based permission maths.
 //   - Embeds keep the common fields (title, description, url, timestamp, color, footer, image,

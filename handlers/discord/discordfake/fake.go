@@ -38,9 +38,22 @@ type Options struct {
 	UnapprovedIntents int64
 	// HeartbeatInterval sent in Hello. Default 41.25 s, as Discord; tests may shorten it.
 	HeartbeatInterval time.Duration
-	// DefaultRouteLimit applies to every route without SetRouteLimit. Default 50 per second.
+	// DefaultRouteLimit applies to every route without a limit of its own (Discord's for
+	// creating messages and executing webhooks, or SetRouteLimit's). Default 50 per second.
 	DefaultRouteLimit int
 	DefaultRoutePer   time.Duration
+	// GlobalLimit is how many requests the bot may make per GlobalPer over every route but
+	// interaction callbacks and webhooks executed by token. Default GlobalLimit (50) per
+	// second, as on Discord; negative lifts it. SetGlobalLimit changes it at run time.
+	GlobalLimit int
+	GlobalPer   time.Duration
+	// InvalidRequestLimit is how many answers of 401, 403 or 429 (but 429s of scope
+	// "shared") within InvalidRequestWindow get the client blocked: for InvalidRequestBlock
+	// every REST request is answered 429. Default Discord's: 10,000 within 10 minutes, an
+	// hour's block. Negative: never blocked. Tests lower the figures to see the block.
+	InvalidRequestLimit  int
+	InvalidRequestWindow time.Duration
+	InvalidRequestBlock  time.Duration
 	// Now is the clock for timestamps, snowflakes and interaction deadlines. Default time.Now.
 	// Rate-limit windows always use the real clock, because clients sleep on it.
 	Now func() time.Time
@@ -86,7 +99,10 @@ type Fake struct {
 	modals       []*pendingModal
 	nonces       map[string]nonceEntry
 	calls        []Call
-	invalid      int
+	invalid      int         // answers Discord counts as invalid, ever
+	invalidAt    []time.Time // those within Options.InvalidRequestWindow
+	blockedUntil time.Time   // every REST request is refused until then
+	rateLimited  int         // 429s answered
 	limits       *limiter
 	faults       []*Fault
 
@@ -202,6 +218,21 @@ func (f *Fake) init(opts Options) error {
 	if opts.DefaultRoutePer <= 0 {
 		opts.DefaultRoutePer = time.Second
 	}
+	if opts.GlobalLimit == 0 {
+		opts.GlobalLimit = GlobalLimit
+	}
+	if opts.GlobalPer <= 0 {
+		opts.GlobalPer = time.Second
+	}
+	if opts.InvalidRequestLimit == 0 {
+		opts.InvalidRequestLimit = InvalidRequestLimit
+	}
+	if opts.InvalidRequestWindow <= 0 {
+		opts.InvalidRequestWindow = InvalidRequestWindow
+	}
+	if opts.InvalidRequestBlock <= 0 {
+		opts.InvalidRequestBlock = InvalidRequestBlock
+	}
 	if opts.UnapprovedIntents&^privilegedIntents != 0 {
 		return fmt.Errorf("discordfake: UnapprovedIntents %#x holds non-privileged intents (want a mix of %#x)", opts.UnapprovedIntents, privilegedIntents)
 	}
@@ -213,6 +244,9 @@ func (f *Fake) init(opts Options) error {
 	f.bot = User{ID: opts.BotUserID, Username: opts.BotUsername, Bot: true}
 	f.users[f.bot.ID] = &f.bot
 	f.limits = newLimiter(opts.DefaultRouteLimit, opts.DefaultRoutePer)
+	if opts.GlobalLimit > 0 {
+		f.limits.global = &limitRule{opts.GlobalLimit, opts.GlobalPer}
+	}
 	for id, p := range opts.BotPermissions {
 		f.perms[id] = p
 	}

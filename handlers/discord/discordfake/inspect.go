@@ -1,6 +1,9 @@
 package discordfake
 
-import "slices"
+import (
+	"slices"
+	"time"
+)
 
 // Messages returns the messages of a channel or thread as its members see them, oldest first,
 // deleted ones included (Deleted set) and ephemeral ones left out (see Ephemerals).
@@ -97,12 +100,30 @@ func (f *Fake) Calls() []Call {
 	return out
 }
 
-// InvalidRequests counts the responses Discord counts toward its invalid-request ban
-// (10,000 per 10 minutes): 401, 403 and 429 (except 429s of scope "shared").
+// InvalidRequests counts the responses Discord counts toward its invalid-request block
+// (Options.InvalidRequestLimit within Options.InvalidRequestWindow): 401, 403 and 429 (except
+// 429s of scope "shared"), since the fake started. The answers of the block itself do not
+// count.
 func (f *Fake) InvalidRequests() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.invalid
+}
+
+// BlockedUntil is when the invalid-request block ends: until then every REST request is
+// answered 429. The zero time when the client was never blocked.
+func (f *Fake) BlockedUntil() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.blockedUntil
+}
+
+// RateLimited counts the REST requests answered 429: a route's or the global limit, an
+// injected 429, or the invalid-request block.
+func (f *Fake) RateLimited() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.rateLimited
 }
 
 // Webhooks returns the webhooks of a channel, oldest first.

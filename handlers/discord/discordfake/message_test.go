@@ -15,6 +15,9 @@ import (
 func TestPings(t *testing.T) {
 	t.Parallel()
 	f, s, _ := fakeSession(t, allIntents)
+	// This test is about mentions: it posts more than the 5 messages per 5 s a channel
+	// takes, and discordgo would wait for the limit.
+	f.SetRouteLimit("POST /channels/{channel.id}/messages", -1, 0)
 	content := "@everyone <@" + alice + "> and <@&" + modRole + "> please look"
 	pings := func(t *testing.T, id string) []string {
 		t.Helper()
@@ -108,6 +111,9 @@ func TestPings(t *testing.T) {
 func TestValidationErrors(t *testing.T) {
 	t.Parallel()
 	f, s, _ := fakeSession(t, allIntents)
+	// This test is about validation: its many refused posts would spend the channel's 5
+	// messages per 5 s, as on Discord, and discordgo would wait for the limit.
+	f.SetRouteLimit("POST /channels/{channel.id}/messages", -1, 0)
 	wh := relayHook(t, s, general)
 	for _, tc := range []struct {
 		name         string

@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// limitRule allows n requests per window.
+// limitRule allows n requests per window; n < 0 means no limit.
 type limitRule struct {
 	n   int
 	per time.Duration
@@ -23,9 +23,30 @@ type window struct {
 	reset time.Time
 }
 
+// Discord's limits, as its documentation states them or, where it gives no figure, as its
+// headers show them (sources in doc.go and testdata/SOURCES.md).
+const (
+	// GlobalLimit requests per second per bot, over every route but interaction callbacks
+	// and webhooks executed by token.
+	GlobalLimit = 50
+	// InvalidRequestLimit answers of 401, 403 or 429 (but 429s of scope "shared") within
+	// InvalidRequestWindow get the client blocked for InvalidRequestBlock.
+	InvalidRequestLimit  = 10000
+	InvalidRequestWindow = 10 * time.Minute
+	InvalidRequestBlock  = time.Hour
+)
+
+// routeDefaults are the per-route limits that differ from Options.DefaultRouteLimit, counted
+// per top-level resource: a channel (a thread is a channel) takes 5 bot messages per 5
+// seconds, a webhook 5 executions per 2 seconds whatever the thread they go to.
+var routeDefaults = map[string]limitRule{
+	normRoute("POST /channels/{channel.id}/messages"):        {5, 5 * time.Second},
+	normRoute("POST /webhooks/{webhook.id}/{webhook.token}"): {5, 2 * time.Second},
+}
+
 type limiter struct {
 	def     limitRule
-	routes  map[string]limitRule // normalised route key → rule
+	routes  map[string]limitRule // normalised route key → rule set by SetRouteLimit
 	global  *limitRule
 	gwin    window
 	buckets map[string]*window // route key + top-level resource → window
@@ -33,6 +54,17 @@ type limiter struct {
 
 func newLimiter(n int, per time.Duration) *limiter {
 	return &limiter{def: limitRule{n, per}, routes: map[string]limitRule{}, buckets: map[string]*window{}}
+}
+
+// rule is the limit of a route: the one SetRouteLimit set, else Discord's, else the default.
+func (l *limiter) rule(route string) limitRule {
+	if r, ok := l.routes[route]; ok {
+		return r
+	}
+	if r, ok := routeDefaults[route]; ok {
+		return r
+	}
+	return l.def
 }
 
 var placeholder = regexp.MustCompile(`\{[^}]*\}`)
@@ -80,9 +112,9 @@ func (l *limiter) take(routeKey, resource string, exemptGlobal bool, now time.Ti
 		}
 		l.gwin.count++
 	}
-	rule, ok := l.routes[normRoute(routeKey)]
-	if !ok {
-		rule = l.def
+	rule := l.rule(normRoute(routeKey))
+	if rule.n < 0 {
+		return rlHeaders{}
 	}
 	key := normRoute(routeKey) + "|" + resource
 	w := l.buckets[key]
@@ -141,19 +173,24 @@ func rateLimitedBody(retry time.Duration, global bool) obj {
 // SetRouteLimit limits a route to n requests per window, per top-level resource (channel, guild
 // or webhook), as Discord's per-route buckets. The key is "METHOD /path" with placeholders, e.g.
 // "POST /webhooks/{id}/{token}" or "POST /channels/{channel.id}/messages"; placeholder names
-// and an /api/v9 prefix do not matter. RouteKeys lists the keys.
+// and an /api/v9 prefix do not matter. RouteKeys lists the keys. n == 0 takes the route's own
+// limit away (Discord's, or an earlier SetRouteLimit's): Options.DefaultRouteLimit applies to
+// it. n < 0 lifts every limit of the route: its answers then carry no rate-limit headers.
 func (f *Fake) SetRouteLimit(routeKey string, n int, per time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if n <= 0 || per <= 0 {
-		delete(f.limits.routes, normRoute(routeKey))
-		return
+	switch {
+	case n == 0:
+		f.limits.routes[normRoute(routeKey)] = f.limits.def
+	case n < 0:
+		f.limits.routes[normRoute(routeKey)] = limitRule{n: -1}
+	case per > 0:
+		f.limits.routes[normRoute(routeKey)] = limitRule{n, per}
 	}
-	f.limits.routes[normRoute(routeKey)] = limitRule{n, per}
 }
 
-// SetGlobalLimit enables Discord's global limit (50 per second for a real bot) over every
-// request except interaction callbacks and webhooks executed by token; n <= 0 disables it.
+// SetGlobalLimit sets Discord's global limit (GlobalLimit per second by default) over every
+// request except interaction callbacks and webhooks executed by token; n <= 0 lifts it.
 func (f *Fake) SetGlobalLimit(n int, per time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -238,4 +275,37 @@ func (f *Fake) takeFault(method, apiPath string) *Fault {
 		return &out
 	}
 	return nil
+}
+
+// countInvalidLocked counts an answer Discord counts toward its invalid-request limit, and
+// blocks the client once the limit is reached within the window.
+func (f *Fake) countInvalidLocked(now time.Time) {
+	f.invalid++
+	if f.opts.InvalidRequestLimit < 0 {
+		return
+	}
+	cut := now.Add(-f.opts.InvalidRequestWindow)
+	i := 0
+	for i < len(f.invalidAt) && !f.invalidAt[i].After(cut) {
+		i++
+	}
+	f.invalidAt = append(f.invalidAt[i:], now)
+	if len(f.invalidAt) >= f.opts.InvalidRequestLimit {
+		f.blockedUntil = now.Add(f.opts.InvalidRequestBlock)
+		f.invalidAt = nil
+		f.log.Debug("discordfake: too many invalid requests: blocked", "until", f.blockedUntil)
+	}
+}
+
+// blockedBody is the answer to every request of a blocked client. Discord's block is
+// Cloudflare's and is documented only by its cause; this is the JSON clients report meeting,
+// with Discord's rate-limit fields so that discordgo can read the wait.
+func blockedBody(retry time.Duration) obj {
+	return obj{
+		"message": "You are being blocked from accessing our API temporarily due to exceeding our rate limits frequently. " +
+			"Please read our docs at https://discord.com/developers/docs/topics/rate-limits to prevent this moving forward.",
+		"code":        0,
+		"retry_after": math.Round(retry.Seconds()*1000) / 1000,
+		"global":      true,
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"mime/multipart"
 	"net"
@@ -302,7 +303,10 @@ func (f *Fake) handleREST(r *http.Request, version int, apiPath string, body []b
 	defer f.mu.Unlock()
 
 	rt, params, methodMismatch := match(r.Method, apiPath)
-	var resp any
+	var (
+		resp    any
+		blocked bool // answered by the invalid-request block, which counts nothing
+	)
 	defer func() {
 		if resp != nil {
 			b, err := json.Marshal(resp)
@@ -311,9 +315,12 @@ func (f *Fake) handleREST(r *http.Request, version int, apiPath string, body []b
 			}
 			payload = b
 		}
-		if status == http.StatusUnauthorized || status == http.StatusForbidden ||
-			(status == http.StatusTooManyRequests && hdr.Get("X-RateLimit-Scope") != "shared") {
-			f.invalid++
+		if status == http.StatusTooManyRequests {
+			f.rateLimited++
+		}
+		if !blocked && (status == http.StatusUnauthorized || status == http.StatusForbidden ||
+			(status == http.StatusTooManyRequests && hdr.Get("X-RateLimit-Scope") != "shared")) {
+			f.countInvalidLocked(now)
 		}
 		c := Call{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: body, Status: status, At: f.now(), Dropped: drop != 0}
 		if rt != nil {
@@ -328,6 +335,13 @@ func (f *Fake) handleREST(r *http.Request, version int, apiPath string, body []b
 	}
 	if f.closed {
 		fail(statusError(http.StatusServiceUnavailable))
+		return
+	}
+	if now.Before(f.blockedUntil) {
+		blocked = true
+		retry := f.blockedUntil.Sub(now)
+		hdr.Set("Retry-After", strconv.Itoa(int(math.Ceil(retry.Seconds()))))
+		status, resp = http.StatusTooManyRequests, blockedBody(retry)
 		return
 	}
 	if rt == nil {

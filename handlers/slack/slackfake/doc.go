@@ -6,8 +6,8 @@
 //
 //   - the Web API under /api/<method> (form, query or JSON bodies; the token in
 //     the "token" field or in "Authorization: Bearer"), with Slack's JSON
-//     shapes, its error codes, scope checks and a per-channel rate limit on
-//     chat.postMessage answered by 429 and Retry-After;
+//     shapes, its error codes, scope checks and its rate limits (below),
+//     answered by 429 and Retry-After;
 //   - Socket Mode: apps.connections.open gives a ws:// URL that sends hello,
 //     envelopes, websocket PINGs and disconnect frames, and wants an ack per
 //     envelope within Options.AckTimeout (3 s). Several sockets may be open
@@ -31,8 +31,31 @@
 // WaitFor and Changes let a test or a live page wait for the next change
 // without polling. Pings tells whom Slack would notify for a message, and
 // Shown what it shows as text.
-// FailNext, DelayNext and SetRate inject failures, slowness and rate limits;
-// DropSocket and Disconnect break or refresh the Socket Mode connection.
+// FailNext, DelayNext, SetRate and SetMethodRate inject failures, slowness and
+// rate limits, and RateLimited counts the calls answered 429; DropSocket and
+// Disconnect break or refresh the Socket Mode connection.
+//
+// Rate limits are Slack's by default (https://docs.slack.dev/apis/web-api/rate-limits
+// and each method's page; see testdata/SOURCES.md):
+//
+//   - chat.postMessage: about one message a second per channel, "short bursts
+//     >1 allowed": 1 a second after a burst of 3 (Options.RatePerChannel and
+//     Burst, SetRate). A message refused for another reason spends nothing.
+//     chat.postEphemeral and the files upload are not counted there: their
+//     pages put them in Tier 4. Slack's workspace-wide limit on posting,
+//     "several hundred messages per minute", has no figure and is off
+//     (SetMethodRate sets one);
+//   - every other method the bot calls, per workspace, by its tier, every
+//     call counted: Tier 2 (20 a minute) usergroups.users.list; Tier 3 (50)
+//     chat.update, chat.delete, conversations.history, .replies, .info and
+//     .join, reactions.add; Tier 4 (100) chat.postEphemeral, users.info,
+//     views.open, .push and .update, the files upload, api.test,
+//     apps.event.authorizations.list; chat.getPermalink and auth.test are
+//     "special" ("hundreds of requests per minute") and held to 100. A
+//     minute's calls may come at once (DefaultMethodRates, Options.MethodRates,
+//     SetMethodRate). apps.connections.open (Tier 1 on Slack) is not limited:
+//     slack-go waits a 429's Retry-After before it reconnects, and Socket Mode
+//     tests reconnect often.
 //
 // Everything the fake records is safe for concurrent use, and Close stops
 // every goroutine it started.
@@ -50,7 +73,7 @@
 // follow Slack's documented examples listed in testdata/SOURCES.md.
 //
 // Two clocks are used: Options.Now stamps messages and governs trigger_id
-// expiry, response_url expiry and the rate limit, so tests can move time;
+// expiry, response_url expiry and the rate limits, so tests can move time;
 // ack timeouts, pings and request signatures use the real clock, because the
 // client under test does.
 package slackfake

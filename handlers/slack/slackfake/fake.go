@@ -42,6 +42,9 @@ type Options struct {
 	// second once its Burst is spent: 0 means 1, negative disables the limit.
 	RatePerChannel float64
 	Burst          int // 0 means 3
+	// MethodRates change the workspace-wide limits of DefaultMethodRates, by
+	// method; a negative PerMinute lifts a method's limit.
+	MethodRates map[string]MethodRate
 
 	// AckTimeout is how long a delivery waits for its ack (Socket Mode) or its
 	// 2xx answer (HTTP mode) before Slack counts it failed; 0 means 3 s.
@@ -128,7 +131,9 @@ type Fake struct {
 	calls      []Call
 	failNext   map[string][]string
 	delayNext  map[string][]time.Duration
-	rateFor    map[string]*bucket // per channel, created lazily
+	rateFor    map[string]*bucket // chat.postMessage per channel, created lazily
+	methodRate map[string]*bucket // per method, in the workspace
+	limited    int                // calls answered 429
 	files      *uploads           // the upload flow, created lazily (files.go)
 
 	triggers     map[string]*trigger
@@ -172,6 +177,7 @@ func New(opts Options) (*Fake, error) {
 		envelopes:    map[string]*envelope{},
 		tickets:      map[string]time.Time{},
 	}
+	f.methodRate = f.methodRates(opts.MethodRates)
 	if err := f.load(); err != nil {
 		return nil, err
 	}

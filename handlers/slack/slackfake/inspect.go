@@ -71,6 +71,14 @@ func (f *Fake) Calls() []Call {
 	return out
 }
 
+// RateLimited counts the Web API calls answered 429: a channel's or a
+// method's limit, or FailNext's "ratelimited".
+func (f *Fake) RateLimited() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.limited
+}
+
 // Acks returns the acknowledgements received so far, in order.
 func (f *Fake) Acks() []Ack {
 	f.mu.Lock()

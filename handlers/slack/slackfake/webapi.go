@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"mime"
 	"net/http"
 	"net/url"
@@ -164,6 +163,9 @@ func (f *Fake) serveAPI(w http.ResponseWriter, r *http.Request, table map[string
 		call.Error = aerr.code
 	}
 	f.calls = append(f.calls, call)
+	if status == http.StatusTooManyRequests {
+		f.limited++
+	}
 	delay := pop(f.delayNext, name)
 	f.changedLocked()
 	f.mu.Unlock()
@@ -209,9 +211,12 @@ func (f *Fake) callLocked(table map[string]method, r *apiRequest) (object, *apiE
 	}
 	if code, ok := popString(f.failNext, r.method); ok {
 		if code == "ratelimited" {
-			return nil, &apiError{code: code, status: http.StatusTooManyRequests, retryAfter: 1}
+			return nil, ratelimited(1)
 		}
 		return nil, refuse(code)
+	}
+	if err := f.methodLimitLocked(r.method); err != nil {
+		return nil, err
 	}
 	if m.scope != "" {
 		if err := f.needScopeLocked(m.scope); err != nil {
@@ -318,7 +323,8 @@ func popOK[T any](m map[string][]T, key string) (T, bool) {
 }
 
 // FailNext makes the next call of method fail with errCode, after the token
-// check. "ratelimited" answers 429 with Retry-After: 1. Calls queue up.
+// check and before any limit. "ratelimited" answers 429 with Retry-After: 1.
+// Calls queue up.
 func (f *Fake) FailNext(method, errCode string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -332,57 +338,6 @@ func (f *Fake) DelayNext(method string, d time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.delayNext[method] = append(f.delayNext[method], d)
-}
-
-// SetRate sets chat.postMessage's limit for one channel: perSecond once burst
-// is spent (burst <= 0 means 1); perSecond < 0 disables the limit there.
-func (f *Fake) SetRate(channelID string, perSecond float64, burst int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if burst <= 0 {
-		burst = 1
-	}
-	f.rateFor[channelID] = &bucket{rate: perSecond, burst: float64(burst), tokens: float64(burst), last: f.now()}
-}
-
-// bucket is a token bucket.
-type bucket struct {
-	rate   float64 // tokens per second; < 0 means unlimited
-	burst  float64
-	tokens float64
-	last   time.Time
-}
-
-// take spends a token, or says how many whole seconds until one is back.
-func (b *bucket) take(now time.Time) (retryAfter int, ok bool) {
-	if b.rate < 0 {
-		return 0, true
-	}
-	if elapsed := now.Sub(b.last).Seconds(); elapsed > 0 {
-		b.tokens = math.Min(b.burst, b.tokens+elapsed*b.rate)
-	}
-	b.last = now
-	if b.tokens >= 1 {
-		b.tokens--
-		return 0, true
-	}
-	if b.rate == 0 {
-		return 60, false
-	}
-	return max(1, int(math.Ceil((1-b.tokens)/b.rate))), false
-}
-
-// rateLimitLocked spends one of the channel's chat.postMessage tokens.
-func (f *Fake) rateLimitLocked(channelID string) *apiError {
-	b := f.rateFor[channelID]
-	if b == nil {
-		b = &bucket{rate: f.opts.RatePerChannel, burst: float64(f.opts.Burst), tokens: float64(f.opts.Burst), last: f.now()}
-		f.rateFor[channelID] = b
-	}
-	if retry, ok := b.take(f.now()); !ok {
-		return &apiError{code: "ratelimited", status: http.StatusTooManyRequests, retryAfter: retry}
-	}
-	return nil
 }
 
 // apiTest echoes its arguments, like api.test.
