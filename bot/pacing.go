@@ -49,33 +49,48 @@ type waitSpell struct {
 	waited time.Duration
 }
 
-// saw records a reservation in buckets that waited d for bucket by ("" and
-// d <= 0 when it waited for none).
-func (l *waitLog) saw(s *Service, conn string, buckets map[string]Limit, by string, d time.Duration) {
-	if d > 0 && by != "" {
-		label := bucketLabel(conn, by)
-		s.Metrics.RateWait(conn, label, d)
+// saw records the slot at that job j reserved in buckets (by: the one that
+// set it, "" when it was free). Most of a job's wait for its slot is spent
+// pending, skipped by claims while its bucket is busy: it waited for the
+// limit when its slot came later after it was due (RunAt) than the
+// bucket's pace alone would make a call wait.
+func (l *waitLog) saw(s *Service, j *OutboxJob, buckets map[string]Limit, by string, at time.Time) {
+	key := by
+	if key == "" {
+		key = GlobalBucket(j.Conn)
+		if _, ok := buckets[ChannelBucket(j.Conn, j.Channel)]; ok {
+			key = ChannelBucket(j.Conn, j.Channel)
+		}
+	}
+	waited := at.Sub(j.RunAt)
+	if waited <= max(buckets[key].step(), minWait) {
+		waited = 0
+	}
+	if waited > 0 {
+		s.Metrics.RateWait(j.Conn, bucketLabel(j.Conn, key), waited)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.open == nil {
 		l.open = map[string]*waitSpell{}
 	}
-	for key := range buckets {
-		sp := l.open[key]
-		switch {
-		case key == by && d > 0:
-			if sp == nil {
-				sp = &waitSpell{since: s.Clock()}
-				l.open[key] = sp
-				s.Log.Info("rate limit reached: calls wait for their slot", "conn", conn, "bucket", bucketLabel(conn, key))
-			}
-			sp.calls++
-			sp.waited += d
-		case sp != nil:
-			delete(l.open, key)
-			s.Log.Info("rate limit: caught up", "conn", conn, "bucket", bucketLabel(conn, key),
-				"calls_waited", sp.calls, "waited", sp.waited.Round(time.Millisecond), "for", s.Clock().Sub(sp.since).Round(time.Millisecond))
+	sp := l.open[key]
+	switch {
+	case waited > 0:
+		if sp == nil {
+			sp = &waitSpell{since: s.Clock()}
+			l.open[key] = sp
+			s.Log.Info("rate limit reached: calls wait for their slot", "conn", j.Conn, "bucket", bucketLabel(j.Conn, key))
 		}
+		sp.calls++
+		sp.waited += waited
+	case sp != nil:
+		delete(l.open, key)
+		s.Log.Info("rate limit: caught up", "conn", j.Conn, "bucket", bucketLabel(j.Conn, key),
+			"calls_waited", sp.calls, "waited", sp.waited.Round(time.Millisecond), "for", s.Clock().Sub(sp.since).Round(time.Millisecond))
 	}
 }
+
+// minWait: a job that went within this of being due did not wait for a
+// limit, whatever its bucket.
+const minWait = 100 * time.Millisecond

@@ -246,7 +246,7 @@ func (w *Worker) pace(ctx context.Context, j *OutboxJob) (done bool, err error) 
 	b := w.buckets(j)
 	at, by := w.svc.Pacer.Reserve(b)
 	d := at.Sub(w.svc.Clock())
-	w.waits.saw(w.svc, j.Conn, b, by, d)
+	w.waits.saw(w.svc, j, b, by, at)
 	if d <= 0 {
 		return false, nil
 	}

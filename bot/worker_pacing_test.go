@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -284,4 +285,54 @@ func TestChannelsInParallel(t *testing.T) {
 			t.Fatalf("cards: #product %d, #support %d", len(e.staff.Posts(productCh)), len(e.staff.Posts(supportCh)))
 		}
 	})
+}
+
+// TestRateWaitsCounted: calls that waited for their channel's limit are
+// counted, and the log says once when the channel started making calls
+// wait and once when it caught up, not once per call.
+func TestRateWaitsCounted(t *testing.T) {
+	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db)
+		paced(e)
+		m := &rateMetrics{Metrics: bot.NoMetrics}
+		var log strings.Builder
+		var mu sync.Mutex
+		e.svc.Metrics = m
+		e.svc.Log = slog.New(slog.NewTextHandler(&lockedWriter{w: &log, mu: &mu}, nil))
+		for i := range 4 {
+			e.receive(e.post(helpChan, fmt.Sprintf("pricing question %d", i)), bot.IntakeNew)
+		}
+		for range 6 {
+			e.drain()
+			e.clock.Advance(time.Second + 100*time.Millisecond)
+		}
+		e.receive(e.post(helpChan, "pricing question, later"), bot.IntakeNew)
+		e.drain()
+		if n := len(e.staff.Posts(productCh)); n != 5 {
+			t.Fatalf("%d cards, want 5", n)
+		}
+		m.mu.Lock()
+		waits := m.waits
+		m.mu.Unlock()
+		if waits != 3 {
+			t.Fatalf("%d calls counted as waiting for the limit, want 3 (the cards after the first)", waits)
+		}
+		mu.Lock()
+		out := log.String()
+		mu.Unlock()
+		if strings.Count(out, "rate limit reached") != 1 || strings.Count(out, "rate limit: caught up") != 1 || !strings.Contains(out, "calls_waited=3") {
+			t.Fatalf("log of the waits:\n%s", out)
+		}
+	})
+}
+
+type lockedWriter struct {
+	w  *strings.Builder
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
