@@ -1,15 +1,6 @@
 package storage
 
-import (
-	"context"
-	"database/sql"
-)
-
-// Exec runs a statement outside the store's API, for tests that build what
-// the API cannot (a forged schema version, a benchmark's own table).
-func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return db.db.ExecContext(ctx, db.db.Rebind(query), args...)
-}
+import "context"
 
 // QueryInt runs a query returning one integer.
 func (db *DB) QueryInt(ctx context.Context, query string, args ...any) (int64, error) {

@@ -200,6 +200,13 @@ func (tx *tx) commit() error {
 	return nil
 }
 
+// Exec runs one statement outside the store's API, committed on its own,
+// with ? placeholders: for benchmarks' own tables, and for tests that build
+// what the API cannot (a forged schema version).
+func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return db.db.ExecContext(ctx, db.db.Rebind(query), args...)
+}
+
 // tables are Liaison's tables, as RowCount knows them.
 var tables = []string{"items", "messages", "drafts", "draft_versions", "profiles", "profile_identities", "route_trust", "audit_events", "outbox", "notices", "parked", "digests"}
 
