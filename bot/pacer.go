@@ -36,6 +36,10 @@ type Paced interface {
 // ChannelBucket is the bucket of the posts in one channel of conn.
 func ChannelBucket(conn, channel string) string { return conn + "/" + channel }
 
+// EditBucket is the bucket of conn's calls that change or delete a message;
+// only a 429 holds it.
+func EditBucket(conn string) string { return conn + "/edits" }
+
 // GlobalBucket is the bucket of every call of conn.
 func GlobalBucket(conn string) string { return conn + "/*" }
 

@@ -7,9 +7,10 @@ import (
 )
 
 // limited records a 429: the platform's Retry-After holds the bucket the
-// call was in, so that no other call of that bucket is refused meanwhile.
-// A refused call that creates nothing (an update) has a limit of its own,
-// which its retry waits out.
+// call was in, so that no other call of that bucket is refused meanwhile:
+// its channel's posts, the connection's edits and deletions (Slack's
+// chat.update is limited per workspace), or with a global 429 every call of
+// the connection.
 func (w *Worker) limited(j *OutboxJob, se *SendError, until time.Time) {
 	var l Limits
 	if p, ok := w.svc.Platforms[j.Conn]; ok {
@@ -19,7 +20,9 @@ func (w *Worker) limited(j *OutboxJob, se *SendError, until time.Time) {
 	switch {
 	case se.Global:
 		key, lim = GlobalBucket(j.Conn), l.Global
-	case !j.Kind.Creates() || j.Channel == "":
+	case !j.Kind.Creates():
+		key, lim = EditBucket(j.Conn), Limit{}
+	case j.Channel == "":
 		key = ""
 	}
 	label := string(j.Kind)

@@ -232,7 +232,10 @@ func (w *Worker) buckets(j *OutboxJob) map[string]Limit {
 		l = limitsOf(p)
 	}
 	b := map[string]Limit{GlobalBucket(j.Conn): l.Global}
-	if j.Kind.Creates() && j.Channel != "" {
+	switch {
+	case !j.Kind.Creates():
+		b[EditBucket(j.Conn)] = Limit{} // held by a 429 only
+	case j.Channel != "":
 		b[ChannelBucket(j.Conn, j.Channel)] = l.Post
 	}
 	return b

@@ -336,3 +336,38 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// TestRateLimitedEditsWait: a 429 on an update holds the connection's
+// updates for its Retry-After, not its posts.
+func TestRateLimitedEditsWait(t *testing.T) {
+	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db)
+		e.worker.MaxSlotWait = 0
+		one, _ := e.askPricing()
+		e.receive(e.post(helpChan, "login broken"), bot.IntakeNew) // #support
+		e.drain()
+		_, other := e.card(supportCh)
+		e.staff.FailNext(mock.Failure{Kind: bot.OpUpdateCard, Err: bot.RetryAfter(30*time.Second, fmt.Errorf("ratelimited"))})
+		if err := e.act(alice, bot.ActClaim, one.ID); err != nil {
+			t.Fatal(err)
+		}
+		e.drain()
+		// Another card's update, and a new card, during the wait.
+		if err := e.act(alice, bot.ActClaim, other.ID); err != nil {
+			t.Fatal(err)
+		}
+		e.receive(e.post(helpChan, "pricing again"), bot.IntakeNew)
+		e.drain()
+		if got := e.staff.Sends(bot.OpUpdateCard); got != 1 {
+			t.Fatalf("%d card updates during the 429's wait, want only the refused one", got)
+		}
+		if n := len(e.staff.Posts(productCh)); n != 2 {
+			t.Fatalf("%d cards in #product, want the new one posted during the updates' wait", n)
+		}
+		e.clock.Advance(30 * time.Second)
+		e.drain()
+		if got := e.staff.Sends(bot.OpUpdateCard); got != 3 {
+			t.Fatalf("%d card updates after the wait, want both cards updated", got)
+		}
+	})
+}
