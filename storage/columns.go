@@ -146,6 +146,9 @@ func (j jsonList[T]) Scan(src any) error {
 // through Rebind here; unique violations come back as ECONFLICT.
 
 func (tx *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := tx.ready(); err != nil {
+		return nil, err
+	}
 	if st := tx.stmt(ctx, query); st != nil {
 		res, err := st.ExecContext(ctx, args...)
 		return res, conflict(err)
@@ -171,7 +174,10 @@ func (tx *tx) execOne(ctx context.Context, notFound error, query string, args ..
 	return nil
 }
 
-func (tx *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+func (tx *tx) queryRow(ctx context.Context, query string, args ...any) scanner {
+	if err := tx.ready(); err != nil {
+		return errRow{err}
+	}
 	if st := tx.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -179,6 +185,9 @@ func (tx *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row 
 }
 
 func (tx *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := tx.ready(); err != nil {
+		return nil, err
+	}
 	if st := tx.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}

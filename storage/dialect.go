@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -22,9 +23,9 @@ import (
 // Everything that differs between the engines is here. Queries are written
 // once, with ? placeholders (sqlx's Rebind turns them into $n for Postgres),
 // RETURNING and ON CONFLICT DO NOTHING, which both engines support; only row
-// locking, pool settings, migrations, the version-table check and the
-// intake statement differ, and each driver reports a unique violation its
-// own way.
+// locking, pool settings, migrations, the version-table check, how
+// concurrent transactions share a commit (group.go) and the intake
+// statement differ, and each driver reports a unique violation its own way.
 
 //go:embed migrations
 var migrations embed.FS
@@ -47,6 +48,10 @@ type dialect struct {
 	// openItem stores a new item, its first message and its first job
 	// (Tx.OpenItem).
 	openItem func(ctx context.Context, tx *tx, it *bot.Item, m *bot.Message, j *bot.OutboxJob) (bool, error)
+	// groupCommit: run transactions through the committer; batchIntake:
+	// run concurrent OpenItems as one statement (group.go).
+	groupCommit bool
+	batchIntake bool
 	// versionTableExists is a query that reports whether goose's version
 	// table exists, without creating it.
 	versionTableExists string
@@ -60,7 +65,8 @@ var sqlite = dialect{
 	goose:  goose.DialectSQLite3,
 	dir:    "migrations/sqlite",
 	// Three statements cost SQLite no round trips: it runs in the process.
-	openItem: openItemInTurn,
+	openItem:    openItemInTurn,
+	groupCommit: true,
 
 	versionTableExists: `SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'goose_db_version')`,
 	// SQLite allows one writer at a time. One connection makes the
@@ -82,13 +88,14 @@ var sqlite = dialect{
 }
 
 var postgres = dialect{
-	openItem:   openItemInOneStatement,
-	engine:     "postgres",
-	driver:     "postgres",
-	goose:      goose.DialectPostgres,
-	dir:        "migrations/postgres",
-	forUpdate:  " FOR UPDATE",
-	skipLocked: " FOR UPDATE SKIP LOCKED",
+	openItem:    openItemBatched,
+	engine:      "postgres",
+	driver:      "postgres",
+	goose:       goose.DialectPostgres,
+	dir:         "migrations/postgres",
+	forUpdate:   " FOR UPDATE",
+	skipLocked:  " FOR UPDATE SKIP LOCKED",
+	batchIntake: true,
 
 	versionTableExists: `SELECT to_regclass('goose_db_version') IS NOT NULL`,
 	configure: func(db *sqlx.DB) {
@@ -158,58 +165,213 @@ func isUniqueViolation(err error) bool {
 	return false
 }
 
-// openItemInOneStatement is Tx.OpenItem on Postgres: the item, its message
-// and its job in one statement, a chain of INSERTs in a WITH. Intake then
-// costs three round trips (BEGIN, this, COMMIT) instead of five: measured
-// with BenchmarkIntake (BENCHMARKS.md), 740 µs a message in three
-// statements, 505 µs in one.
-func openItemInOneStatement(ctx context.Context, tx *tx, it *bot.Item, m *bot.Message, j *bot.OutboxJob) (bool, error) {
-	tags, err := jsonOf(it.Tags)
-	if err != nil {
-		return false, fmt.Errorf("open item: %w", err)
+// openItemBatched is Tx.OpenItem on Postgres. As the first statement of a
+// transaction it joins a batch (see openInBatch); otherwise it runs alone,
+// in the transaction, as a batch of one.
+func openItemBatched(ctx context.Context, tx *tx, it *bot.Item, m *bot.Message, j *bot.OutboxJob) (bool, error) {
+	r := &openReq{ctx: ctx, it: it, m: m, j: j}
+	if tx.tx == nil && tx.joined == nil && !tx.readOnly && tx.db != nil && tx.db.intake != nil {
+		return tx.db.openInBatch(tx, r)
 	}
-	attachments, err := jsonOf(m.Attachments)
-	if err != nil {
-		return false, fmt.Errorf("open item: %w", err)
+	if err := openItems(ctx, tx, []*openReq{r}); err != nil {
+		return false, err
 	}
-	// The job's order key is bot.ItemOrderKey of the new item's id.
-	var itemID int64
-	var msgID, jobID sql.NullInt64
-	err = tx.queryRow(ctx, `
-		WITH it AS (
-			INSERT INTO items (conn, channel, thread_id, thread_channel, root_channel, root_msg_id, link,
+	return r.ok, nil
+}
+
+// openItems stores items, each with its first message and its first job,
+// in one statement, a chain of INSERTs in a WITH over the rows as arrays:
+// one round trip and one prepared statement however many there are. The
+// message goes first, so that a message whose key exists (a redelivery)
+// stores nothing at all: that request's ok is false. Ids come from the
+// items' sequence up front, so each row's message names its item; the
+// foreign key is checked at the statement's end, once the items are in.
+// The job's order key is bot.ItemOrderKey of the new item's id. One
+// request alone takes the same path with plain parameters (openItem):
+// reading arrays makes a statement of one row about half as slow again.
+func openItems(ctx context.Context, tx *tx, reqs []*openReq) error {
+	if len(reqs) == 1 {
+		return openItem(ctx, tx, reqs[0])
+	}
+	n := len(reqs)
+	var (
+		text    = make([][]string, 32) // the text columns, in the order of the statement's arrays
+		times   = make([][]string, 5)  // item created, updated; message created; job run, created
+		answer  = make([]sql.NullString, n)
+		assign  = make(pq.Int64Array, n)
+		stampOf = func(t time.Time) string { v, _ := at(t).Value(); return v.(string) }
+	)
+	for i := range text {
+		text[i] = make([]string, n)
+	}
+	for i := range times {
+		times[i] = make([]string, n)
+	}
+	for k, r := range reqs {
+		it, m, j := r.it, r.m, r.j
+		tags, err := jsonOf(it.Tags)
+		if err != nil {
+			return fmt.Errorf("open item: %w", err)
+		}
+		attachments, err := jsonOf(m.Attachments)
+		if err != nil {
+			return fmt.Errorf("open item: %w", err)
+		}
+		for i, v := range []string{
+			it.Conn, it.Channel, it.ThreadID, it.ThreadChannel, it.RootChannel, it.RootMsgID, it.Link,
+			it.AuthorID, it.AuthorName, it.AuthorHandle, it.Route, tags, string(it.Status),
+			it.CardConn, it.CardChannel, it.CardID, it.CardThread, it.CardLink,
+			m.Key.Conn, m.Key.Channel, m.Key.ID, m.AuthorID, m.AuthorName, m.AuthorHandle, m.Text, attachments, m.Link, m.MirrorID,
+			string(j.Kind), j.Conn, j.Channel, j.Payload,
+		} {
+			text[i][k] = v
+		}
+		for i, t := range []time.Time{it.CreatedAt, it.UpdatedAt, m.CreatedAt, j.RunAt, j.CreatedAt} {
+			times[i][k] = stampOf(t)
+		}
+		if it.FirstAnsweredAt != nil {
+			answer[k] = sql.NullString{String: stampOf(*it.FirstAnsweredAt), Valid: true}
+		}
+		assign[k] = it.Assignee
+	}
+	args := []any{}
+	for _, col := range text[:13] {
+		args = append(args, pq.StringArray(col))
+	}
+	args = append(args, assign)
+	for _, col := range text[13:18] {
+		args = append(args, pq.StringArray(col))
+	}
+	args = append(args, pq.StringArray(times[0]), pq.StringArray(times[1]), pq.GenericArray{A: answer})
+	for _, col := range text[18:28] {
+		args = append(args, pq.StringArray(col))
+	}
+	args = append(args, pq.StringArray(times[2]))
+	for _, col := range text[28:32] {
+		args = append(args, pq.StringArray(col))
+	}
+	args = append(args, pq.StringArray(times[3]), pq.StringArray(times[4]))
+
+	rows, err := tx.query(ctx, `
+		WITH input AS (
+			SELECT u.*, nextval((SELECT pg_get_serial_sequence('items', 'id')::regclass)) AS item_id
+			FROM unnest(
+				?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+				?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[],
+				?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+				?::timestamptz[], ?::timestamptz[], ?::timestamptz[],
+				?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+				?::text[], ?::text[], ?::text[], ?::timestamptz[],
+				?::text[], ?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::timestamptz[]
+			) WITH ORDINALITY AS u (conn, channel, thread_id, thread_channel, root_channel, root_msg_id, link,
 				author_id, author_name, author_handle, route, tags, status, assignee,
 				card_conn, card_channel, card_id, card_thread, card_link,
-				created_at, updated_at, first_answered_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			RETURNING id
+				created_at, updated_at, first_answered_at,
+				m_conn, m_channel, m_msg_id, m_author_id, m_author_name, m_author_handle, m_text,
+				m_attachments, m_link, m_mirror_id, m_created_at,
+				j_kind, j_conn, j_channel, j_payload, j_run_at, j_created_at, ord)
 		), m AS (
 			INSERT INTO messages (conn, channel, msg_id, item_id, author_id, author_name, author_handle, text,
 				attachments, link, mirror_id, created_at)
-			SELECT ?::text, ?::text, ?::text, it.id, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::timestamptz FROM it
+			SELECT m_conn, m_channel, m_msg_id, item_id, m_author_id, m_author_name, m_author_handle, m_text,
+				m_attachments, m_link, m_mirror_id, m_created_at
+			FROM input ORDER BY ord
 			ON CONFLICT (conn, channel, msg_id) DO NOTHING
 			RETURNING id, item_id
+		), it AS (
+			INSERT INTO items (id, conn, channel, thread_id, thread_channel, root_channel, root_msg_id, link,
+				author_id, author_name, author_handle, route, tags, status, assignee,
+				card_conn, card_channel, card_id, card_thread, card_link,
+				created_at, updated_at, first_answered_at)
+			OVERRIDING SYSTEM VALUE
+			SELECT item_id, conn, channel, thread_id, thread_channel, root_channel, root_msg_id, link,
+				author_id, author_name, author_handle, route, tags, status, assignee,
+				card_conn, card_channel, card_id, card_thread, card_link,
+				created_at, updated_at, first_answered_at
+			FROM input WHERE item_id IN (SELECT item_id FROM m) ORDER BY ord
 		), j AS (
 			INSERT INTO outbox (kind, item_id, conn, channel, payload, order_key, state, run_at, created_at)
-			SELECT ?::text, m.item_id, ?::text, ?::text, ?::text, 'item:' || m.item_id, 'pending', ?::timestamptz, ?::timestamptz FROM m
+			SELECT j_kind, item_id, j_conn, j_channel, j_payload, 'item:' || item_id, 'pending', j_run_at, j_created_at
+			FROM input WHERE item_id IN (SELECT item_id FROM m) ORDER BY ord
+			RETURNING id, item_id
+		)
+		SELECT input.ord, input.item_id, m.id, j.id
+		FROM input JOIN m ON m.item_id = input.item_id JOIN j ON j.item_id = input.item_id`,
+		args...)
+	if err != nil {
+		return fmt.Errorf("open items: %w", conflict(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ord, itemID, msgID, jobID int64
+		if err := rows.Scan(&ord, &itemID, &msgID, &jobID); err != nil {
+			return fmt.Errorf("open items: %w", err)
+		}
+		r := reqs[ord-1]
+		r.ok = true
+		r.it.ID = itemID
+		r.m.ID, r.m.ItemID = msgID, itemID
+		r.j.ID, r.j.ItemID, r.j.OrderKey, r.j.State = jobID, itemID, bot.ItemOrderKey(itemID), bot.JobPending
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("open items: %w", conflict(err))
+	}
+	return nil
+}
+
+// openItem is openItems for one request.
+func openItem(ctx context.Context, tx *tx, r *openReq) error {
+	it, m, j := r.it, r.m, r.j
+	tags, err := jsonOf(it.Tags)
+	if err != nil {
+		return fmt.Errorf("open item: %w", err)
+	}
+	attachments, err := jsonOf(m.Attachments)
+	if err != nil {
+		return fmt.Errorf("open item: %w", err)
+	}
+	var itemID, msgID, jobID int64
+	err = tx.queryRow(ctx, `
+		WITH m AS (
+			INSERT INTO messages (conn, channel, msg_id, item_id, author_id, author_name, author_handle, text,
+				attachments, link, mirror_id, created_at)
+			VALUES (?, ?, ?, nextval((SELECT pg_get_serial_sequence('items', 'id')::regclass)), ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (conn, channel, msg_id) DO NOTHING
+			RETURNING id, item_id
+		), it AS (
+			INSERT INTO items (id, conn, channel, thread_id, thread_channel, root_channel, root_msg_id, link,
+				author_id, author_name, author_handle, route, tags, status, assignee,
+				card_conn, card_channel, card_id, card_thread, card_link,
+				created_at, updated_at, first_answered_at)
+			OVERRIDING SYSTEM VALUE
+			SELECT m.item_id, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text,
+				?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::bigint,
+				?::text, ?::text, ?::text, ?::text, ?::text,
+				?::timestamptz, ?::timestamptz, ?::timestamptz
+			FROM m
+		), j AS (
+			INSERT INTO outbox (kind, item_id, conn, channel, payload, order_key, state, run_at, created_at)
+			SELECT ?::text, m.item_id, ?::text, ?::text, ?::text, 'item:' || m.item_id, 'pending', ?::timestamptz, ?::timestamptz
+			FROM m
 			RETURNING id
 		)
-		SELECT it.id, m.id, j.id FROM it LEFT JOIN m ON TRUE LEFT JOIN j ON TRUE`,
+		SELECT m.item_id, m.id, j.id FROM m, j`,
+		m.Key.Conn, m.Key.Channel, m.Key.ID, m.AuthorID, m.AuthorName, m.AuthorHandle, m.Text, attachments, m.Link, m.MirrorID, at(m.CreatedAt),
 		it.Conn, it.Channel, it.ThreadID, it.ThreadChannel, it.RootChannel, it.RootMsgID, it.Link,
 		it.AuthorID, it.AuthorName, it.AuthorHandle, it.Route, tags, string(it.Status), it.Assignee,
 		it.CardConn, it.CardChannel, it.CardID, it.CardThread, it.CardLink,
 		at(it.CreatedAt), at(it.UpdatedAt), atOrNull(it.FirstAnsweredAt),
-		m.Key.Conn, m.Key.Channel, m.Key.ID, m.AuthorID, m.AuthorName, m.AuthorHandle, m.Text, attachments, m.Link, m.MirrorID, at(m.CreatedAt),
 		string(j.Kind), j.Conn, j.Channel, j.Payload, at(j.RunAt), at(j.CreatedAt),
 	).Scan(&itemID, &msgID, &jobID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // the message's key exists
+	}
 	if err != nil {
-		return false, fmt.Errorf("open item: %w", conflict(err))
+		return fmt.Errorf("open item: %w", conflict(err))
 	}
+	r.ok = true
 	it.ID = itemID
-	if !msgID.Valid {
-		return false, nil
-	}
-	m.ID, m.ItemID = msgID.Int64, itemID
-	j.ID, j.ItemID, j.OrderKey, j.State = jobID.Int64, itemID, bot.ItemOrderKey(itemID), bot.JobPending
-	return true, nil
+	m.ID, m.ItemID = msgID, itemID
+	j.ID, j.ItemID, j.OrderKey, j.State = jobID, itemID, bot.ItemOrderKey(itemID), bot.JobPending
+	return nil
 }

@@ -26,11 +26,12 @@ import (
 
 // DB is a Liaison database, SQLite or Postgres.
 type DB struct {
-	db    *sqlx.DB
-	d     *dialect
-	name  string     // the database as errors show it, password redacted
-	stmts *stmtCache // prepared once, reused by every transaction
-	group *committer // SQLite: commits concurrent transactions together
+	db     *sqlx.DB
+	d      *dialect
+	name   string     // the database as errors show it, password redacted
+	stmts  *stmtCache // prepared once, reused by every transaction
+	group  *committer // SQLite: commits concurrent transactions together
+	intake *batcher   // Postgres: opens concurrent items in one statement
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -74,8 +75,11 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("open %s database %s: %w", d.engine, name, err)
 	}
 	store := &DB{db: db, d: d, name: name, stmts: newStmtCache(db)}
-	if d == &sqlite {
+	if d.groupCommit {
 		store.startGroupCommit()
+	}
+	if d.batchIntake {
+		store.intake = &batcher{}
 	}
 	return store, nil
 }
@@ -128,7 +132,7 @@ func (db *DB) InTx(ctx context.Context, fn func(bot.Tx) error) error {
 	if db.group != nil {
 		return db.groupInTx(ctx, fn)
 	}
-	return db.inTx(ctx, nil, fn)
+	return db.run(ctx, nil, fn)
 }
 
 // readOnly begins a transaction that may not write and whose reads lock
@@ -136,14 +140,16 @@ func (db *DB) InTx(ctx context.Context, fn func(bot.Tx) error) error {
 var readOnly = &sql.TxOptions{ReadOnly: true}
 
 // View runs fn in a read-only transaction. On Postgres its reads take no
-// row locks; on SQLite, where reads take none anyway, it runs like InTx.
+// row locks; on SQLite, where reads take none anyway and the one
+// connection is the committer's, it runs like InTx.
 func (db *DB) View(ctx context.Context, fn func(bot.Tx) error) error {
 	if db.group != nil {
 		return db.groupInTx(ctx, fn)
 	}
-	return db.inTx(ctx, readOnly, fn)
+	return db.run(ctx, readOnly, fn)
 }
 
+// inTx runs fn in a transaction begun at once (SQLite's committer).
 func (db *DB) inTx(ctx context.Context, opts *sql.TxOptions, fn func(bot.Tx) error) error {
 	tx, err := db.begin(ctx, opts)
 	if err != nil {
@@ -152,6 +158,58 @@ func (db *DB) inTx(ctx context.Context, opts *sql.TxOptions, fn func(bot.Tx) err
 	defer db.prepareAfter(ctx, tx)
 	defer tx.tx.Rollback()
 	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.commit()
+}
+
+// run runs fn in a transaction begun at its first statement (Postgres): a
+// transaction whose first statement is OpenItem joins a batch instead (see
+// openInBatch), and one that runs no statement costs nothing.
+func (db *DB) run(ctx context.Context, opts *sql.TxOptions, fn func(bot.Tx) error) (err error) {
+	t := &tx{d: db.d, stmts: db.stmts, readOnly: opts != nil && opts.ReadOnly, db: db, ctx: ctx, opts: opts}
+	defer db.prepareAfter(ctx, t)
+	done := false
+	defer func() {
+		if !done { // fn panicked: undo, and let the panic go on
+			t.end(errPanicked)
+		}
+	}()
+	err = fn(t)
+	done = true
+	return t.end(err)
+}
+
+var errPanicked = errors.New("transaction panicked")
+
+// ready begins the transaction before its first statement: on a
+// connection of its own, or, after a batched OpenItem, in its batch's
+// transaction (see session.acquire).
+func (tx *tx) ready() error {
+	switch {
+	case tx.tx != nil:
+		return nil
+	case tx.joined != nil:
+		return tx.joined.acquire(tx)
+	}
+	t, err := tx.db.db.BeginTxx(tx.ctx, tx.opts)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	tx.tx, tx.own = t, true
+	return nil
+}
+
+// end ends a transaction run began: committed when err is nil, rolled
+// back otherwise.
+func (tx *tx) end(err error) error {
+	switch {
+	case tx.joined != nil:
+		return tx.joined.leave(tx, err)
+	case !tx.own:
+		return err // no statement ran
+	case err != nil:
+		tx.tx.Rollback()
 		return err
 	}
 	return tx.commit()
@@ -180,7 +238,25 @@ type tx struct {
 	stmts      *stmtCache
 	readOnly   bool     // a View: reads lock nothing
 	unprepared []string // queries to prepare once the transaction ends
+
+	// A transaction run begins at its first statement (see ready), with
+	// these; own is set once it has.
+	db   *DB
+	ctx  context.Context
+	opts *sql.TxOptions
+	own  bool
+	// joined: the batch this transaction's OpenItem ran in, whose
+	// transaction it is now part of; holds: it runs statements there, in
+	// a savepoint of its own; opened: the rows the batch inserted for it.
+	joined *session
+	holds  bool
+	opened *opened
 }
+
+// errRow is the row of a query that could not run.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
 
 // forUpdate ends a SELECT of a row the transaction may change: the
 // dialect's row lock, or nothing in a read-only transaction.
