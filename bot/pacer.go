@@ -122,10 +122,10 @@ func (p *Pacer) Reserve(buckets map[string]Limit) (at time.Time, by string) {
 	return at, by
 }
 
-// step is the spacing of calls at pace l: a fiftieth wider than the limit,
+// step is the spacing of calls at pace l: a hundredth wider than the limit,
 // so that the jitter of their way to the platform does not make two of
 // them arrive closer than it allows.
-func (l Limit) step() time.Duration { return l.Every + l.Every/50 }
+func (l Limit) step() time.Duration { return l.Every + l.Every/100 }
 
 // Next reports when a call in bucket key, at pace l, could go if reserved
 // now; now itself when it could go at once.

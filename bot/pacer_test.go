@@ -11,8 +11,8 @@ import (
 
 var t0 = time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
 
-// wide is d a fiftieth wider: the pacer's margin against jitter.
-func wide(d time.Duration) time.Duration { return d + d/50 }
+// wide is d a hundredth wider: the pacer's margin against jitter.
+func wide(d time.Duration) time.Duration { return d + d/100 }
 
 // TestPacerBurstThenPace: a bucket takes its burst at once, then one call
 // every Every (and its margin); idle, it has its burst again.
