@@ -72,6 +72,9 @@ func NewPacer(clock Clock) *Pacer {
 	return &Pacer{clock: clock, b: map[string]*paceBucket{}}
 }
 
+// Now is the time the pacer keeps: holds are given in it.
+func (p *Pacer) Now() time.Time { return p.clock() }
+
 func (p *Pacer) bucket(key string) *paceBucket {
 	b := p.b[key]
 	if b == nil {

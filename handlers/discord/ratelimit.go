@@ -139,6 +139,9 @@ func (w *rateWatch) observe(method string, u *url.URL, status int, h http.Header
 		(status == http.StatusTooManyRequests && scope != "shared") {
 		w.countInvalid(now, rt.key, status)
 	}
+	if w.pacer != nil {
+		now = w.pacer.Now() // holds are in the pacer's time, the domain's
+	}
 	if status == http.StatusTooManyRequests && (scope == "global" || strings.EqualFold(h.Get("X-RateLimit-Global"), "true")) {
 		d, ok := seconds(h.Get("Retry-After"))
 		if !ok {
