@@ -1037,6 +1037,10 @@ func (w *world) drain(limit time.Duration) time.Duration {
 	deadline := start.Add(limit)
 	var idleSince time.Time
 	for {
+		// A refusal for good injected on purpose may still wait for the
+		// next publication, even the retry of one it refused: Bob approves
+		// again each draft whose publication failed, as in the cycles.
+		w.retryFailed()
 		miss := w.missing(w.count())
 		open, err := w.openJobs()
 		if err == nil && open == 0 && len(miss) == 0 {
