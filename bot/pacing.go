@@ -12,10 +12,7 @@ import (
 // chat.update is limited per workspace), or with a global 429 every call of
 // the connection.
 func (w *Worker) limited(j *OutboxJob, se *SendError, until time.Time) {
-	var l Limits
-	if p, ok := w.svc.Platforms[j.Conn]; ok {
-		l = limitsOf(p)
-	}
+	l := w.limits(j.Conn)
 	key, lim := ChannelBucket(j.Conn, j.Channel), l.Post
 	switch {
 	case se.Global:

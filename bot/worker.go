@@ -224,13 +224,18 @@ func limitsOf(p Platform) Limits {
 	return Limits{}
 }
 
+// limits are conn's limits; none for a connection not known.
+func (w *Worker) limits(conn string) Limits {
+	if p, ok := w.svc.Platforms[conn]; ok {
+		return limitsOf(p)
+	}
+	return Limits{}
+}
+
 // buckets are the rate-limit buckets j's call falls into: its channel's
 // posts when it creates a message, and its connection's.
 func (w *Worker) buckets(j *OutboxJob) map[string]Limit {
-	var l Limits
-	if p, ok := w.svc.Platforms[j.Conn]; ok {
-		l = limitsOf(p)
-	}
+	l := w.limits(j.Conn)
 	b := map[string]Limit{GlobalBucket(j.Conn): l.Global}
 	switch {
 	case !j.Kind.Creates():
