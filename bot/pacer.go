@@ -130,6 +130,19 @@ func (p *Pacer) Reserve(buckets map[string]Limit) (at time.Time, by string) {
 // them arrive closer than it allows.
 func (l Limit) step() time.Duration { return l.Every + l.Every/100 }
 
+// Next reports when a call in bucket key, at pace l, could go if reserved
+// now; now itself when it could go at once.
+func (p *Pacer) Next(key string, l Limit) time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.clock()
+	b, ok := p.b[key]
+	if !ok {
+		return now
+	}
+	return b.next(l, now)
+}
+
 // Hold keeps every call of bucket key from going before until; after it,
 // calls go at the bucket's pace, one at a time, whatever its burst.
 func (p *Pacer) Hold(key string, until time.Time, l Limit) {

@@ -178,3 +178,19 @@ func mustURL(s string) *url.URL {
 	}
 	return u
 }
+
+// TestWatchHoldsInThePacersTime: a hold lasts Reset-After on the pacer's
+// clock, which is the domain's, whatever the wall clock says (the demo
+// replays its history in the past).
+func TestWatchHoldsInThePacersTime(t *testing.T) {
+	past := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	w, p := watchAt(past)
+	w.now = time.Now // the wall, years later
+	w.observe("POST", mustURL("/api/v9/channels/1/messages"), 200,
+		answer("X-RateLimit-Remaining", "0", "X-RateLimit-Reset-After", "1.250", "X-RateLimit-Bucket", "posts"))
+	l := paceOf()
+	ch, _, free := p.Busy("c", l.Post, l.Global)
+	if !slices.Equal(ch, []string{"1"}) || free.Sub(past) != 1250*time.Millisecond {
+		t.Fatalf("held %v until %v after the pacer's now, want [1] for 1.25s", ch, free.Sub(past))
+	}
+}
