@@ -1,0 +1,14 @@
+package slack
+
+import (
+	"context"
+
+	"github.com/liaison-bot/liaison/config"
+	"github.com/liaison-bot/liaison/internal/doctor"
+)
+
+// Doctor checks one Slack connection of the config with its tokens: see
+// `liaison doctor`.
+func Doctor(ctx context.Context, conn config.Connection, need doctor.Channels) []doctor.Check {
+	return nil
+}
