@@ -46,6 +46,23 @@ func command() *dg.ApplicationCommand {
 	return cmd
 }
 
+// commands are the application commands Liaison registers: /liaison and
+// the domain's menu commands, on a message or on a user.
+func commands() []*dg.ApplicationCommand {
+	out := []*dg.ApplicationCommand{command()}
+	for _, m := range bot.Menus() {
+		typ := dg.MessageApplicationCommand
+		if m.On == bot.OnUser {
+			typ = dg.UserApplicationCommand
+		}
+		out = append(out, &dg.ApplicationCommand{Type: typ, Name: clip(m.Name, maxMenuName)})
+	}
+	return out
+}
+
+// maxMenuName is Discord's limit on a context-menu command's name.
+const maxMenuName = 32
+
 // optionType is the option a command argument is on Discord: a user
 // option for a person, a string option for a word.
 func optionType(k bot.ArgKind) dg.ApplicationCommandOptionType {
@@ -107,7 +124,7 @@ func (c *Conn) registerCommands(ctx context.Context) error {
 	}
 	var errs []error
 	for _, g := range guilds {
-		if _, err := c.s.ApplicationCommandBulkOverwrite(app, g, []*dg.ApplicationCommand{command()}, dg.WithContext(ctx)); err != nil {
+		if _, err := c.s.ApplicationCommandBulkOverwrite(app, g, commands(), dg.WithContext(ctx)); err != nil {
 			errs = append(errs, fmt.Errorf("guild %s: %w", g, err))
 		}
 	}

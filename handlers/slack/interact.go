@@ -111,6 +111,8 @@ func (c *Conn) interactive(ctx context.Context, cb slackapi.InteractionCallback)
 		return c.click(ctx, cb)
 	case slackapi.InteractionTypeViewSubmission:
 		return c.viewSubmission(ctx, cb)
+	case slackapi.InteractionTypeMessageAction:
+		return c.shortcut(ctx, cb)
 	}
 	return ignored
 }
