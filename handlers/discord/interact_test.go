@@ -231,8 +231,8 @@ func TestRegistrationRetried(t *testing.T) {
 		t.Errorf("Health = %v, want only /%s missing", err, bot.CommandName)
 	}
 	waitHealthy(t, c)
-	if n := len(f.Commands(innerGuild)); n != 1 {
-		t.Fatalf("%d commands registered, want 1", n)
+	if n, want := len(f.Commands(innerGuild)), 1+len(bot.Menus()); n != want {
+		t.Fatalf("%d commands registered, want %d: /liaison and the menu commands", n, want)
 	}
 	var puts []discordfake.Call
 	for _, call := range f.Calls() {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/liaison-bot/liaison/bot"
 	"github.com/liaison-bot/liaison/handlers/discord/discordfake"
 	"github.com/liaison-bot/liaison/handlers/slack/slackfake"
 )
@@ -87,7 +88,7 @@ func TestPlatformsAgree(t *testing.T) {
 		"STAFF_TOKEN": staffToken, "STAFF_GUILD": staffGuild, "STAFF_API": staff.URL(), "TEAM": teamCh, "ROLE": approveRole,
 	})
 	w := &world{t: t, ctx: t.Context(), discord: pub, slack: sf}
-	w.wait(staff, "/liaison on the Discord team", func() bool { return len(staff.Commands(staffGuild)) == 1 })
+	w.wait(staff, "/liaison on the Discord team", func() bool { return len(staff.Commands(staffGuild)) == 1+len(bot.Menus()) })
 	w.wait(sf, "the Slack socket", func() bool { return sf.Connections() == 1 })
 	w.wait(pub, "the public gateway", func() bool { return pub.Gateway().Connected })
 

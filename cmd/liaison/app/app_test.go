@@ -14,6 +14,7 @@ import (
 
 	dg "github.com/bwmarrin/discordgo"
 
+	"github.com/liaison-bot/liaison/bot"
 	"github.com/liaison-bot/liaison/cmd/liaison/app"
 	"github.com/liaison-bot/liaison/config"
 	"github.com/liaison-bot/liaison/handlers/discord/discordfake"
@@ -94,8 +95,8 @@ routes:
 	if !refused {
 		t.Fatal("/readyz never said the connection was not ready while Discord refused /liaison")
 	}
-	if n := len(f.Commands(g.ID)); n != 1 {
-		t.Fatalf("%d commands registered, want /liaison", n)
+	if n, want := len(f.Commands(g.ID)), 1+len(bot.Menus()); n != want {
+		t.Fatalf("%d commands registered, want %d: /liaison and the menu commands", n, want)
 	}
 }
 
