@@ -16,5 +16,8 @@ WORKDIR /data
 USER nonroot:nonroot
 EXPOSE 8080
 ENV LIAISON_HTTP_ADDR=0.0.0.0:8080
+# The image has no shell and no curl: the binary asks its own /readyz
+# (on 127.0.0.1, LIAISON_HTTP_ADDR's port) and exits 1 when not ready.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["/usr/local/bin/liaison", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/liaison"]
 CMD ["run", "--config", "/etc/liaison/liaison.yaml"]

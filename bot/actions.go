@@ -13,6 +13,13 @@ type action struct {
 	onItem  bool // Target is an item
 	onDraft bool // Target is a draft
 	command *commandSpec
+	// button: a command that a button may offer too (the Home's Edit on
+	// the profile); its label is the button's.
+	button bool
+	// menu: a command of the platforms' menus (see Menus), run on a
+	// message or a person. Its show answers the command and, when that
+	// answer was a form, the form's submission (Request.Kind says which).
+	menu bool
 
 	// allowed: may the actor take the action now? Asked before a question
 	// is put to them. Actions with a form check in form instead.
@@ -70,7 +77,7 @@ func lookupAction(id ActionID) (action, bool) {
 			Cancel: "Cancel",
 		}, allowed: (*Service).retractAllowed, run: (*Service).retractRun}, true
 	case ActProfile:
-		return action{command: &commandSpec{help: "the name, title and avatar the public sees on your replies, and your agreement to publish under them",
+		return action{label: "Edit profile", button: true, command: &commandSpec{help: "the name, title and avatar the public sees on your replies, and your agreement to publish under them",
 			describe: "Set the name, title and avatar your public replies carry"},
 			form: (*Service).profileForm, run: (*Service).profileRun}, true
 	case ActHelp:
@@ -81,6 +88,10 @@ func lookupAction(id ActionID) (action, bool) {
 	case ActForget:
 		return action{command: &commandSpec{args: forgetArgs, help: forgetHelp,
 			describe: "Erase a community member's words and name, at their request (approvers)"}, run: (*Service).forgetRun}, true
+	case ActSendToTeam:
+		return action{menu: true, show: (*Service).sendToTeam}, true
+	case ActMemberHistory:
+		return action{menu: true, show: (*Service).memberHistory}, true
 	case ActPromote:
 		return action{command: &commandSpec{args: userArg("The responder to trust"), help: "trust a responder on the routes you approve in this channel: on trusted-auto routes their drafts then publish without review (approvers only, never yourself)",
 			describe: "Trust a responder on your routes here: no review on trusted-auto routes (approvers)"}, run: (*Service).promote}, true

@@ -9,6 +9,12 @@ import (
 // CommandName is Liaison's slash command: /liaison <subcommand>.
 const CommandName = "liaison"
 
+// AppName is the app's name where a platform lists it.
+const AppName = "Liaison"
+
+// AppDescription is what the app is for, where a platform lists it.
+const AppDescription = "Brings what your community says to the team it concerns, and carries approved replies back under your name."
+
 // CommandDescription describes /liaison where the platform lists commands.
 const CommandDescription = "Liaison: the community's questions, answered under your own name"
 
@@ -46,6 +52,8 @@ type CommandArg struct {
 type SubCommand struct {
 	Name        string // the action, as typed: "promote"
 	Description string
+	// Usage is how it is typed: "/liaison promote @person".
+	Usage string
 	// Args are the arguments it takes, in the order they are typed;
 	// required ones come first.
 	Args []CommandArg
@@ -56,7 +64,7 @@ func SubCommands() []SubCommand {
 	var out []SubCommand
 	for _, id := range commandOrder {
 		a, _ := lookupAction(id)
-		out = append(out, SubCommand{Name: string(id), Description: a.command.describe, Args: a.command.args})
+		out = append(out, SubCommand{Name: string(id), Description: a.command.describe, Usage: usage(id), Args: a.command.args})
 	}
 	return out
 }

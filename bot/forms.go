@@ -22,8 +22,9 @@ type Form struct {
 type FieldKind int
 
 const (
-	FieldText  FieldKind = iota
-	FieldCheck           // a yes/no agreement
+	FieldText   FieldKind = iota
+	FieldCheck            // a yes/no agreement
+	FieldChoice           // one of Options, picked from a list
 )
 
 // Field is one input of a form. Its limits are the domain's; adapters pass
@@ -48,6 +49,16 @@ type Field struct {
 	TypedLabel  string
 	TypedHint   string
 	TypedPrompt string
+
+	// A choice field: what may be picked, in order; Initial, when set, is
+	// the value picked at first.
+	Options []Option
+}
+
+// Option is one value a choice field offers.
+type Option struct {
+	Value string // what comes back in Request.Values
+	Label string // what the person sees
 }
 
 // Form field ids, as they come back in Request.Values.
@@ -60,6 +71,7 @@ const (
 	FieldAvatarID   = "avatar"
 	FieldPronounsID = "pronouns"
 	FieldConsentID  = "consent"
+	FieldRouteID    = "route"
 )
 
 // Limits of what people write, in characters.

@@ -142,11 +142,7 @@ func (s *Service) Receive(ctx context.Context, in Incoming) (Intake, error) {
 		m       *Message
 	)
 	err := s.inTx(ctx, func(tx Tx) error {
-		m = &Message{
-			Key:      MessageKey{Conn: in.Conn, Channel: in.Channel, ID: in.ID},
-			AuthorID: in.AuthorID, AuthorName: in.AuthorName, AuthorHandle: in.AuthorHandle,
-			Text: in.Text, Attachments: in.Attachments, Link: in.Link, CreatedAt: in.At,
-		}
+		m = newMessage(in)
 		// The message row is inserted once its item is known, so the common
 		// case writes each row once; a redelivery rolls everything back.
 		insert := func() error {
@@ -194,7 +190,8 @@ func (s *Service) Receive(ctx context.Context, in Incoming) (Intake, error) {
 			return s.noRoute(ctx, tx, src, in.Channel)
 		}
 		outcome = IntakeNew
-		return s.openItem(ctx, tx, in, watched, rt, m)
+		_, err = s.openItem(ctx, tx, in, watched, rt, m)
+		return err
 	})
 	if errors.Is(err, errDuplicate) {
 		outcome, err = IntakeDuplicate, nil
@@ -244,7 +241,18 @@ func (s *Service) parentItem(ctx context.Context, tx Tx, in Incoming, watched st
 	return nil, nil
 }
 
-func (s *Service) openItem(ctx context.Context, tx Tx, in Incoming, watched string, rt *Route, m *Message) error {
+// newMessage is the row of a public message as it came in.
+func newMessage(in Incoming) *Message {
+	return &Message{
+		Key:      MessageKey{Conn: in.Conn, Channel: in.Channel, ID: in.ID},
+		AuthorID: in.AuthorID, AuthorName: in.AuthorName, AuthorHandle: in.AuthorHandle,
+		Text: in.Text, Attachments: in.Attachments, Link: in.Link, CreatedAt: in.At,
+	}
+}
+
+// newItem is the item a public message opens on rt; watched is the channel
+// its public thread belongs to.
+func (s *Service) newItem(in Incoming, watched string, rt *Route) *Item {
 	now := s.Clock()
 	it := &Item{
 		Conn: in.Conn, Channel: watched, ThreadID: in.ID, RootChannel: in.Channel, RootMsgID: in.ID, Link: in.Link,
@@ -259,12 +267,71 @@ func (s *Service) openItem(ctx context.Context, tx Tx, in Incoming, watched stri
 	if in.ParentChannel != "" && in.Channel != in.ParentChannel {
 		it.ThreadChannel = in.Channel
 	}
+	return it
+}
+
+// openItem stores the item in opens on rt, with m, and its card's job,
+// and returns it; errDuplicate when m is stored already.
+func (s *Service) openItem(ctx context.Context, tx Tx, in Incoming, watched string, rt *Route, m *Message) (*Item, error) {
+	it := s.newItem(in, watched, rt)
+	now := it.CreatedAt
 	// No audit event: the message row records what came in, and when.
 	ok, err := tx.OpenItem(ctx, it, m, &OutboxJob{Kind: OpPostCard, Conn: it.CardConn, Channel: it.CardChannel, State: JobPending, RunAt: now, CreatedAt: now})
 	if err == nil && !ok {
-		return errDuplicate
+		return nil, errDuplicate
 	}
-	return err
+	return it, err
+}
+
+// bringIn opens an item from in, a message a staff member brings in by
+// hand, on route rt: what Receive does when a source matches a message to
+// a route, whether Liaison watches its channel or not. A message that
+// already belongs to an item (its first message or a follow-up), or that
+// replies in an item's public thread, is deduplicated as Receive does it:
+// bringIn returns that item, opened false, and writes nothing. A message
+// stored without an item (no route took it) gets one. A concurrent intake
+// of the same message ends in errDuplicate: the caller rolls back, and
+// reading again finds the item.
+func (s *Service) bringIn(ctx context.Context, tx Tx, in Incoming, rt *Route) (it *Item, opened bool, err error) {
+	if in.At.IsZero() {
+		in.At = s.Clock()
+	}
+	in.At = in.At.UTC().Truncate(time.Microsecond)
+	watched := cardChannel(in)
+	m, err := tx.MessageByKey(ctx, MessageKey{Conn: in.Conn, Channel: in.Channel, ID: in.ID})
+	switch {
+	case err == nil && m.ItemID != 0:
+		it, err = tx.Item(ctx, m.ItemID)
+		return it, false, err
+	case err == nil:
+		// Stored without an item: a watched channel that no route matched.
+		// Nothing locks an item-less message, so a notice does: of two
+		// staff members bringing it in at once, the second waits for the
+		// first, then finds its notice and reads the item it opened.
+		first, err := tx.FirstNotice(ctx, "bring-in:"+in.Conn+":"+in.Channel+"/"+in.ID, s.Clock())
+		if err != nil {
+			return nil, false, err
+		}
+		if !first {
+			return nil, false, errDuplicate
+		}
+		it = s.newItem(in, watched, rt)
+		if err := tx.CreateItem(ctx, it); err != nil {
+			return nil, false, err
+		}
+		m.ItemID = it.ID
+		if err := tx.UpdateMessage(ctx, m); err != nil {
+			return nil, false, err
+		}
+		return it, true, s.enqueue(ctx, tx, &OutboxJob{Kind: OpPostCard, ItemID: it.ID, Conn: it.CardConn, Channel: it.CardChannel})
+	case !errors.Is(err, ErrNotFound):
+		return nil, false, err
+	}
+	if it, err = s.parentItem(ctx, tx, in, watched); err != nil || it != nil {
+		return it, false, err
+	}
+	it, err = s.openItem(ctx, tx, in, watched, rt, newMessage(in))
+	return it, err == nil, err
 }
 
 func (s *Service) followUp(ctx context.Context, tx Tx, it *Item, m *Message, in Incoming) error {

@@ -72,6 +72,9 @@ const (
 	Submit
 	// Command: a /liaison subcommand, with its arguments.
 	Command
+	// FromMenu: a command from a platform's menus (see Menus), run on a
+	// message (Request.Message) or on a person (Request.User).
+	FromMenu
 )
 
 // Request is what a person did, as an adapter translated it from its
@@ -101,6 +104,11 @@ type Request struct {
 	// Channel is where the person acted (the channel a command was typed
 	// in); "" when the platform did not say.
 	Channel string
+	// Message is the message a menu command was run on, and its form
+	// submitted about, as the platform's own payload (or a read of it)
+	// gives it: never what the person typed. nil when the platform could
+	// not give it (the message is gone, or Liaison cannot read its channel).
+	Message *Incoming
 }
 
 // storable cleans what a person typed or the platform said as intake
@@ -124,6 +132,10 @@ func (r Request) storable() Request {
 		r.User = r.Args[UserArgName]
 	}
 	r.User, r.Channel = storable(r.User), storable(r.Channel)
+	if r.Message != nil {
+		m := r.Message.storable()
+		r.Message = &m
+	}
 	a := &r.Actor
 	a.Conn, a.UserID, a.Name = storable(a.Conn), storable(a.UserID), storable(a.Name)
 	a.Title, a.AvatarURL = storable(a.Title), storable(a.AvatarURL)
@@ -178,7 +190,10 @@ func (s *Service) Interact(ctx context.Context, req Request) Reply {
 	case req.Kind == Command && (!ok || a.command == nil):
 		typed := clipRunes(strings.ReplaceAll(Sanitize(string(req.Action)), "`", "'"), 40)
 		return Reply{Text: fmt.Sprintf("I don't know `%s`.\n%s", typed, s.Help()), Refused: true, Err: ErrUnknownAction}
-	case !ok, req.Kind == Click && a.command != nil, req.Kind == Submit && a.form == nil:
+	case !ok, req.Kind == Click && a.command != nil && !a.button, req.Kind == Submit && a.form == nil && !a.menu:
+		return refuse(ErrUnknownAction)
+	case req.Kind != Submit && (req.Kind == FromMenu) != a.menu:
+		// Menu commands come from menus only, and menus run nothing else.
 		return refuse(ErrUnknownAction)
 	case (a.onItem || a.onDraft) && req.Target <= 0:
 		return refuse(ErrUnknownAction)

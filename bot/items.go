@@ -121,7 +121,7 @@ func (s *Service) itemAction(ctx context.Context, req Request, action string, ch
 		if err != nil {
 			return err
 		}
-		before := itemSnapshot(it)
+		before, assignee := itemSnapshot(it), it.Assignee
 		if err := change(tx, it, p); err != nil {
 			return err
 		}
@@ -132,6 +132,12 @@ func (s *Service) itemAction(ctx context.Context, req Request, action string, ch
 		if err := s.updateCard(ctx, tx, it); err != nil {
 			return err
 		}
+		if assignee != it.Assignee {
+			// The item leaves the Home of whoever had it.
+			if err := s.refreshHomes(ctx, tx, nil, assignee); err != nil {
+				return err
+			}
+		}
 		return s.audit(ctx, tx, req.Actor.String(), action, subject("item", it.ID), before, itemSnapshot(it))
 	})
 }
@@ -140,6 +146,11 @@ func itemSnapshot(it *Item) map[string]any {
 	return map[string]any{"status": it.Status, "tags": it.Tags, "assignee": it.Assignee}
 }
 
+// updateCard enqueues the refresh of an item's card, and of its assignee's
+// Home, which lists it.
 func (s *Service) updateCard(ctx context.Context, tx Tx, it *Item) error {
-	return s.enqueue(ctx, tx, &OutboxJob{Kind: OpUpdateCard, ItemID: it.ID, Conn: it.CardConn, Channel: it.CardChannel, CoalesceKey: fmt.Sprintf("card:%d", it.ID)})
+	if err := s.enqueue(ctx, tx, &OutboxJob{Kind: OpUpdateCard, ItemID: it.ID, Conn: it.CardConn, Channel: it.CardChannel, CoalesceKey: fmt.Sprintf("card:%d", it.ID)}); err != nil {
+		return err
+	}
+	return s.refreshHomes(ctx, tx, nil, it.Assignee)
 }

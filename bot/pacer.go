@@ -26,6 +26,9 @@ type Limits struct {
 	// Global paces every call of the connection (Discord's 50 requests a
 	// second per bot).
 	Global Limit
+	// Home paces the publications of people's Homes (Slack's views.publish,
+	// limited per workspace), in a bucket of their own (HomeBucket).
+	Home Limit
 }
 
 // Paced is implemented by platforms with limits to schedule within.
@@ -39,6 +42,9 @@ func ChannelBucket(conn, channel string) string { return conn + "/" + channel }
 // EditBucket is the bucket of conn's calls that change or delete a message;
 // only a 429 holds it.
 func EditBucket(conn string) string { return conn + "/edits" }
+
+// HomeBucket is the bucket of conn's publications of people's Homes.
+func HomeBucket(conn string) string { return conn + "/home" }
 
 // GlobalBucket is the bucket of every call of conn.
 func GlobalBucket(conn string) string { return conn + "/*" }

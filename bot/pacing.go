@@ -9,14 +9,16 @@ import (
 // limited records a 429: the platform's Retry-After holds the bucket the
 // call was in, so that no other call of that bucket is refused meanwhile:
 // its channel's posts, the connection's edits and deletions (Slack's
-// chat.update is limited per workspace), or with a global 429 every call of
-// the connection.
+// chat.update is limited per workspace), its publications of Homes, or with
+// a global 429 every call of the connection.
 func (w *Worker) limited(j *OutboxJob, se *SendError, until time.Time) {
 	l := w.limits(j.Conn)
 	key, lim := ChannelBucket(j.Conn, j.Channel), l.Post
 	switch {
 	case se.Global:
 		key, lim = GlobalBucket(j.Conn), l.Global
+	case j.Kind == OpPublishHome:
+		key, lim = HomeBucket(j.Conn), l.Home
 	case !j.Kind.Creates():
 		key, lim = EditBucket(j.Conn), Limit{}
 	case j.Channel == "":

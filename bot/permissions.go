@@ -128,3 +128,34 @@ func (s *Service) approvedRoutes(actor Actor) []Route {
 	}
 	return out
 }
+
+// ErrStaffOnly refuses a menu command (Send to team, Member history) to
+// someone who is not staff where they ran it.
+var ErrStaffOnly = &Error{Code: EUNAUTHORIZED, Message: "Sorry, this is for the staff who answer the community through Liaison."}
+
+// staffOn reports whether actor is staff on their connection: named, by
+// user id or by a group or role they hold, as an approver or a responder of
+// a route whose cards go to that connection; or linked by their profile to
+// an identity on a connection where cards go. Only the config links a
+// person's identities, so a community member who set up a profile of their
+// own is not staff: that profile holds their one identity.
+func (s *Service) staffOn(ctx context.Context, tx Tx, actor Actor) (bool, error) {
+	cards := map[string]bool{}
+	for _, rt := range s.Router.Routes() {
+		cards[rt.DestConn] = true
+		if rt.DestConn == actor.Conn && named(slices.Concat(rt.Policy.Approvers, rt.Policy.Responders), actor) {
+			return true, nil
+		}
+	}
+	p, err := profileOf(ctx, tx, actor)
+	if err != nil || p == nil {
+		return false, err
+	}
+	self := Identity{Conn: actor.Conn, UserID: actor.UserID}
+	for _, id := range p.Identities {
+		if id != self && cards[id.Conn] {
+			return true, nil
+		}
+	}
+	return false, nil
+}

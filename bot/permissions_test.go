@@ -423,6 +423,33 @@ var matrixRows = map[string]matrixRow{
 		}
 		return "allowed"
 	}},
+	"Send to team (a member's message)": {setup: func(e *env) fixture {
+		// The internal side is a community one too (role both): members
+		// write in a watched channel there, and in others.
+		e.svc.Router = bot.NewRouter([]bot.Source{
+			{Name: "discord-help", Conn: publicConn, Channels: []string{helpChan, forumChan}},
+			{Name: "lobby", Conn: staffConn, Channels: []string{"C0LOBBY"}},
+		}, e.svc.Router.Routes())
+		return e.newItem()
+	}, act: func(e *env, a bot.Actor, fx fixture) bot.Reply {
+		in := &bot.Incoming{Conn: staffConn, Channel: "C0RANDOM", ID: fmt.Sprintf("1700000000.%06d", fx.item),
+			AuthorID: "U0GUEST", AuthorName: "gus", Text: "Where is the export button?"}
+		r := e.svc.Interact(e.ctx, bot.Request{Kind: bot.FromMenu, Actor: a, Action: bot.ActSendToTeam, Message: in})
+		if r.Refused || r.Form == nil {
+			return r
+		}
+		return e.svc.Interact(e.ctx, bot.Request{Kind: bot.Submit, Actor: a, Action: bot.ActSendToTeam, Message: in,
+			Values: map[string]string{bot.FieldRouteID: "help"}})
+	}, outcome: func(e *env, _ bot.Actor, fx fixture) string {
+		it, err := e.svc.Item(e.ctx, fx.item+1)
+		if err != nil || it.Route != "help" || it.AuthorID != "U0GUEST" {
+			return fmt.Sprintf("done, but no item on route help from the message (%v)", err)
+		}
+		return "allowed"
+	}},
+	"Member history": {setup: (*env).newItem, act: func(e *env, a bot.Actor, _ fixture) bot.Reply {
+		return e.svc.Interact(e.ctx, bot.Request{Kind: bot.FromMenu, Actor: a, Action: bot.ActMemberHistory, User: member})
+	}, outcome: allowed},
 	"/liaison help": {setup: (*env).newItem, act: func(e *env, a bot.Actor, _ fixture) bot.Reply {
 		return e.svc.Interact(e.ctx, bot.Request{Kind: bot.Command, Actor: a, Action: bot.ActHelp})
 	}, outcome: allowed},

@@ -50,6 +50,7 @@ const (
 	OpDeletePublic    OpKind = "delete_public"     // a retraction
 	OpNotify          OpKind = "notify"            // a private message to one user
 	OpPostDigest      OpKind = "post_digest"       // a digest's figures and chart
+	OpPublishHome     OpKind = "publish_home"      // one person's Home, rendered whole (Slack's App Home)
 )
 
 // Creates reports whether op makes a new platform message, so that a retry
@@ -77,7 +78,10 @@ func (k OpKind) Priority() int {
 	switch k {
 	case OpPublish, OpEditPublic, OpDeletePublic:
 		return PriorityPublic
-	case OpPostCard, OpPostDraftCard, OpNotify, OpPostDigest:
+	case OpPostCard, OpPostDraftCard, OpNotify, OpPostDigest, OpPublishHome:
+		// A Home is what a person who opened it waits for; its refreshes
+		// are coalesced (one pending per person) and paced in a bucket of
+		// their own, so they never hold back a channel's posts.
 		return PriorityNew
 	case OpPostNote:
 		return PriorityThread
@@ -87,7 +91,7 @@ func (k OpKind) Priority() int {
 
 // OpKinds lists every kind of operation.
 var OpKinds = []OpKind{OpPostCard, OpUpdateCard, OpPostNote, OpUpdateNote, OpPostDraftCard, OpUpdateDraftCard,
-	OpPublish, OpEditPublic, OpDeletePublic, OpNotify, OpPostDigest}
+	OpPublish, OpEditPublic, OpDeletePublic, OpNotify, OpPostDigest, OpPublishHome}
 
 // Op is one platform operation, fully rendered.
 type Op struct {
@@ -98,7 +102,7 @@ type Op struct {
 	ThreadID  string // thread to post in (Slack thread_ts, Discord thread channel id)
 	MessageID string // message to update or delete
 	ReplyTo   string // public message being answered
-	UserID    string // OpNotify: who is told
+	UserID    string // OpNotify: who is told; OpPublishHome: whose Home it is
 	After     time.Time
 
 	Card      *Card
@@ -106,6 +110,7 @@ type Op struct {
 	Note      *Note
 	Post      *PublicPost
 	Digest    *DigestPost
+	Home      *HomeView
 }
 
 // Result is what the platform returned.

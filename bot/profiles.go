@@ -131,6 +131,9 @@ func (s *Service) saveProfile(ctx context.Context, actor Actor, in ProfileInput)
 		if err := s.audit(ctx, tx, actor.String(), "profile.save", subject("profile", p.ID), before, map[string]any{"name": p.Name, "title": p.Title, "consent": p.Consented()}); err != nil {
 			return err
 		}
+		if err := s.refreshHomes(ctx, tx, nil, p.ID); err != nil {
+			return err
+		}
 		pending, err := tx.DraftsByAuthorState(ctx, p.ID, DraftPending)
 		if err != nil {
 			return err

@@ -181,6 +181,9 @@ func (s *Service) draftTx(ctx context.Context, tx Tx, actor Actor, itemID int64,
 	if err := s.enqueue(ctx, tx, &OutboxJob{Kind: OpPostDraftCard, ItemID: it.ID, DraftID: d.ID, Conn: it.CardConn, Channel: it.CardChannel}); err != nil {
 		return nil, err
 	}
+	if err := s.draftHomes(ctx, tx, it, d); err != nil {
+		return nil, err
+	}
 	if err := s.audit(ctx, tx, actor.String(), "draft.create", subject("draft", d.ID), nil, map[string]any{"item": it.ID, "kind": kind, "text": text}); err != nil {
 		return nil, err
 	}
@@ -334,13 +337,27 @@ func (s *Service) approvable(ctx context.Context, tx Tx, actor Actor, draftID in
 	if err != nil {
 		return review{}, nil, err
 	}
-	if p != nil && p.ID == writer(r.d) && !r.rt.Policy.AllowSelfApproval {
-		return review{}, nil, ErrSelfApproval
-	}
-	if waitsForConsent(r.d, author) {
-		return review{}, nil, ErrNoConsent
+	if err := mayApprove(r.rt, r.d, author, p); err != nil {
+		return review{}, nil, err
 	}
 	return r, author, nil
+}
+
+// mayApprove is the rest of approvable once the draft is loaded with its
+// route, its signer and the profile of an approver of that route (nil when
+// they have none): the Home asks it too, so that it never offers what the
+// click would refuse.
+func mayApprove(rt *Route, d *Draft, signer, approver *Profile) error {
+	if d.State != DraftPending && d.State != DraftFailed {
+		return &TransitionError{Entity: "draft", ID: d.ID, From: string(d.State), To: string(DraftApproved)}
+	}
+	if approver != nil && approver.ID == writer(d) && !rt.Policy.AllowSelfApproval {
+		return ErrSelfApproval
+	}
+	if waitsForConsent(d, signer) {
+		return ErrNoConsent
+	}
+	return nil
 }
 
 // rejectable checks actor may reject the draft now: an approver of its
@@ -678,8 +695,13 @@ func (s *Service) saveDraft(ctx context.Context, tx Tx, d *Draft) (*Item, error)
 	return it, s.updateDraftCard(ctx, tx, it, d)
 }
 
+// updateDraftCard enqueues the refresh of a draft's card, and of the Homes
+// that show the draft.
 func (s *Service) updateDraftCard(ctx context.Context, tx Tx, it *Item, d *Draft) error {
-	return s.enqueue(ctx, tx, &OutboxJob{Kind: OpUpdateDraftCard, ItemID: it.ID, DraftID: d.ID, Conn: it.CardConn, Channel: it.CardChannel, CoalesceKey: fmt.Sprintf("draftcard:%d", d.ID)})
+	if err := s.enqueue(ctx, tx, &OutboxJob{Kind: OpUpdateDraftCard, ItemID: it.ID, DraftID: d.ID, Conn: it.CardConn, Channel: it.CardChannel, CoalesceKey: fmt.Sprintf("draftcard:%d", d.ID)}); err != nil {
+		return err
+	}
+	return s.draftHomes(ctx, tx, it, d)
 }
 
 func identityOn(p *Profile, conn string) string {

@@ -19,6 +19,9 @@ type Settings struct {
 	KeepDeletedText bool   // the internal copy of a deleted message keeps its text
 	AdminConn       string // where "no route" notices go; empty: nowhere
 	AdminChannel    string
+	// DashboardURL is where staff open the dashboard, without its token;
+	// the Home links to it. Empty: the Home has no dashboard link.
+	DashboardURL string
 }
 
 // Service runs Liaison's flows. Adapters give it platform events (Receive,
@@ -29,7 +32,8 @@ type Settings struct {
 // Its methods live by concern: intake.go (public and thread messages),
 // items.go (claiming, tagging, ignoring), review.go (drafts and their
 // review), profiles.go (public profiles and trust), attention.go (SLA),
-// views.go (what cards show), worker.go (the outbox).
+// views.go (what cards show), home.go (what people's Homes show),
+// worker.go (the outbox).
 type Service struct {
 	Store     Store
 	Platforms map[string]Platform // by connection name

@@ -236,4 +236,26 @@ type Tx interface {
 	// ItemMessages lists the public messages of the items with ids in
 	// [first, last], by item, oldest first.
 	ItemMessages(ctx context.Context, first, last int64) ([]*Message, error)
+
+	// People's Homes (see home.go). The lists only read and lock nothing.
+
+	// SaveHomeViewer records that a person opened their Home, with the
+	// groups they held then; it replaces what was recorded of them.
+	SaveHomeViewer(ctx context.Context, v *HomeViewer) error
+	// HomeViewer reads what was recorded of a person who opened their Home
+	// on conn.
+	HomeViewer(ctx context.Context, conn, userID string) (*HomeViewer, error)
+	// HomeViewers lists the people who opened their Home on conn at or
+	// after since, in no particular order.
+	HomeViewers(ctx context.Context, conn string, since time.Time) ([]*HomeViewer, error)
+	// AssignedItems lists up to limit of the items assigned to a profile
+	// that wait for a public answer (new, claimed, drafting, awaiting
+	// approval), oldest first, and says how many there are.
+	AssignedItems(ctx context.Context, profileID int64, limit int) ([]*Item, int, error)
+	// DraftsToReview lists up to limit drafts pending or failed to publish
+	// on the items of routes (by name), oldest first.
+	DraftsToReview(ctx context.Context, routes []string, limit int) ([]*Draft, error)
+	// DraftsOf lists up to limit of the drafts a profile signs or
+	// proposed, newest first, and says how many there are.
+	DraftsOf(ctx context.Context, profileID int64, limit int) ([]*Draft, int, error)
 }

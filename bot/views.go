@@ -431,6 +431,9 @@ func (s *Service) buildOp(ctx context.Context, tx Tx, j *OutboxJob) (op *Op, ski
 	case OpPublish, OpEditPublic, OpDeletePublic:
 		err = s.publicOp(ctx, tx, j, it, op)
 	case OpPostDigest: // its figures are read by renderDigest, outside this transaction
+	case OpPublishHome:
+		op.UserID = p.UserID
+		op.Home, skip, err = s.homeOp(ctx, tx, j.Conn, p.UserID)
 	case OpNotify:
 		op.UserID, op.Note = p.UserID, &Note{Text: p.Text}
 		if it != nil {

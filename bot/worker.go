@@ -233,11 +233,14 @@ func (w *Worker) limits(conn string) Limits {
 }
 
 // buckets are the rate-limit buckets j's call falls into: its channel's
-// posts when it creates a message, and its connection's.
+// posts when it creates a message, the Homes' for a Home, and its
+// connection's.
 func (w *Worker) buckets(j *OutboxJob) map[string]Limit {
 	l := w.limits(j.Conn)
 	b := map[string]Limit{GlobalBucket(j.Conn): l.Global}
 	switch {
+	case j.Kind == OpPublishHome:
+		b[HomeBucket(j.Conn)] = l.Home
 	case !j.Kind.Creates():
 		b[EditBucket(j.Conn)] = Limit{} // held by a 429 only
 	case j.Channel != "":

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -284,6 +285,43 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 // Errors: unknown keys, values of the wrong type, unset variables and every
 // validation problem, in document order.
 func Parse(data []byte, getenv func(string) string) (*Config, error) {
+	return parse(data, getenv, false)
+}
+
+// LoadSetup reads the file at path as Load does, for the commands that
+// help create the apps (slack-manifest, discord-invite): those run before
+// the tokens exist, so a credential that is missing or not yet valid is no
+// error. Every other problem is.
+func LoadSetup(path string, getenv func(string) string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	c, err := parse(data, getenv, true)
+	if err != nil {
+		var errs Errors
+		if errors.As(err, &errs) {
+			return nil, errs
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// secretKey reports whether an error's key is a credential's.
+func secretKey(key string) bool {
+	if key == "database.url" || key == "dashboard.token" {
+		return true
+	}
+	for _, k := range []string{".bot_token", ".app_token", ".signing_secret", ".token"} {
+		if strings.HasPrefix(key, "connections[") && strings.HasSuffix(key, k) {
+			return true
+		}
+	}
+	return false
+}
+
+func parse(data []byte, getenv func(string) string, setup bool) (*Config, error) {
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
@@ -329,6 +367,9 @@ func Parse(data []byte, getenv func(string) string) (*Config, error) {
 			}
 			errs = append(errs, fe)
 		}
+	}
+	if setup {
+		errs = slices.DeleteFunc(errs, func(e *FieldError) bool { return secretKey(e.Key) })
 	}
 	if len(errs) > 0 {
 		sortByLine(errs, d.lines)

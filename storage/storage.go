@@ -284,7 +284,7 @@ func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, 
 }
 
 // tables are Liaison's tables, as RowCount knows them.
-var tables = []string{"items", "messages", "drafts", "draft_versions", "profiles", "profile_identities", "route_trust", "audit_events", "outbox", "notices", "parked", "digests"}
+var tables = []string{"items", "messages", "drafts", "draft_versions", "profiles", "profile_identities", "route_trust", "audit_events", "outbox", "notices", "parked", "digests", "home_viewers"}
 
 // RowCount counts the rows of one of Liaison's tables: for diagnostics, and
 // for tests that show a refused action wrote nothing.

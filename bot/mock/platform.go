@@ -50,6 +50,7 @@ type Platform struct {
 
 	mu       sync.Mutex
 	posts    []*Post
+	homes    map[string]*bot.HomeView // by user: the Home last published
 	sends    map[bot.OpKind]int
 	finds    int
 	failures []Failure
@@ -128,8 +129,24 @@ func (p *Platform) apply(op *bot.Op) (bot.Result, error) {
 			post.Text = op.Post.Text(p.Caps.CustomIdentity)
 		}
 		return bot.Result{MessageID: post.ID}, nil
+	case bot.OpPublishHome:
+		if op.Home == nil || op.UserID == "" {
+			return bot.Result{}, bot.Permanent(errors.New("invalid_arguments"))
+		}
+		if p.homes == nil {
+			p.homes = map[string]*bot.HomeView{}
+		}
+		p.homes[op.UserID] = op.Home
+		return bot.Result{}, nil
 	}
 	return bot.Result{}, bot.Permanent(fmt.Errorf("unknown op %q", op.Kind))
+}
+
+// Home returns the Home last published for a user; nil when none was.
+func (p *Platform) Home(userID string) *bot.HomeView {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.homes[userID]
 }
 
 // Find looks for a message carrying op's key, as an adapter does with

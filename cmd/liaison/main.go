@@ -111,8 +111,8 @@ staff member's own name, title and avatar.`,
 	var cfgPath string
 	root.PersistentFlags().StringVar(&cfgPath, "config", "./liaison.yaml", "path to the YAML config")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return commandLineError(err) })
-	loadConfig := func() (*config.Config, error) {
-		c, err := config.Load(cfgPath, getenv)
+	loadWith := func(load func(string, func(string) string) (*config.Config, error)) (*config.Config, error) {
+		c, err := load(cfgPath, getenv)
 		if err != nil {
 			var errs config.Errors
 			if errors.As(err, &errs) {
@@ -122,6 +122,9 @@ staff member's own name, title and avatar.`,
 		}
 		return c, nil
 	}
+	loadConfig := func() (*config.Config, error) { return loadWith(config.Load) }
+	// The commands that help create the apps run before their tokens exist.
+	loadSetup := func() (*config.Config, error) { return loadWith(config.LoadSetup) }
 	root.AddCommand(
 		runCmd(loadConfig),
 		migrateCmd(loadConfig),
@@ -130,6 +133,10 @@ staff member's own name, title and avatar.`,
 		demoCmd(),
 		auditCmd(loadConfig),
 		benchCmd(getenv),
+		inviteCmd(loadSetup),
+		healthcheckCmd(getenv, loadConfig),
+		doctorCmd(loadConfig),
+		slackManifestCmd(loadSetup),
 	)
 	return root
 }

@@ -210,7 +210,9 @@ func (w *world) startAndWait(owner string) {
 	w.t.Helper()
 	w.liaison = w.start(owner)
 	w.waitFor(w.pub, "community gateway", func() bool { return w.pub.Gateway().Connected })
-	w.waitFor(w.inner, "/liaison registered", func() bool { return w.inner.Gateway().Connected && len(w.inner.Commands(innerGuild)) == 1+len(bot.Menus()) })
+	w.waitFor(w.inner, "/liaison registered", func() bool {
+		return w.inner.Gateway().Connected && len(w.inner.Commands(innerGuild)) == 1+len(bot.Menus())
+	})
 	for _, c := range w.liaison.Conns {
 		waitHealthy(w.t, c)
 	}

@@ -177,8 +177,17 @@ func TestAPIURL(t *testing.T) {
 	}
 	run(t, c)
 	waitHealthy(t, c)
-	if cmds := f.Commands(pubGuild); len(cmds) != 1 || cmds[0].Name != bot.CommandName {
-		t.Errorf("commands %+v, want /%s", cmds, bot.CommandName)
+	cmds := f.Commands(pubGuild)
+	var names []string
+	for _, c := range cmds {
+		names = append(names, c.Name)
+	}
+	want := []string{bot.CommandName}
+	for _, m := range bot.Menus() {
+		want = append(want, m.Name)
+	}
+	if !slices.Equal(names, want) {
+		t.Errorf("commands %q, want %q", names, want)
 	}
 	if _, err := f.Post(otherBot, general, "Deploy finished"); err != nil {
 		t.Fatal(err)

@@ -28,6 +28,7 @@ func (c *Conn) actorOf(i *dg.Interaction) (bot.Actor, bool) {
 
 // request translates an interaction into what the person did. A custom_id
 // Liaison did not make leaves the action empty: the domain refuses it.
+// Menu commands and their forms' selects are translated by menus.go.
 func (c *Conn) request(i *dg.Interaction) (bot.Request, bool) {
 	actor, ok := c.actorOf(i)
 	if !ok {
@@ -94,11 +95,13 @@ const interactionBudget = 2500 * time.Millisecond
 // opens at once (opening one commits nothing); its submission is answered
 // like a click.
 func (c *Conn) onInteraction(ctx context.Context, i *dg.Interaction, at time.Time) {
+	dctx, cancel := context.WithDeadline(ctx, at.Add(c.interactionBudget()))
 	req, ok := c.request(i)
 	if !ok {
+		cancel()
 		return
 	}
-	dctx, cancel := context.WithDeadline(ctx, at.Add(c.interactionBudget()))
+	req = c.menu(dctx, i, req)
 	reply := c.interact(dctx, i, req)
 	late := dctx.Err() != nil
 	cancel()
@@ -107,6 +110,10 @@ func (c *Conn) onInteraction(ctx context.Context, i *dg.Interaction, at time.Tim
 	}
 	if late && reply.Err != nil {
 		c.log.Warn("interaction not answered: the domain did not finish in time", "interaction", i.ID, "action", req.Action, "err", reply.Err)
+		return
+	}
+	if reply.Form != nil && req.Kind == bot.FromMenu && choiceForm(reply.Form) {
+		c.respond(ctx, i, &dg.InteractionResponse{Type: dg.InteractionResponseChannelMessageWithSource, Data: selectForm(reply.Form, req)})
 		return
 	}
 	if reply.Form != nil && req.Kind != bot.Submit {
@@ -135,6 +142,18 @@ func (c *Conn) onInteraction(ctx context.Context, i *dg.Interaction, at time.Tim
 	case reply.Form != nil:
 		c.log.Error("interaction: a form cannot answer a form", "interaction", i.ID, "action", req.Action)
 		text = bot.ErrorMessage(bot.ErrFormNotOpened)
+	}
+	if isMenuSelection(i) {
+		// The answer takes the place of the select it answers, in the
+		// same ephemeral message.
+		if comps == nil {
+			comps = []dg.MessageComponent{}
+		}
+		c.respond(ctx, i, &dg.InteractionResponse{
+			Type: dg.InteractionResponseUpdateMessage,
+			Data: &dg.InteractionResponseData{Content: clip(text, maxContent), Components: comps, AllowedMentions: noMentions()},
+		})
+		return
 	}
 	c.respond(ctx, i, &dg.InteractionResponse{
 		Type: dg.InteractionResponseChannelMessageWithSource,

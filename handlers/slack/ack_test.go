@@ -101,6 +101,8 @@ func (d *stubDomain) Delete(ctx context.Context, key bot.MessageKey, at time.Tim
 	return nil
 }
 
+func (d *stubDomain) HomeOpened(ctx context.Context, actor bot.Actor) error { return d.fail(ctx) }
+
 func (d *stubDomain) Interact(ctx context.Context, req bot.Request) bot.Reply {
 	if d.interact != nil {
 		return d.interact(ctx, req)

@@ -112,13 +112,18 @@ func (c *Conn) take(ev slackevents.EventsAPIEvent, ack func()) <-chan struct{} {
 }
 
 // eventKey is what identifies an event across Slack's copies of it (its
-// event id), and the channel whose order it keeps.
+// event id), and the lane whose order it keeps: a message's channel, a
+// person's Home.
 func eventKey(ev slackevents.EventsAPIEvent) (key, channel string) {
 	if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok {
 		key = cb.EventID
 	}
-	if msg, ok := ev.InnerEvent.Data.(*slackevents.MessageEvent); ok {
-		channel = msg.Channel
+	switch inner := ev.InnerEvent.Data.(type) {
+	case *slackevents.MessageEvent:
+		channel = inner.Channel
+	case *slackevents.AppHomeOpenedEvent:
+		// A person's openings, in order; other people's do not wait.
+		channel = "home:" + inner.User
 	}
 	return key, channel
 }

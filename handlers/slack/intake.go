@@ -24,6 +24,9 @@ func (c *Conn) handleEvent(ctx context.Context, ev slackevents.EventsAPIEvent) e
 	if ev.Type != slackevents.CallbackEvent {
 		return nil
 	}
+	if home, ok := ev.InnerEvent.Data.(*slackevents.AppHomeOpenedEvent); ok {
+		return c.homeOpened(ctx, home)
+	}
 	msg, ok := ev.InnerEvent.Data.(*slackevents.MessageEvent)
 	if !ok {
 		return nil // not subscribed to anything else; nothing to do

@@ -38,6 +38,8 @@ type formMeta struct {
 	Channel     string `json:"channel,omitempty"`
 	Thread      string `json:"thread,omitempty"`
 	ResponseURL string `json:"response_url,omitempty"`
+	// Message: the message a shortcut's form is about (see shortcut.go).
+	Message *shortcutMessage `json:"message,omitempty"`
 }
 
 // replyText renders the text and links the domain answered with as mrkdwn:
@@ -155,8 +157,27 @@ func (c *Conn) click(ctx context.Context, cb slackapi.InteractionCallback) outco
 		return outcome{}
 	}
 	return outcome{done: true, then: func(ctx context.Context) {
-		c.answer(ctx, req, reply, cb.TriggerID, p, func(text string) { c.tell(ctx, p, text) })
+		say := func(text string) { c.tell(ctx, p, text) }
+		if p.nowhere() {
+			// A button on the Home: no channel, no response_url. The
+			// answer shows in a small window opened with the click's
+			// trigger; the Home itself is refreshed by the outbox.
+			say = func(text string) { c.showReply(ctx, cb.TriggerID, p.User, text) }
+		}
+		c.answer(ctx, req, reply, cb.TriggerID, p, say)
 	}}
+}
+
+// nowhere reports a place with nothing to answer in: the Home tab, or a
+// form opened from it.
+func (p place) nowhere() bool { return p.Channel == "" && p.ResponseURL == "" }
+
+// showReply shows mrkdwn to the user who acted in a small window, opened
+// with their click's trigger.
+func (c *Conn) showReply(ctx context.Context, trigger, user, text string) {
+	if _, err := c.api.OpenViewContext(ctx, trigger, replyModal(text)); err != nil {
+		c.log.Warn("views.open of an answer failed", "user", user, "err", err)
+	}
 }
 
 // viewSubmission takes a submitted modal. Its answer is what Slack shows in
@@ -176,6 +197,9 @@ func (c *Conn) viewSubmission(ctx context.Context, cb slackapi.InteractionCallba
 		}
 	}
 	req := bot.Request{Kind: bot.Submit, Action: bot.ActionID(action), Target: meta.Target, Values: formValues(cb.View.State)}
+	if meta.Message != nil {
+		req.Message = c.shortcutIncoming(ctx, *meta.Message)
+	}
 	reply, ok := c.interact(ctx, cb.User.ID, req)
 	if !ok {
 		return outcome{}
@@ -192,12 +216,18 @@ func (c *Conn) viewSubmission(ctx context.Context, cb slackapi.InteractionCallba
 		return ignored
 	}
 	p := place{Channel: meta.Channel, Thread: meta.Thread, User: cb.User.ID, ResponseURL: meta.ResponseURL}
+	if p.nowhere() {
+		// A form opened from the Home: the answer replaces it.
+		modal := replyModal(replyText(reply.Text, reply.Links))
+		return outcome{done: true, answer: slackapi.NewUpdateViewSubmissionResponse(&modal)}
+	}
 	return outcome{done: true, then: func(ctx context.Context) { c.tell(ctx, p, replyText(reply.Text, reply.Links)) }}
 }
 
 // formValues reads a submitted modal's values by block id (the domain's
-// field ids): a text input's value; for check boxes, the values of the
-// ticked options (the field's keyword), "" when none is.
+// field ids): a text input's value; a static select's picked option; for
+// check boxes, the values of the ticked options (the field's keyword), ""
+// when none is.
 func formValues(state *slackapi.ViewState) map[string]string {
 	out := map[string]string{}
 	if state == nil {
@@ -206,6 +236,10 @@ func formValues(state *slackapi.ViewState) map[string]string {
 	for block, actions := range state.Values {
 		a, ok := actions[inputAction]
 		if !ok {
+			continue
+		}
+		if string(a.Type) == slackapi.OptTypeStatic {
+			out[block] = a.SelectedOption.Value
 			continue
 		}
 		if string(a.Type) == string(slackapi.METCheckboxGroups) {
@@ -266,11 +300,28 @@ func modalView(f *bot.Form, meta formMeta) slackapi.ModalViewRequest {
 	return v
 }
 
-// inputBlock renders one field: a text input, or a check box whose one
-// option carries the field's keyword.
+// selectOptionsMax: the options of a static select
+// (https://api.slack.com/reference/block-kit/block-elements#static_select).
+const selectOptionsMax = 100
+
+// inputBlock renders one field: a text input, a check box whose one option
+// carries the field's keyword, or a static select of a choice's options.
 func inputBlock(f bot.Field) *slackapi.InputBlock {
 	var el slackapi.BlockElement
 	switch f.Kind {
+	case bot.FieldChoice:
+		sel := slackapi.NewOptionsSelectBlockElement(slackapi.OptTypeStatic, nil, inputAction)
+		for _, o := range f.Options[:min(len(f.Options), selectOptionsMax)] {
+			opt := slackapi.NewOptionBlockObject(o.Value, plain(clipPlain(o.Label, optionTextMax)), nil)
+			sel.Options = append(sel.Options, opt)
+			if o.Value == f.Initial {
+				sel.InitialOption = opt
+			}
+		}
+		if f.Placeholder != "" {
+			sel.Placeholder = plain(clipPlain(f.Placeholder, placeholderMax))
+		}
+		el = sel
 	case bot.FieldCheck:
 		opt := slackapi.NewOptionBlockObject(f.Keyword, plain(clipPlain(f.Option, optionTextMax)), nil)
 		box := slackapi.NewCheckboxGroupsBlockElement(inputAction, opt)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	slackapi "github.com/slack-go/slack"
 
@@ -111,9 +112,9 @@ func TestDeclaredLimits(t *testing.T) {
 	if !ok {
 		t.Fatal("the Slack connection declares no limits")
 	}
-	want := bot.Limits{Post: bot.Limit{Every: postEvery, Burst: 3}}
-	if got := paced.Limits(); got != want || got.Post.Every.Seconds() != 1 {
-		t.Errorf("Limits() = %+v, want one post a second, burst 3, no global limit", got)
+	want := bot.Limits{Post: bot.Limit{Every: postEvery, Burst: 3}, Home: bot.Limit{Every: homeEvery, Burst: homeBurst}}
+	if got := paced.Limits(); got != want || got.Post.Every.Seconds() != 1 || time.Minute/got.Home.Every > 100 {
+		t.Errorf("Limits() = %+v, want one post a second, burst 3, Homes within Tier 4 (100 a minute), no global limit", got)
 	}
 	if got := c.Capabilities().MaxNote; got != 4000 {
 		t.Errorf("MaxNote = %d, want 4000", got)

@@ -100,6 +100,9 @@ func (c *Conn) send(ctx context.Context, op *bot.Op) (bot.Result, error) {
 
 	case bot.OpPostDigest:
 		return c.postDigest(ctx, op)
+
+	case bot.OpPublishHome:
+		return c.publishHome(ctx, op)
 	}
 	return bot.Result{}, bot.Permanent(fmt.Errorf("unknown operation %q", op.Kind))
 }

@@ -1,7 +1,8 @@
 // Package slack is Liaison's Slack adapter. It turns what Slack sends — message
-// events, button clicks, modal submissions, the /liaison command, over Socket
-// Mode or HTTP mode — into calls of the domain (Receive, Edit, Delete,
-// Interact), and the outbox's bot.Op values into Web API calls through
+// events, button clicks, modal submissions, the /liaison command, the opening
+// of the app's Home tab, over Socket Mode or HTTP mode — into calls of the
+// domain (Receive, Edit, Delete, Interact, HomeOpened), and the outbox's
+// bot.Op values into Web API calls through
 // slack-go. One Conn serves one connection of the configuration, in the
 // public role (a watched community workspace), the internal role (cards,
 // threads, drafts and approvals), or both.
@@ -54,6 +55,9 @@ type Domain interface {
 	Watches(conn, channel string) bool
 	// StaffGroups lists the groups whose membership actors must report.
 	StaffGroups(conn string) []string
+	// HomeOpened records that a person opened the app's Home tab, and
+	// publishes it.
+	HomeOpened(ctx context.Context, actor bot.Actor) error
 }
 
 var _ Domain = (*bot.Service)(nil)
@@ -231,11 +235,11 @@ func (c *Conn) Capabilities() bot.Capabilities {
 	return bot.Capabilities{CustomIdentity: c.custom.Load(), MaxNote: maxNote}
 }
 
-// Limits are Slack's posting limit per channel. Its other limits, per
-// method and workspace, are met by the 429 and Retry-After that the worker
-// waits out.
+// Limits are Slack's posting limit per channel, and views.publish's per
+// workspace. Its other limits, per method and workspace, are met by the 429
+// and Retry-After that the worker waits out.
 func (c *Conn) Limits() bot.Limits {
-	return bot.Limits{Post: bot.Limit{Every: postEvery, Burst: postBurst}}
+	return bot.Limits{Post: bot.Limit{Every: postEvery, Burst: postBurst}, Home: bot.Limit{Every: homeEvery, Burst: homeBurst}}
 }
 
 // Health reports nil once the connection works: auth.test succeeded and, in

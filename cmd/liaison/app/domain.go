@@ -20,6 +20,9 @@ func settings(c *config.Config) bot.Settings {
 	if c.Admin != nil {
 		s.AdminConn, s.AdminChannel = c.Admin.Connection, c.Admin.Channel
 	}
+	if c.Dashboard.Token != "" {
+		s.DashboardURL = c.Dashboard.URL // the Home links to a dashboard that is on
+	}
 	return s
 }
 

@@ -52,8 +52,21 @@
 //     or they mention the bot. An unapproved MESSAGE_CONTENT also blanks REST reads.
 //   - REST: Discord's JSON shapes (see testdata/SOURCES.md), its error bodies
 //     {"message","code"[,"errors"]} and codes (10003, 10008, 10015, 10062, 40060, 50001, 50005,
-//     50006, 50013, 50027, 50035, 50109, 160004, 220001, 220003), bot-token auth, per-channel bot
-//     permissions, rate-limit headers on every response and 429s with Discord's body and headers.
+//     50006, 50013, 50027, 50035, 50109, 160004, 220001, 220003), bot-token auth, the bot's
+//     permissions (below), rate-limit headers on every response and 429s with Discord's body and
+//     headers. GET /applications/@me gives the application with its flags (the Message Content
+//     intent's, per Options.UnapprovedIntents).
+//   - Permissions, as Discord holds them (perms.go): guild roles with a permission bitset, the
+//     @everyone role (the guild's ID, a new guild's defaults), the bot's managed role
+//     (BotRoleID, every permission but Administrator unless changed), members' roles, channels'
+//     permission_overwrites; threads take their parent's. The bot's permissions in a channel are
+//     computed from them by Discord's documented algorithm (owner, Administrator, @everyone
+//     overwrite, role overwrites combined, member overwrite last), and the REST routes enforce
+//     exactly that: View Channel (50001), Send Messages or Send Messages in Threads, Attach
+//     Files, Read Message History (listings come back empty), Manage Webhooks, Create
+//     Public/Private Threads, Manage Threads or Manage Channels for edits, Mention Everyone
+//     (50013). SetBotPermissions and Options.BotPermissions write a member overwrite for the
+//     bot; SetRolePermissions, SetMemberRoles and SetOverwrite change the rest at run time.
 //   - Rate limits, Discord's by default (sources in testdata/SOURCES.md): creating a message,
 //     5 per 5 s per channel (a thread is a channel); executing a webhook, 5 per 2 s per webhook
 //     whatever the thread; other routes 50 per second per route and top-level resource
@@ -84,7 +97,8 @@
 //   - Threads: ArchiveThread archives one (THREAD_UPDATE); it leaves the active list for its
 //     parent's public archived list (most recently archived first, before=ISO8601, limit), and
 //     a new message in it unarchives it.
-//   - Interactions: components, modal submits and slash commands sent as INTERACTION_CREATE;
+//   - Interactions: components, modal submits, slash commands and context-menu commands on a
+//     message or a user (menus.go) sent as INTERACTION_CREATE;
 //     callbacks 4/5/6/7/9 within 3 s (10062 after, and InteractionFailed reports that Discord
 //     showed the person a failure), once (40060 after); follow-ups and
 //     @original for 15 minutes (50027 after); the first follow-up after a type-5 defer edits the
@@ -103,8 +117,10 @@
 //     seen but never documented) is not modelled. The invalid-request block, Cloudflare's on
 //     Discord, answers REST with Discord's JSON (discordgo reads its retry_after); the gateway
 //     is not blocked.
-//   - Permissions are one bitset per channel for the bot (threads inherit their parent's);
-//     members may do anything in the guilds they belong to. No roles-based permission maths.
+//   - Only the bot's permissions are computed and enforced; members may do anything in the
+//     guilds they belong to. Embed Links is not enforced (Discord's effect on a bot's embeds is
+//     not documented). Role positions play no part (only the hierarchy rules for managing
+//     roles and members use them, and the fake has no such routes).
 //   - Embeds keep the common fields (title, description, url, timestamp, color, footer, image,
 //     thumbnail, author, fields); components keep the fields of buttons, selects, text inputs
 //     and text displays. The bytes of a file the bot uploads are kept (AttachmentData), but the

@@ -27,10 +27,13 @@ type Options struct {
 	BotUserID     string
 	BotUsername   string
 	ApplicationID string
-	// Guilds the bot is in. Empty: DefaultGuild().
+	// Guilds the bot is in. Empty: DefaultGuild(). In each, the bot holds a managed role
+	// (BotRoleID) with DefaultBotRolePermissions, and the guild's owner is its first member
+	// other than the bot.
 	Guilds []Guild
-	// BotPermissions is the bot's permission bitset per channel ID. Channels not listed get
-	// PermAll; threads not listed inherit their parent's.
+	// BotPermissions is the bot's permission bitset per channel ID, set as SetBotPermissions
+	// does: a member overwrite for the bot in the channel (in a thread's parent for a thread).
+	// Channels not listed keep what the roles give.
 	BotPermissions map[string]int64
 	// UnapprovedIntents are privileged intents (IntentGuildMembers, IntentGuildPresences,
 	// IntentMessageContent) not enabled for the app in the developer portal: an Identify asking
@@ -87,7 +90,6 @@ type Fake struct {
 	guilds       map[string]*guildState
 	guildOrder   []string
 	channels     map[string]*channelState
-	perms        map[string]int64
 	messages     map[string]*message
 	channelMsgs  map[string][]string // message IDs in creation order
 	webhooks     map[string]*Webhook
@@ -121,7 +123,6 @@ func New(opts Options) (*Fake, error) {
 		users:        map[string]*User{},
 		guilds:       map[string]*guildState{},
 		channels:     map[string]*channelState{},
-		perms:        map[string]int64{},
 		messages:     map[string]*message{},
 		channelMsgs:  map[string][]string{},
 		webhooks:     map[string]*Webhook{},
@@ -247,12 +248,14 @@ func (f *Fake) init(opts Options) error {
 	if opts.GlobalLimit > 0 {
 		f.limits.global = &limitRule{opts.GlobalLimit, opts.GlobalPer}
 	}
-	for id, p := range opts.BotPermissions {
-		f.perms[id] = p
-	}
 	for _, g := range opts.Guilds {
 		if err := f.addGuild(g); err != nil {
 			return err
+		}
+	}
+	for id, p := range opts.BotPermissions {
+		if err := f.setBotPermissionsLocked(id, p); err != nil {
+			return fmt.Errorf("discordfake: BotPermissions: %w", err)
 		}
 	}
 	return nil
@@ -274,7 +277,7 @@ func (f *Fake) addGuild(g Guild) error {
 		}
 	}
 	if !hasEveryone {
-		gs.roles = append(gs.roles, Role{ID: g.ID, Name: "@everyone"})
+		gs.roles = append(gs.roles, Role{ID: g.ID, Name: "@everyone", Permissions: DefaultEveryonePermissions})
 	}
 	for _, r := range g.Roles {
 		if !isSnowflake(r.ID) {
@@ -282,6 +285,9 @@ func (f *Fake) addGuild(g Guild) error {
 		}
 		gs.roles = append(gs.roles, r)
 	}
+	// Discord gives a bot invited with permissions a managed role holding them.
+	gs.botRole = f.newID()
+	gs.roles = append(gs.roles, Role{ID: gs.botRole, Name: f.bot.Username, Permissions: DefaultBotRolePermissions, Managed: true})
 	for _, m := range append(slicesClone(g.Members), Member{User: f.bot, JoinedAt: joined}) {
 		if !isSnowflake(m.User.ID) {
 			return fmt.Errorf("discordfake: guild %s: member %q: user ID %q is not a snowflake", g.ID, m.User.Username, m.User.ID)
@@ -309,11 +315,24 @@ func (f *Fake) addGuild(g Guild) error {
 		m.User = *u
 		mm := m
 		mm.Roles = slicesClone(m.Roles)
+		if u.ID == f.bot.ID {
+			mm.Roles = append(mm.Roles, gs.botRole)
+		}
 		gs.members[u.ID] = &mm
 		gs.memberOrder = append(gs.memberOrder, u.ID)
 	}
-	if gs.ownerID == "" && len(gs.memberOrder) > 0 {
-		gs.ownerID = gs.memberOrder[0]
+	if gs.ownerID == "" {
+		// The owner has every permission whatever the overwrites: not the bot, unless the
+		// guild says so.
+		for _, id := range gs.memberOrder {
+			if id != f.bot.ID {
+				gs.ownerID = id
+				break
+			}
+		}
+		if gs.ownerID == "" {
+			gs.ownerID = f.newID() // an owner who is not among the listed members
+		}
 	}
 	f.guilds[g.ID] = gs
 	f.guildOrder = append(f.guildOrder, g.ID)
@@ -328,6 +347,10 @@ func (f *Fake) addGuild(g Guild) error {
 			return fmt.Errorf("discordfake: guild %s: channel %s is a DM; DM channels are made by DMChannel", g.ID, c.ID)
 		}
 		c.GuildID = g.ID
+		if err := checkOverwrites(gs, c); err != nil {
+			return err
+		}
+		c.Overwrites = slicesClone(c.Overwrites)
 		cs := &channelState{Channel: c, createdAt: joined, autoArchive: 4320}
 		if c.Type.IsThread() && c.OwnerID == "" {
 			cs.OwnerID = f.bot.ID
@@ -509,28 +532,6 @@ func (f *Fake) WaitFor(ctx context.Context, cond func() bool) error {
 			return fmt.Errorf("discordfake: wait: %w", ctx.Err())
 		}
 	}
-}
-
-// SetBotPermissions sets the bot's permission bitset in a channel (threads without their own
-// entry inherit their parent's).
-func (f *Fake) SetBotPermissions(channelID string, perms int64) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.perms[channelID] = perms
-	f.notifyLocked()
-}
-
-// botPerms is the bot's permission bitset in a channel. Callers hold f.mu.
-func (f *Fake) botPerms(channelID string) int64 {
-	if p, ok := f.perms[channelID]; ok {
-		return p
-	}
-	if c, ok := f.channels[channelID]; ok && c.Type.IsThread() {
-		if p, ok := f.perms[c.ParentID]; ok {
-			return p
-		}
-	}
-	return PermAll
 }
 
 func slicesClone[T any](s []T) []T {

@@ -25,7 +25,8 @@ func TestOpenIdentifiesAndGetsReady(t *testing.T) {
 		t.Fatalf("READY application = %+v", r.Application)
 	}
 	gc := recv(t, ev.guildCreate, "GUILD_CREATE")
-	if gc.ID != guildID || gc.Name != dg.Name || len(gc.Channels) != 2 || len(gc.Roles) != 2 {
+	// @everyone, Moderators and the bot's own managed role.
+	if gc.ID != guildID || gc.Name != dg.Name || len(gc.Channels) != 2 || len(gc.Roles) != 3 {
 		t.Fatalf("GUILD_CREATE = %s with %d channels, %d roles", gc.Name, len(gc.Channels), len(gc.Roles))
 	}
 	if _, err := s.State.Channel(help); err != nil {

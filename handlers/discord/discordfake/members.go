@@ -427,7 +427,7 @@ func (f *Fake) resolve(resolved obj, guildID string, kind resolveKind, id string
 		if g == nil || g.role(id) == nil {
 			return false
 		}
-		put("roles", wireRole(*g.role(id), 0, id == g.id))
+		put("roles", wireRole(*g.role(id), 0))
 		return true
 	}
 	var ok bool

@@ -123,6 +123,7 @@ func buildRoutes() []*route {
 	add("PATCH", "/webhooks/{webhook.id}/{webhook.token}/messages/{message.id}", authNone, true, (*Fake).editWebhookMessage)
 	add("DELETE", "/webhooks/{webhook.id}/{webhook.token}/messages/{message.id}", authNone, true, (*Fake).deleteWebhookMessage)
 	add("POST", "/interactions/{interaction.id}/{interaction.token}/callback", authNone, true, (*Fake).interactionCallback)
+	add("GET", "/applications/@me", authBot, false, (*Fake).getCurrentApplication)
 	add("GET", "/applications/{application.id}/commands", authBot, false, (*Fake).listCommands)
 	add("PUT", "/applications/{application.id}/commands", authBot, false, (*Fake).overwriteCommands)
 	add("POST", "/applications/{application.id}/commands", authBot, false, (*Fake).createCommand)

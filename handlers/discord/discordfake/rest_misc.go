@@ -99,7 +99,7 @@ func (f *Fake) getGuildRoles(rq *request) (int, any, *apiError) {
 	}
 	out := make([]obj, 0, len(g.roles))
 	for i, r := range g.roles {
-		out = append(out, wireRole(r, i, r.ID == g.id))
+		out = append(out, wireRole(r, i))
 	}
 	return http.StatusOK, out, nil
 }

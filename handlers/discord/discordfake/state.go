@@ -13,6 +13,7 @@ import (
 type guildState struct {
 	id, name, ownerID string
 	roles             []Role
+	botRole           string // the bot's managed role
 	members           map[string]*Member
 	memberOrder       []string
 	channelOrder      []string // channels and threads in creation order

@@ -88,11 +88,16 @@ type User struct {
 	Bot        bool
 }
 
-// Role is a guild role. The @everyone role (ID = guild ID) is added when missing.
+// Role is a guild role. The @everyone role (ID = guild ID) is added when missing, with
+// DefaultEveryonePermissions; the bot gets a managed role of its own (see BotRoleID).
 type Role struct {
 	ID          string
 	Name        string
 	Mentionable bool
+	// Permissions is the role's guild-level permission bitset.
+	Permissions int64
+	// Managed: the role belongs to an integration (the bot's own role).
+	Managed bool
 }
 
 // Member is a guild member.
@@ -112,6 +117,9 @@ type Channel struct {
 	ParentID string // category of a channel; parent channel of a thread
 	OwnerID  string // threads: who started it
 	Topic    string
+	// Overwrites are the channel's permission overwrites (none on threads, which take their
+	// parent's).
+	Overwrites []Overwrite
 }
 
 // Guild is a guild with its channels, roles and members. The bot is a member of every guild.

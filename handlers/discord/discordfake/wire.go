@@ -92,11 +92,7 @@ func wireMember(m *Member, withUser bool) obj {
 	return o
 }
 
-func wireRole(r Role, position int, everyone bool) obj {
-	perms := int64(0)
-	if everyone {
-		perms = 1071698660929 // the default @everyone permissions of a new guild
-	}
+func wireRole(r Role, position int) obj {
 	return obj{
 		"id":            r.ID,
 		"name":          r.Name,
@@ -105,8 +101,8 @@ func wireRole(r Role, position int, everyone bool) obj {
 		"icon":          nil,
 		"unicode_emoji": nil,
 		"position":      position,
-		"permissions":   permString(perms),
-		"managed":       false,
+		"permissions":   permString(r.Permissions),
+		"managed":       r.Managed,
 		"mentionable":   r.Mentionable,
 		"flags":         0,
 	}
@@ -137,7 +133,7 @@ func (f *Fake) wireChannel(c *channelState) obj {
 		"rate_limit_per_user":   0,
 		"flags":                 0,
 		"nsfw":                  false,
-		"permission_overwrites": []any{},
+		"permission_overwrites": wireOverwrites(c.Overwrites),
 		"position":              f.channelPosition(c),
 	}
 	switch {
@@ -204,7 +200,7 @@ func (f *Fake) channelPosition(c *channelState) int {
 func (f *Fake) wireGuild(g *guildState, withState bool, allMembers bool) obj {
 	roles := make([]obj, 0, len(g.roles))
 	for i, r := range g.roles {
-		roles = append(roles, wireRole(r, i, r.ID == g.id))
+		roles = append(roles, wireRole(r, i))
 	}
 	o := obj{
 		"id":                            g.id,

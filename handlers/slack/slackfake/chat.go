@@ -34,6 +34,9 @@ func (f *Fake) postableChannelLocked(ref string) (*channel, *apiError) {
 	if err != nil {
 		return nil, err
 	}
+	if ch.archived {
+		return nil, refuse("is_archived")
+	}
 	if !ch.members[f.opts.BotUserID] && (ch.private || !f.scopes["chat:write.public"]) {
 		return nil, refuse("not_in_channel")
 	}

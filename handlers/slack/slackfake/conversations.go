@@ -193,7 +193,7 @@ func (f *Fake) channelInfoLocked(ch *channel, numMembers bool) object {
 		"is_mpim":               false,
 		"is_private":            ch.private,
 		"created":               ch.created,
-		"is_archived":           false,
+		"is_archived":           ch.archived,
 		"is_general":            ch.name == "general",
 		"unlinked":              0,
 		"name_normalized":       ch.name,

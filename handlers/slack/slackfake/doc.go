@@ -25,12 +25,16 @@
 //   - response_url webhooks for interactions and slash commands.
 //
 // Tests act as the workspace's people with Post, Reply, PostFile, Edit, Delete,
-// Join, Click, SubmitView, CloseView and SlashCommand, and as another app's
-// incoming webhook with PostWebhook, and look at what the bot
-// did with Messages, Thread, Ephemerals, Views, Calls, Acks and Deliveries.
+// Join, Click, MessageShortcut, SubmitView, CloseView and SlashCommand, open
+// and click the App Home's Home tab with OpenHome (OpenAppHome), ClickHome and
+// ClickHomeAsShown,
+// act as another app's incoming webhook with PostWebhook, and look at what the
+// bot did with Messages, Thread, Ephemerals, Views, Home, Calls, Acks and
+// Deliveries.
 // WaitFor and Changes let a test or a live page wait for the next change
 // without polling. Pings tells whom Slack would notify for a message, and
 // Shown what it shows as text.
+// Archive archives a channel (conversations.info says so, posts are refused).
 // FailNext, DelayNext, SetRate and SetMethodRate inject failures, slowness and
 // rate limits, and RateLimited counts the calls answered 429; DropSocket and
 // Disconnect break or refresh the Socket Mode connection.
@@ -49,7 +53,7 @@
 //     call counted: Tier 2 (20 a minute) usergroups.users.list; Tier 3 (50)
 //     chat.update, chat.delete, conversations.history, .replies, .info and
 //     .join, reactions.add; Tier 4 (100) chat.postEphemeral, users.info,
-//     views.open, .push and .update, the files upload, api.test,
+//     views.open, .push, .update and .publish, the files upload, api.test,
 //     apps.event.authorizations.list; chat.getPermalink and auth.test are
 //     "special" ("hundreds of requests per minute") and held to 100. A
 //     minute's calls may come at once (DefaultMethodRates, Options.MethodRates,
@@ -63,7 +67,7 @@
 // Limits, on purpose: one workspace and one app; public and private channels
 // only (no DMs, MPIMs, Enterprise Grid or shared channels); of the files API
 // only the upload flow (files.go), a file a person shares being a link; no
-// home tab, shortcuts, dialogs, attachments actions or select-menu
+// global shortcuts, dialogs, attachments actions or select-menu
 // suggestions; blocks are checked for their outline (known
 // block types, unique block_id, counts) and for the Block Kit limits of the
 // blocks and elements listed in limits.go (section fields, button and

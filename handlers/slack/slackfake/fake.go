@@ -139,6 +139,7 @@ type Fake struct {
 	triggers     map[string]*trigger
 	views        map[string]*view
 	stacks       map[string][]string // user id → open modal view ids, root first
+	homes        map[string]*homeTab // user id → published Home tab (home.go)
 	responseURLs map[string]*responseURL
 
 	queue      []*envelope // deliveries not yet settled, in creation order

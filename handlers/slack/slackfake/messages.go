@@ -54,6 +54,7 @@ type object = map[string]any
 type channel struct {
 	id, name string
 	private  bool
+	archived bool // read-only: Archive
 	created  int64
 	members  map[string]bool
 	messages []*message // in ts order, thread replies included

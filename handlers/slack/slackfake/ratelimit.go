@@ -67,6 +67,7 @@ func DefaultMethodRates() map[string]MethodRate {
 		"views.open":                     tier(Tier4),
 		"views.push":                     tier(Tier4),
 		"views.update":                   tier(Tier4),
+		"views.publish":                  tier(Tier4),
 		"apps.event.authorizations.list": tier(Tier4),
 		"files.getUploadURLExternal":     tier(Tier4),
 		"files.completeUploadExternal":   tier(Tier4),

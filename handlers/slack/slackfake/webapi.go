@@ -83,6 +83,7 @@ func methods() map[string]method {
 		"views.open":                     {token: "bot", run: (*Fake).viewsOpen},
 		"views.push":                     {token: "bot", run: (*Fake).viewsPush},
 		"views.update":                   {token: "bot", run: (*Fake).viewsUpdate},
+		"views.publish":                  {token: "bot", run: (*Fake).viewsPublish},
 		"apps.event.authorizations.list": {token: "app", run: (*Fake).appsEventAuthorizationsList},
 		"files.getUploadURLExternal":     {token: "bot", scope: "files:write", run: (*Fake).filesGetUploadURLExternal},
 		"files.completeUploadExternal":   {token: "bot", scope: "files:write", run: (*Fake).filesCompleteUploadExternal},
