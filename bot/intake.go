@@ -40,9 +40,12 @@ type Incoming struct {
 	AuthorHandle string
 	// Bot, Webhook, Self: not a person's message (another app, a webhook,
 	// Liaison itself). Receive drops them, so that nothing loops.
-	Bot         bool
-	Webhook     bool
-	Self        bool
+	Bot     bool
+	Webhook bool
+	Self    bool
+	// Direct: a direct or group message, not a channel's. Intake never sees
+	// one (nobody watches them); Send to team refuses it.
+	Direct      bool
 	Text        string
 	Attachments []Attachment
 	Link        string

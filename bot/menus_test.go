@@ -287,8 +287,8 @@ func TestSendToTeamRefused(t *testing.T) {
 		e := newEnv(t, db)
 		e.linkPublic()
 		in := e.post(offTopic, "how do I export?")
-		app, hook, self := in, in, in
-		app.Bot, hook.Webhook, self.Self = true, true, true
+		app, hook, self, direct := in, in, in, in
+		app.Bot, hook.Webhook, self.Self, direct.Direct = true, true, true, true
 		internal := bot.Incoming{Conn: staffConn, Channel: "C0RANDOM", ID: "1700000000.000100", AuthorID: carol.UserID, Text: "lunch?"}
 		memberActor := bot.Actor{Conn: publicConn, UserID: member, Name: "mia"}
 		before := e.stored()
@@ -304,6 +304,9 @@ func TestSendToTeamRefused(t *testing.T) {
 			{"a webhook's message", bot.Request{Kind: bot.Submit, Actor: alicePublic, Action: bot.ActSendToTeam, Message: &hook,
 				Values: map[string]string{bot.FieldRouteID: "support"}}, bot.ErrNotMemberMessage},
 			{"Liaison's own message", bot.Request{Kind: bot.FromMenu, Actor: alicePublic, Action: bot.ActSendToTeam, Message: &self}, bot.ErrNotMemberMessage},
+			{"a direct message", bot.Request{Kind: bot.FromMenu, Actor: alicePublic, Action: bot.ActSendToTeam, Message: &direct}, bot.ErrDirectMessage},
+			{"a direct message's submission", bot.Request{Kind: bot.Submit, Actor: alicePublic, Action: bot.ActSendToTeam, Message: &direct,
+				Values: map[string]string{bot.FieldRouteID: "support"}}, bot.ErrDirectMessage},
 			{"an internal workspace's message", bot.Request{Kind: bot.FromMenu, Actor: bob, Action: bot.ActSendToTeam, Message: &internal}, bot.ErrNotCommunity},
 			{"a message the platform would not give", bot.Request{Kind: bot.FromMenu, Actor: alicePublic, Action: bot.ActSendToTeam}, bot.ErrMessageUnreadable},
 			{"a button instead of a menu", bot.Request{Kind: bot.Click, Actor: alicePublic, Action: bot.ActSendToTeam, Target: 1, Message: &in}, bot.ErrUnknownAction},

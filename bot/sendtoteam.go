@@ -18,6 +18,8 @@ var (
 	ErrNotCommunity = &Error{Code: EINVALID, Message: "Liaison brings in messages from the community's spaces only, and this workspace is not one of them."}
 	// ErrNotMemberMessage refuses a message no community member wrote.
 	ErrNotMemberMessage = &Error{Code: EINVALID, Message: "That message was posted by an app, a webhook or Liaison itself, not by a community member."}
+	// ErrDirectMessage refuses a private conversation: it is nobody's to relay.
+	ErrDirectMessage = &Error{Code: EINVALID, Message: "Liaison brings in messages from the community's channels only, not from direct messages."}
 	// ErrMessageUnreadable: the platform did not give the message.
 	ErrMessageUnreadable = &Error{Code: ENOTFOUND, Message: "Sorry, Liaison could not read that message: it may have been deleted, or Liaison may not be allowed to see its channel."}
 	// ErrNoRoutes: the config names no route to send a message to.
@@ -48,6 +50,8 @@ func (s *Service) bringable(req Request) (Incoming, error) {
 		return Incoming{}, ErrUnknownAction // an adapter's mistake
 	case !s.community(in.Conn):
 		return Incoming{}, ErrNotCommunity
+	case in.Direct:
+		return Incoming{}, ErrDirectMessage
 	case in.Bot || in.Webhook || in.Self || in.AuthorID == "":
 		return Incoming{}, ErrNotMemberMessage
 	}

@@ -91,6 +91,7 @@ func (c *Conn) menuRequest(ctx context.Context, i *dg.Interaction, req bot.Reque
 				m.GuildID = i.GuildID // interactions leave it out of resolved messages
 			}
 			in := c.incoming(ctx, m)
+			in.Direct = i.GuildID == "" // run in a direct message
 			req.Message, req.User = &in, m.Author.ID
 		}
 	}

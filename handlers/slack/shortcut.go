@@ -36,6 +36,7 @@ type shortcutMessage struct {
 	SubType string         `json:"st,omitempty"`
 	Text    string         `json:"t,omitempty"`
 	Files   []shortcutFile `json:"f,omitempty"`
+	Direct  bool           `json:"d,omitempty"`
 }
 
 type shortcutFile struct {
@@ -53,6 +54,9 @@ func shortcutOf(cb slackapi.InteractionCallback) shortcutMessage {
 	for _, a := range attachments(m.Files) {
 		sm.Files = append(sm.Files, shortcutFile{Name: a.Name, URL: a.URL})
 	}
+	// Slack names a direct message's channel "directmessage" (ids D…), a
+	// group one "mpdm-…".
+	sm.Direct = strings.HasPrefix(sm.Channel, "D") || cb.Channel.Name == "directmessage" || strings.HasPrefix(cb.Channel.Name, "mpdm-")
 	return sm
 }
 
@@ -77,6 +81,7 @@ func (c *Conn) shortcutIncoming(ctx context.Context, sm shortcutMessage) *bot.In
 	if !contentSubtypes[sm.SubType] {
 		in.Bot = true
 	}
+	in.Direct = sm.Direct
 	if in.Link == "" && !in.Bot && !in.Webhook && !in.Self {
 		in.Link = c.messageLink(ctx, sm.Channel, sm.TS, in.ThreadID)
 	}

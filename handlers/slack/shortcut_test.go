@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	slackapi "github.com/slack-go/slack"
+
 	"github.com/liaison-bot/liaison/bot"
 )
 
@@ -49,6 +51,27 @@ func TestFitMeta(t *testing.T) {
 		var back formMeta
 		if err := json.Unmarshal([]byte(v.PrivateMetadata), &back); err != nil || back.ResponseURL == "" || back.Message == nil || back.Message.TS != orig.TS {
 			t.Errorf("%s: private_metadata %q (%v)", c.name, v.PrivateMetadata, err)
+		}
+	}
+}
+
+// A shortcut run in a direct or group message says so, and the domain
+// refuses to relay a private conversation.
+func TestShortcutDirect(t *testing.T) {
+	for _, c := range []struct {
+		id, name string
+		direct   bool
+	}{
+		{"C0RANDOM", "random", false},
+		{"G0PRIVATE", "team-private", false},
+		{"D0ALICE", "directmessage", true},
+		{"C0GROUPDM", "mpdm-alice--bob--mia-1", true},
+	} {
+		var cb slackapi.InteractionCallback
+		cb.Channel.ID, cb.Channel.Name = c.id, c.name
+		cb.Message.Msg = slackapi.Msg{User: "U0MEMBER", Text: "hi", Timestamp: "1700000000.000100"}
+		if got := shortcutOf(cb).Direct; got != c.direct {
+			t.Errorf("%s (%s): Direct = %v, want %v", c.id, c.name, got, c.direct)
 		}
 	}
 }
