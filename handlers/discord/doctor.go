@@ -102,7 +102,7 @@ func (d *checkup) run(ctx context.Context, need doctor.Channels) {
 			d.fail("token", "token invalid: Discord refuses it (401)",
 				"reset it in the Developer Portal → your application → Bot → Reset Token, and put the new token in the connection's token")
 		} else {
-			d.fail("token", "cannot check the token: "+d.describe(err), "check that Discord (or api_url) is reachable from here, then run the doctor again")
+			d.fail("token", "cannot check the token: "+d.describe(err), "check that Discord (or api_url) is reachable from here, then run liaison doctor again")
 		}
 		return // nothing else can be checked without the bot
 	}
@@ -127,7 +127,7 @@ func (d *checkup) application(ctx context.Context, botID string) string {
 		err = json.Unmarshal(body, &app)
 	}
 	if err != nil {
-		d.fail("message content intent", "cannot read the application: "+d.describe(err), "run the doctor again; if it persists, check the intent by hand in the Developer Portal → Bot")
+		d.fail("message content intent", "cannot read the application: "+d.describe(err), "run liaison doctor again; if it persists, check the intent by hand in the Developer Portal → Bot")
 		return cmp.Or(d.conn.ApplicationID, botID)
 	}
 	if app.Flags&(appFlagMessageContent|appFlagMessageContentLimited) != 0 {
@@ -164,7 +164,7 @@ func (d *checkup) guild(ctx context.Context, botID string) (*dg.Guild, *dg.Membe
 		if status == http.StatusForbidden || status == http.StatusNotFound {
 			d.fail("guild", fmt.Sprintf("the bot is not in guild %s (%s)", id, d.describe(err)), d.invite())
 		} else {
-			d.fail("guild", fmt.Sprintf("cannot read guild %s: %s", id, d.describe(err)), "run the doctor again")
+			d.fail("guild", fmt.Sprintf("cannot read guild %s: %s", id, d.describe(err)), "run liaison doctor again")
 		}
 		return nil, nil
 	}
@@ -200,6 +200,9 @@ func needs(ch doctor.Channels) []channelNeed {
 	for _, id := range ch.Cards {
 		add(id, CardPermissions, "cards")
 	}
+	for _, id := range ch.Digests {
+		add(id, DigestPermissions, "digest")
+	}
 	return out
 }
 
@@ -216,7 +219,7 @@ func (d *checkup) channels(ctx context.Context, g *dg.Guild, m *dg.Member, need 
 	all, err := d.s.GuildChannels(g.ID, opt)
 	if err != nil {
 		for _, c := range list {
-			d.fail("channel "+c.id, "cannot list the guild's channels: "+d.describe(err), "run the doctor again")
+			d.fail("channel "+c.id, "cannot list the guild's channels: "+d.describe(err), "run liaison doctor again")
 		}
 		return
 	}
@@ -247,7 +250,7 @@ func (d *checkup) channels(ctx context.Context, g *dg.Guild, m *dg.Member, need 
 			case code == codeMissingAccess || status == http.StatusForbidden:
 				d.fail(name, fmt.Sprintf("(%s): not visible to the bot: missing View Channel: %s", uses, without(PermViewChannel)), d.grant())
 			default:
-				d.fail(name, fmt.Sprintf("(%s): cannot be read: %s", uses, d.describe(err)), "run the doctor again")
+				d.fail(name, fmt.Sprintf("(%s): cannot be read: %s", uses, d.describe(err)), "run liaison doctor again")
 			}
 			continue
 		}

@@ -43,7 +43,7 @@ func doctorGuild() discordfake.Guild {
 	}
 }
 
-var docNeed = doctor.Channels{Watched: []string{docGeneral, docHelp, docThread}, Cards: []string{docCards}}
+var docNeed = doctor.Channels{Watched: []string{docGeneral, docHelp, docThread}, Cards: []string{docCards}, Digests: []string{docCards}}
 
 // doctorFake starts a fake Discord with the doctor's guild and returns it
 // with the connection of the config that points at it.
@@ -143,7 +143,7 @@ func TestDoctorAllPass(t *testing.T) {
 	want(t, byName, "token", true, "valid: bot Liaison ("+docBot+")", "")
 	want(t, byName, "guild", true, "Acme Community", "")
 	want(t, byName, "channel "+docGeneral, true, "#general (watched): View Channel, Read Message History, Manage Webhooks", "")
-	want(t, byName, "channel "+docCards, true, "#community-feedback (cards): View Channel, Send Messages, Embed Links", "")
+	want(t, byName, "channel "+docCards, true, "#community-feedback (cards, digest): View Channel, Send Messages, Embed Links, Attach Files", "")
 	want(t, byName, "commands", true, "/liaison", "")
 	// The doctor only reads.
 	for _, c := range f.Calls() {
@@ -229,6 +229,11 @@ func TestDoctorMissingByOverwrite(t *testing.T) {
 		t.Errorf("the role's allow beats the @everyone deny, yet: %s", d)
 	}
 	want(t, byName, "channel "+docGeneral, true, "", "")
+	// Attach Files is a digest's need only: cards alone do without it.
+	_, byName = runDoctor(t, conn, doctor.Channels{Cards: []string{docCards}})
+	if d := byName["channel "+docCards].Detail; strings.Contains(d, "Attach Files") {
+		t.Errorf("a card channel without a digest is asked for Attach Files: %s", d)
+	}
 	// The fake refuses what the doctor says is missing, and allows the rest.
 	s := session(t, f)
 	if _, err := s.ChannelMessageSend(docCards, "a card"); err != nil {

@@ -49,14 +49,16 @@ const (
 	PermAdministrator int64 = 1 << 3
 )
 
-// What the bot needs in a watched (public) channel and in a card
-// (internal) channel: the doctor checks each channel of the config against
-// its set, and the invite asks for both.
+// What the bot needs in a watched (public) channel, in a card (internal)
+// channel and in a digest's channel: the doctor checks each channel of the
+// config against the sets of its uses, and the invite asks for them all.
 const (
 	WatchedPermissions = PermViewChannel | PermReadMessageHistory | PermManageWebhooks
-	CardPermissions    = PermViewChannel | PermSendMessages | PermEmbedLinks | PermAttachFiles |
+	CardPermissions    = PermViewChannel | PermSendMessages | PermEmbedLinks |
 		PermReadMessageHistory | PermCreatePublicThreads | PermSendMessagesInThreads
-	InvitePermissions = WatchedPermissions | CardPermissions
+	// DigestPermissions: a digest's post, with its chart as a file.
+	DigestPermissions = PermViewChannel | PermSendMessages | PermEmbedLinks | PermAttachFiles | PermReadMessageHistory
+	InvitePermissions = WatchedPermissions | CardPermissions | DigestPermissions
 )
 
 // The OAuth2 scopes of the invite

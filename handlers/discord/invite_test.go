@@ -56,9 +56,12 @@ func TestPermissionSets(t *testing.T) {
 	}{
 		// View Channel, Read Message History, Manage Webhooks.
 		{"watched", WatchedPermissions, []int{10, 16, 29}},
+		// View Channel, Send Messages, Embed Links, Read Message History,
+		// Create Public Threads, Send Messages in Threads.
+		{"cards", CardPermissions, []int{10, 11, 14, 16, 35, 38}},
 		// View Channel, Send Messages, Embed Links, Attach Files, Read
-		// Message History, Create Public Threads, Send Messages in Threads.
-		{"cards", CardPermissions, []int{10, 11, 14, 15, 16, 35, 38}},
+		// Message History.
+		{"digest", DigestPermissions, []int{10, 11, 14, 15, 16}},
 		{"invite", InvitePermissions, []int{10, 11, 14, 15, 16, 29, 35, 38}},
 	} {
 		if got := setBits(c.set); !slices.Equal(got, c.want) {

@@ -194,12 +194,17 @@ func (d doctorRun) channels(ctx context.Context, botName string, need doctor.Cha
 		}
 		uses[ch] = append(uses[ch], "watched")
 	}
-	for _, ch := range need.Cards {
-		if !slices.Contains(order, ch) {
-			order = append(order, ch)
-		}
-		if !slices.Contains(uses[ch], "cards") {
-			uses[ch] = append(uses[ch], "cards")
+	for _, use := range []struct {
+		name     string
+		channels []string
+	}{{"cards", need.Cards}, {"digest", need.Digests}} {
+		for _, ch := range use.channels {
+			if !slices.Contains(order, ch) {
+				order = append(order, ch)
+			}
+			if !slices.Contains(uses[ch], use.name) {
+				uses[ch] = append(uses[ch], use.name)
+			}
 		}
 	}
 	var out []doctor.Check

@@ -24,7 +24,8 @@ type Check struct {
 // Channels are the channels of one connection the config uses.
 type Channels struct {
 	Watched []string // sources' channels
-	Cards   []string // routes' destinations, the admin channel, digests' channels
+	Cards   []string // routes' destinations and the admin channel
+	Digests []string // digests' channels (a chart is posted there)
 }
 
 // ChannelsOf lists the channels the config uses on the connection named
@@ -53,7 +54,7 @@ func ChannelsOf(c *config.Config, conn string) Channels {
 	}
 	for _, d := range c.Digests {
 		if d.Destination.Connection == conn {
-			add(&out.Cards, d.Destination.Channel)
+			add(&out.Digests, d.Destination.Channel)
 		}
 	}
 	return out

@@ -43,7 +43,7 @@ func TestChannelsOf(t *testing.T) {
 		Digests: []config.Digest{{Name: "weekly", Destination: config.Destination{Connection: "public", Channel: "C1"}}},
 	}
 	got := doctor.ChannelsOf(c, "public")
-	if !slices.Equal(got.Watched, []string{"C1", "C2", "C3"}) || !slices.Equal(got.Cards, []string{"C4", "C5", "C1"}) {
+	if !slices.Equal(got.Watched, []string{"C1", "C2", "C3"}) || !slices.Equal(got.Cards, []string{"C4", "C5"}) || !slices.Equal(got.Digests, []string{"C1"}) {
 		t.Fatalf("ChannelsOf = %+v, want each channel once, in config order", got)
 	}
 }
