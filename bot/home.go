@@ -268,11 +268,7 @@ func (s *Service) homeAssigned(ctx context.Context, tx Tx, actor Actor, me *Prof
 
 // itemTitle names an item as its card does.
 func (s *Service) itemTitle(it *Item) string {
-	source := it.Conn
-	if src, ok := s.Router.Source(it.Conn, it.Channel); ok {
-		source = src.Name
-	}
-	return fmt.Sprintf("#%d · %s", it.ID, source)
+	return fmt.Sprintf("#%d · %s", it.ID, s.sourceName(it))
 }
 
 // question quotes the member's first message, as far as it may be shown.
@@ -283,14 +279,12 @@ func (s *Service) question(ctx context.Context, tx Tx, it *Item) (string, error)
 	} else if err != nil {
 		return "", err
 	}
-	name, text := MemberName(it.AuthorName, it.AuthorHandle), snippet(root.Text)
-	switch {
-	case root.ForgottenAt != nil:
-		name, text = forgottenMember, textForgotten
-	case root.DeletedAt != nil && !s.Settings.KeepDeletedText:
-		text = "(the author deleted this message)"
-	case root.PurgedAt != nil:
-		text = textPurged
+	name, text := MemberName(it.AuthorName, it.AuthorHandle), s.erasedText(root)
+	if root.ForgottenAt != nil {
+		name = forgottenMember
+	}
+	if text == "" {
+		text = snippet(root.Text, homeSnippet)
 	}
 	if text == "" {
 		return name, nil
@@ -298,11 +292,11 @@ func (s *Service) question(ctx context.Context, tx Tx, it *Item) (string, error)
 	return name + ": “" + text + "”", nil
 }
 
-// snippet is the first line of text, sanitised and clipped.
-func snippet(text string) string {
+// snippet is the first line of text, sanitised, within limit characters.
+func snippet(text string, limit int) string {
 	line := strings.TrimSpace(firstLine(Sanitize(text)))
-	if r := []rune(line); len(r) > homeSnippet {
-		line = strings.TrimSpace(string(r[:homeSnippet-1])) + "…"
+	if r := []rune(line); len(r) > limit {
+		line = strings.TrimSpace(string(r[:limit-1])) + "…"
 	}
 	return line
 }
@@ -372,7 +366,7 @@ func (s *Service) homeToApprove(ctx context.Context, tx Tx, actor Actor, me *Pro
 		e := HomeEntry{Title: draftTitle(d), Lines: []string{
 			fmt.Sprintf("By %s, on %s", staffName(signer), s.itemTitle(it)),
 			"Answering " + q,
-			"“" + snippet(d.Text()) + "”",
+			"“" + snippet(d.Text(), homeSnippet) + "”",
 		}}
 		if d.State == DraftFailed {
 			e.Lines = append(e.Lines, draftStateLabel(d, true, true))
@@ -390,14 +384,6 @@ func (s *Service) homeToApprove(ctx context.Context, tx Tx, actor Actor, me *Pro
 	}
 	sec.More = more(total, len(sec.Entries), "waiting for your approval: see their cards")
 	return sec, nil
-}
-
-// draftTitle names a draft as its card does.
-func draftTitle(d *Draft) string {
-	if d.Kind == DraftRetraction {
-		return fmt.Sprintf(draftTitles[d.Kind], d.ID)
-	}
-	return fmt.Sprintf(draftTitles[d.Kind], d.ID, len(d.Versions))
 }
 
 // homeDrafts lists the drafts actor signs or proposed, newest first, and
@@ -449,10 +435,10 @@ func (s *Service) homeDraft(ctx context.Context, tx Tx, actor Actor, me *Profile
 	}
 	e := HomeEntry{Title: draftTitle(d), Lines: []string{"On " + s.itemTitle(it), state}}
 	if d.Kind != DraftRetraction {
-		e.Lines = append(e.Lines, "“"+snippet(d.Text())+"”")
+		e.Lines = append(e.Lines, "“"+snippet(d.Text(), homeSnippet)+"”")
 	}
 	if d.State == DraftRejected && d.RejectReason != "" {
-		e.Lines = append(e.Lines, "Reason: "+snippet(d.RejectReason))
+		e.Lines = append(e.Lines, "Reason: "+snippet(d.RejectReason, homeSnippet))
 	}
 	if d.PublicLink != "" && d.State == DraftPublished {
 		e.Links = append(e.Links, Link{Text: "View the public post", URL: d.PublicLink})

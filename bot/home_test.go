@@ -386,3 +386,25 @@ func TestHomeStaleButtonWithoutTheRight(t *testing.T) {
 		}
 	})
 }
+
+// TestHomeDropsUnclaimedItem: an item its assignee lets go leaves their
+// Home, though nobody holds it any more to refresh it for.
+func TestHomeDropsUnclaimedItem(t *testing.T) {
+	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db)
+		it, _ := e.askPricing()
+		if err := e.act(alice, bot.ActClaim, it.ID); err != nil {
+			t.Fatal(err)
+		}
+		if entryOn(homeSection(e.openHome(alice), secAssigned), "#1 ") == nil {
+			t.Fatal("alice's Home does not list the item she claimed")
+		}
+		if err := e.act(alice, bot.ActUnclaim, it.ID); err != nil {
+			t.Fatal(err)
+		}
+		e.settle()
+		if sec := homeSection(e.staff.Home(alice.UserID), secAssigned); sec == nil || len(sec.Entries) != 0 {
+			t.Errorf("the item alice let go is still on her Home: %+v", sec)
+		}
+	})
+}

@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
 // Member history: a community member's earlier items where the menu was
@@ -148,19 +146,9 @@ func (s *Service) historyLine(ctx context.Context, tx Tx, it *Item) (string, *Li
 		return "", nil, err
 	case root.ForgottenAt == nil && root.PurgedAt == nil:
 		// Erased text is shown as nothing: the member asked for it.
-		if snippet := snippetOf(root.Text); snippet != "" {
+		if snippet := snippet(root.Text, memberSnippetChars); snippet != "" {
 			line += " · “" + snippet + "”"
 		}
 	}
 	return line, link, nil
-}
-
-// snippetOf is the start of a message's first line, sanitised, within
-// memberSnippetChars.
-func snippetOf(text string) string {
-	s := firstLine(Sanitize(text))
-	if utf8.RuneCountInString(s) > memberSnippetChars {
-		s = strings.TrimRightFunc(clipRunes(s, memberSnippetChars-1), unicode.IsSpace) + "…"
-	}
-	return s
 }

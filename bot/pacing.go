@@ -13,16 +13,9 @@ import (
 // a global 429 every call of the connection.
 func (w *Worker) limited(j *OutboxJob, se *SendError, until time.Time) {
 	l := w.limits(j.Conn)
-	key, lim := ChannelBucket(j.Conn, j.Channel), l.Post
-	switch {
-	case se.Global:
+	key, lim := bucketOf(j, l)
+	if se.Global {
 		key, lim = GlobalBucket(j.Conn), l.Global
-	case j.Kind == OpPublishHome:
-		key, lim = HomeBucket(j.Conn), l.Home
-	case !j.Kind.Creates():
-		key, lim = EditBucket(j.Conn), Limit{}
-	case j.Channel == "":
-		key = ""
 	}
 	label := string(j.Kind)
 	if key != "" {

@@ -343,14 +343,12 @@ func (s *Service) approvable(ctx context.Context, tx Tx, actor Actor, draftID in
 	return r, author, nil
 }
 
-// mayApprove is the rest of approvable once the draft is loaded with its
-// route, its signer and the profile of an approver of that route (nil when
-// they have none): the Home asks it too, so that it never offers what the
-// click would refuse.
+// mayApprove is the rest of approvable once the draft, pending or failed
+// to publish, is loaded with its route, its signer and the profile of an
+// approver of that route (nil when they have none): the Home asks it too
+// of the drafts it lists (DraftsToReview: pending or failed), so that it
+// never offers what the click would refuse.
 func mayApprove(rt *Route, d *Draft, signer, approver *Profile) error {
-	if d.State != DraftPending && d.State != DraftFailed {
-		return &TransitionError{Entity: "draft", ID: d.ID, From: string(d.State), To: string(DraftApproved)}
-	}
 	if approver != nil && approver.ID == writer(d) && !rt.Policy.AllowSelfApproval {
 		return ErrSelfApproval
 	}

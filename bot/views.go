@@ -84,22 +84,15 @@ func (s *Service) card(ctx context.Context, tx Tx, it *Item) (*Card, error) {
 		return nil, fmt.Errorf("card for item %d: %w", it.ID, err)
 	}
 	c := &Card{
-		ItemID: it.ID, Status: it.Status, Source: it.Conn, Platform: s.kindOf(it.Conn),
+		ItemID: it.ID, Status: it.Status, Source: s.sourceName(it), Platform: s.kindOf(it.Conn),
 		AuthorName: MemberName(it.AuthorName, it.AuthorHandle), AuthorID: it.AuthorID, Link: it.Link,
 		Route: it.Route, Tags: it.Tags, Edited: root.EditedAt != nil, Deleted: root.DeletedAt != nil,
 		CreatedAt: it.CreatedAt, LinkLabel: "View original",
 	}
-	if src, ok := s.Router.Source(it.Conn, it.Channel); ok {
-		c.Source = src.Name
+	if root.ForgottenAt != nil {
+		c.AuthorName = forgottenMember
 	}
-	switch {
-	case root.ForgottenAt != nil:
-		c.AuthorName, c.Text = forgottenMember, textForgotten
-	case c.Deleted && !s.Settings.KeepDeletedText:
-		c.Text = "(the author deleted this message)"
-	case root.PurgedAt != nil:
-		c.Text = textPurged
-	default:
+	if c.Text = s.erasedText(root); c.Text == "" {
 		c.Text, c.Truncated = Truncate(Sanitize(root.Text), s.Settings.MaxRelayChars, it.Link)
 		c.Attachments = sanitizeAttachments(root.Attachments)
 	}
@@ -138,6 +131,29 @@ func (s *Service) card(ctx context.Context, tx Tx, it *Item) (*Card, error) {
 	}
 	s.wordCard(c, it)
 	return c, nil
+}
+
+// sourceName names where an item came from: its source, or its
+// connection when no source watches its channel any more.
+func (s *Service) sourceName(it *Item) string {
+	if src, ok := s.Router.Source(it.Conn, it.Channel); ok {
+		return src.Name
+	}
+	return it.Conn
+}
+
+// erasedText is what an item's first message shows in place of its words
+// when they may not be shown (forgotten, deleted, purged); "" when they may.
+func (s *Service) erasedText(root *Message) string {
+	switch {
+	case root.ForgottenAt != nil:
+		return textForgotten
+	case root.DeletedAt != nil && !s.Settings.KeepDeletedText:
+		return "(the author deleted this message)"
+	case root.PurgedAt != nil:
+		return textPurged
+	}
+	return ""
 }
 
 // wordCard fills in how a card reads.
@@ -244,6 +260,14 @@ var draftTitles = map[DraftKind]string{
 	DraftRetraction: "Retraction #%d of the public reply",
 }
 
+// draftTitle names a draft, on its card and on Homes.
+func draftTitle(d *Draft) string {
+	if d.Kind == DraftRetraction {
+		return fmt.Sprintf(draftTitles[d.Kind], d.ID)
+	}
+	return fmt.Sprintf(draftTitles[d.Kind], d.ID, len(d.Versions))
+}
+
 // draftCard renders the internal view of a draft.
 func (s *Service) draftCard(ctx context.Context, tx Tx, it *Item, d *Draft) (*DraftCard, error) {
 	author, err := tx.Profile(ctx, d.AuthorID)
@@ -296,11 +320,7 @@ func (s *Service) draftCard(ctx context.Context, tx Tx, it *Item, d *Draft) (*Dr
 }
 
 func wordDraftCard(dc *DraftCard, d *Draft) {
-	if d.Kind == DraftRetraction {
-		dc.Title = fmt.Sprintf(draftTitles[d.Kind], dc.DraftID)
-	} else {
-		dc.Title = fmt.Sprintf(draftTitles[d.Kind], dc.DraftID, dc.Version)
-	}
+	dc.Title = draftTitle(d)
 	state := draftStateLabel(d, dc.NeedsApproval, dc.Consent)
 	if d.State == DraftAwaitingSigner {
 		state = fmt.Sprintf("✍️ Waiting for %s to accept these words", dc.AuthorName)

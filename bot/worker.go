@@ -232,21 +232,31 @@ func (w *Worker) limits(conn string) Limits {
 	return Limits{}
 }
 
-// buckets are the rate-limit buckets j's call falls into: its channel's
-// posts when it creates a message, the Homes' for a Home, and its
-// connection's.
+// buckets are the rate-limit buckets j's call falls into: its own
+// (bucketOf) and its connection's.
 func (w *Worker) buckets(j *OutboxJob) map[string]Limit {
 	l := w.limits(j.Conn)
 	b := map[string]Limit{GlobalBucket(j.Conn): l.Global}
-	switch {
-	case j.Kind == OpPublishHome:
-		b[HomeBucket(j.Conn)] = l.Home
-	case !j.Kind.Creates():
-		b[EditBucket(j.Conn)] = Limit{} // held by a 429 only
-	case j.Channel != "":
-		b[ChannelBucket(j.Conn, j.Channel)] = l.Post
+	if key, lim := bucketOf(j, l); key != "" {
+		b[key] = lim
 	}
 	return b
+}
+
+// bucketOf is the bucket of j's call besides its connection's, at its pace
+// in l: the Homes' for a Home, the connection's edits for a call that
+// changes or deletes a message (held by a 429 only), its channel's posts
+// for one that creates a message; "" for a post with no channel.
+func bucketOf(j *OutboxJob, l Limits) (string, Limit) {
+	switch {
+	case j.Kind == OpPublishHome:
+		return HomeBucket(j.Conn), l.Home
+	case !j.Kind.Creates():
+		return EditBucket(j.Conn), Limit{}
+	case j.Channel != "":
+		return ChannelBucket(j.Conn, j.Channel), l.Post
+	}
+	return "", Limit{}
 }
 
 // pace takes j's slot in its buckets, right before its call so that the

@@ -261,19 +261,7 @@ const (
 // Load reads the file at path and parses it as Parse does. getenv (usually
 // os.Getenv) supplies ${VAR} values and the overrides.
 func Load(path string, getenv func(string) string) (*Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
-	}
-	c, err := Parse(data, getenv)
-	if err != nil {
-		var errs Errors
-		if errors.As(err, &errs) {
-			return nil, errs
-		}
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return c, nil
+	return load(path, getenv, false)
 }
 
 // Parse decodes a YAML configuration, replaces ${VAR} and ${VAR:-default}
@@ -293,11 +281,16 @@ func Parse(data []byte, getenv func(string) string) (*Config, error) {
 // the tokens exist, so a credential that is missing or not yet valid is no
 // error. Every other problem is.
 func LoadSetup(path string, getenv func(string) string) (*Config, error) {
+	return load(path, getenv, true)
+}
+
+// load is Load, or LoadSetup when setup is set.
+func load(path string, getenv func(string) string, setup bool) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	c, err := parse(data, getenv, true)
+	c, err := parse(data, getenv, setup)
 	if err != nil {
 		var errs Errors
 		if errors.As(err, &errs) {

@@ -16,10 +16,6 @@ import (
 // connection, replaced at each opening), and the lists a Home shows. The
 // lists are read for rendering and lock nothing.
 
-// waitingStatuses are the statuses of an item waiting for a public answer,
-// as the partial indexes items_waiting and items_assigned list them.
-const waitingStatuses = `('new', 'claimed', 'drafting', 'awaiting_approval')`
-
 // SaveHomeViewer inserts or replaces what is known of a person who opened
 // their Home: the primary key (conn, user_id) keeps one row each.
 func (tx *tx) SaveHomeViewer(ctx context.Context, v *bot.HomeViewer) error {

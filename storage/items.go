@@ -138,6 +138,10 @@ func lockItemOf(ctx context.Context, tx *tx, table, where string, args ...any) e
 	return nil
 }
 
+// waitingStatuses are the statuses of an item waiting for a public answer,
+// as the partial indexes items_waiting and items_assigned list them.
+const waitingStatuses = `('new', 'claimed', 'drafting', 'awaiting_approval')`
+
 // UnansweredItems lists items still waiting for a public answer (new,
 // claimed, drafting, awaiting approval) that were opened before before, in
 // id order from the first id after afterID: a caller pages through them
@@ -146,7 +150,7 @@ func lockItemOf(ctx context.Context, tx *tx, table, where string, args ...any) e
 func (tx *tx) UnansweredItems(ctx context.Context, before time.Time, afterID int64, limit int) ([]*bot.Item, error) {
 	items, err := queryAll(ctx, tx, scanItem, `
 		SELECT `+itemColumns+` FROM items
-		WHERE status IN ('new', 'claimed', 'drafting', 'awaiting_approval') AND id > ? AND created_at < ?
+		WHERE status IN `+waitingStatuses+` AND id > ? AND created_at < ?
 		ORDER BY id
 		LIMIT ?`,
 		afterID, at(before), limit)

@@ -148,3 +148,17 @@ func (tx *tx) LastMessage(ctx context.Context, conn, channel string) (*bot.Messa
 	}
 	return m, nil
 }
+
+// MessagesByMirror reads an item's messages copied into one internal post
+// (messages_mirror indexes the few that have a copy).
+func (tx *tx) MessagesByMirror(ctx context.Context, itemID int64, mirrorID string) ([]*bot.Message, error) {
+	ms, err := queryAll(ctx, tx, scanMessage, `
+		SELECT `+messageColumns+` FROM messages
+		WHERE mirror_id = ? AND item_id = ?
+		ORDER BY id`,
+		mirrorID, itemID)
+	if err != nil {
+		return nil, fmt.Errorf("messages of item %d copied in %s: %w", itemID, mirrorID, err)
+	}
+	return ms, nil
+}

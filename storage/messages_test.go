@@ -58,3 +58,32 @@ func TestLastMessage(t *testing.T) {
 		}
 	})
 }
+
+// TestMessagesByMirror: the messages of an item copied into one internal
+// post, in id order; not those of another post or of another item with
+// the same post id, nor those without a copy.
+func TestMessagesByMirror(t *testing.T) {
+	ctx := context.Background()
+	storagetest.ForEachEngine(t, func(t *testing.T, db *storage.DB) {
+		it := createItem(t, db, newItem("M1", "1"))
+		other := createItem(t, db, newItem("M1", "2"))
+		msg := func(id string, itemID int64, mirror string) *bot.Message {
+			m := &bot.Message{Key: bot.MessageKey{Conn: "community", Channel: "C1", ID: id}, ItemID: itemID, AuthorID: "M1", MirrorID: mirror, CreatedAt: t0}
+			return insertMessage(t, db, m)
+		}
+		a := msg("a", it.ID, "P1")
+		msg("b", it.ID, "P2")
+		c := msg("c", it.ID, "P1")
+		msg("d", it.ID, "")
+		msg("e", other.ID, "P1")
+		var got []int64
+		inTx(t, db, func(tx bot.Tx) error {
+			ms, err := tx.MessagesByMirror(ctx, it.ID, "P1")
+			for _, m := range ms {
+				got = append(got, m.ID)
+			}
+			return err
+		})
+		wantEqual(t, got, []int64{a.ID, c.ID})
+	})
+}

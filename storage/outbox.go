@@ -315,20 +315,6 @@ func (tx *tx) MergeJobs(ctx context.Context, into int64, owner, payload string, 
 	return nil
 }
 
-// MessagesByMirror reads an item's messages copied into one internal post
-// (messages_mirror indexes the few that have a copy).
-func (tx *tx) MessagesByMirror(ctx context.Context, itemID int64, mirrorID string) ([]*bot.Message, error) {
-	ms, err := queryAll(ctx, tx, scanMessage, `
-		SELECT `+messageColumns+` FROM messages
-		WHERE mirror_id = ? AND item_id = ?
-		ORDER BY id`,
-		mirrorID, itemID)
-	if err != nil {
-		return nil, fmt.Errorf("messages of item %d copied in %s: %w", itemID, mirrorID, err)
-	}
-	return ms, nil
-}
-
 // PublishJobs lists every publish job a draft has had, oldest first,
 // whatever became of each. The literal kind lets the query use the partial
 // index outbox_publish, which only publish jobs pay for.

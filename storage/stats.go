@@ -66,7 +66,7 @@ func (tx *tx) StatsWaiting(ctx context.Context, route string) ([]bot.StatsItem, 
 	clause, args := onRoute(route)
 	items, err := statsItems(ctx, tx, `
 		SELECT `+statsItemColumns+` FROM items i
-		WHERE i.status IN ('new', 'claimed', 'drafting', 'awaiting_approval')`+clause+`
+		WHERE i.status IN `+waitingStatuses+clause+`
 		ORDER BY i.created_at, i.id`,
 		args...)
 	if err != nil {

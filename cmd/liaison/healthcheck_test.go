@@ -104,9 +104,16 @@ func TestHealthcheck(t *testing.T) {
 		if body == string(example) {
 			t.Fatal("the example config's http.addr moved: update this test")
 		}
-		code, out, errOut := cli(t, ctx, exampleEnv, "healthcheck", "--config", writeFile(t, body))
+		cfg := writeFile(t, body)
+		code, out, errOut := cli(t, ctx, exampleEnv, "healthcheck", "--config", cfg)
 		if code != exitOK || out != "ready: http://"+addr+"/readyz\n" {
 			t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+		}
+		// A health check's environment need not hold the tokens: the
+		// address is read all the same.
+		code, out, errOut = cli(t, ctx, nil, "healthcheck", "--config", cfg)
+		if code != exitOK || out != "ready: http://"+addr+"/readyz\n" {
+			t.Fatalf("without the tokens: exit %d, stdout %q, stderr %q", code, out, errOut)
 		}
 	})
 }

@@ -123,7 +123,8 @@ staff member's own name, title and avatar.`,
 		return c, nil
 	}
 	loadConfig := func() (*config.Config, error) { return loadWith(config.Load) }
-	// The commands that help create the apps run before their tokens exist.
+	// The commands that help create the apps run before their tokens exist;
+	// the health check needs only the listener's address.
 	loadSetup := func() (*config.Config, error) { return loadWith(config.LoadSetup) }
 	root.AddCommand(
 		runCmd(loadConfig),
@@ -134,7 +135,7 @@ staff member's own name, title and avatar.`,
 		auditCmd(loadConfig),
 		benchCmd(getenv),
 		inviteCmd(loadSetup),
-		healthcheckCmd(getenv, loadConfig),
+		healthcheckCmd(getenv, loadSetup),
 		doctorCmd(loadConfig),
 		slackManifestCmd(loadSetup),
 	)

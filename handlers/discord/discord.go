@@ -177,28 +177,15 @@ func New(opts Options, d Domain) (*Conn, error) {
 	if d == nil {
 		return nil, fmt.Errorf("discord %s: no domain", opts.Name)
 	}
-	token := strings.TrimPrefix(strings.TrimSpace(opts.Token), "Bot ")
-	s, err := dg.New("Bot " + token)
+	token := botToken(opts.Token)
+	s, err := restSession(token, opts.APIURL, opts.Transport)
 	if err != nil {
 		return nil, fmt.Errorf("discord %s: %w", opts.Name, err)
 	}
-	// The outbox owns retries: a 429 must come back to it as RetryAfter, and
-	// a 502 after a POST may have taken effect, so it is reconciled rather
-	// than blindly repeated.
-	s.ShouldRetryOnRateLimit = false
-	s.MaxRestRetries = 0
 	// Handlers only queue work (see Run), so running them on the gateway's
 	// goroutine keeps events in order without blocking it for long.
 	s.SyncEvents = true
-	s.LogLevel = dg.LogError
 	s.Identify.Intents = dg.IntentsGuilds | dg.IntentsGuildMessages | dg.IntentMessageContent
-	client, err := httpClient(opts.APIURL, opts.Transport)
-	if err != nil {
-		return nil, fmt.Errorf("discord %s: api_url: %w", opts.Name, err)
-	}
-	if client != nil {
-		s.Client = client
-	}
 	if opts.Configure != nil {
 		opts.Configure(s)
 	}
@@ -258,6 +245,35 @@ func New(opts Options, d Domain) (*Conn, error) {
 		}
 	})
 	return c, nil
+}
+
+// botToken is a configured token without the "Bot " prefix it may carry.
+func botToken(token string) string {
+	return strings.TrimPrefix(strings.TrimSpace(token), "Bot ")
+}
+
+// restSession is a session of the bot token whose REST calls go to apiURL
+// through base (both optional) and come back with a rate limit or a
+// failure rather than waiting or retrying: the outbox owns retries (a 429
+// must come back to it as RetryAfter, and a 502 after a POST may have
+// taken effect, so it is reconciled rather than blindly repeated), and the
+// doctor reports them.
+func restSession(token, apiURL string, base http.RoundTripper) (*dg.Session, error) {
+	s, err := dg.New("Bot " + token)
+	if err != nil {
+		return nil, err
+	}
+	s.ShouldRetryOnRateLimit = false
+	s.MaxRestRetries = 0
+	s.LogLevel = dg.LogError
+	client, err := httpClient(apiURL, base)
+	if err != nil {
+		return nil, fmt.Errorf("api_url: %w", err)
+	}
+	if client != nil {
+		s.Client = client
+	}
+	return s, nil
 }
 
 // leaseName names the gateway lease of a bot: by its application when

@@ -35,22 +35,12 @@ const allPermissions int64 = 1<<53 - 1
 // is, the application's flags, the guild's roles and the bot's, the
 // channels' overwrites, the registered commands.
 func Doctor(ctx context.Context, conn config.Connection, need doctor.Channels) []doctor.Check {
-	d := &checkup{conn: conn, token: strings.TrimPrefix(strings.TrimSpace(conn.Token.Reveal()), "Bot ")}
-	s, err := dg.New("Bot " + d.token)
-	if err == nil {
-		var client *http.Client
-		if client, err = httpClient(conn.APIURL, nil); client != nil {
-			s.Client = client
-		}
-	}
+	d := &checkup{conn: conn, token: botToken(conn.Token.Reveal())}
+	s, err := restSession(d.token, conn.APIURL, nil)
 	if err != nil {
 		d.fail("token", "cannot build a Discord client: "+d.describe(err), "check the connection's token and api_url")
 		return d.checks
 	}
-	// A doctor reports a rate limit rather than sleeping through it.
-	s.ShouldRetryOnRateLimit = false
-	s.MaxRestRetries = 0
-	s.LogLevel = dg.LogError
 	d.s = s
 	d.run(ctx, need)
 	return d.checks

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	dg "github.com/bwmarrin/discordgo"
@@ -125,7 +124,7 @@ func (c *Conn) scrub(err error) error {
 	}
 	hideTokens(err)
 	c.mu.Lock()
-	secrets := []string{c.opts.Token, strings.TrimPrefix(strings.TrimSpace(c.opts.Token), "Bot ")}
+	secrets := []string{c.opts.Token, botToken(c.opts.Token)}
 	for _, w := range c.webhooks {
 		secrets = append(secrets, w.Token)
 	}

@@ -1,6 +1,7 @@
 package discord
 
 import (
+	"cmp"
 	"context"
 	"strings"
 
@@ -52,8 +53,7 @@ func parseMenuCustomID(s string) (action bot.ActionID, field, channel, message s
 func (c *Conn) menu(ctx context.Context, i *dg.Interaction, req bot.Request) bot.Request {
 	switch {
 	case isMenuSelection(i):
-		data := i.MessageComponentData()
-		return c.menuSelection(ctx, data.CustomID, data.Values, req)
+		return c.menuSelection(ctx, i, req)
 	case i.Type == dg.InteractionApplicationCommand:
 		if t := i.ApplicationCommandData().CommandType; t == dg.MessageApplicationCommand || t == dg.UserApplicationCommand {
 			return c.menuRequest(ctx, i, req)
@@ -87,37 +87,41 @@ func (c *Conn) menuRequest(ctx context.Context, i *dg.Interaction, req bot.Reque
 			break
 		}
 		if m := data.Resolved.Messages[data.TargetID]; m != nil && m.Author != nil {
-			if m.GuildID == "" {
-				m.GuildID = i.GuildID // interactions leave it out of resolved messages
-			}
-			in := c.incoming(ctx, m)
-			in.Direct = i.GuildID == "" // run in a direct message
-			req.Message, req.User = &in, m.Author.ID
+			req.Message, req.User = c.menuMessage(ctx, i, m), m.Author.ID
 		}
 	}
 	return req
 }
 
+// menuMessage translates the message a menu command or its form is about
+// as intake translates a message, in the place of interaction i: neither
+// a resolved message nor one read by REST names its guild.
+func (c *Conn) menuMessage(ctx context.Context, i *dg.Interaction, m *dg.Message) *bot.Incoming {
+	if m.GuildID == "" {
+		m.GuildID = i.GuildID
+	}
+	in := c.incoming(ctx, m)
+	in.Direct = i.GuildID == "" // run in a direct message
+	return &in
+}
+
 // menuSelection translates the pick in a menu form's select: the form's
 // submission, about the message read again now (nil when the bot cannot
 // read it: the domain says so).
-func (c *Conn) menuSelection(ctx context.Context, customID string, values []string, req bot.Request) bot.Request {
-	action, field, channel, message, _ := parseMenuCustomID(customID)
+func (c *Conn) menuSelection(ctx context.Context, i *dg.Interaction, req bot.Request) bot.Request {
+	data := i.MessageComponentData()
+	action, field, channel, message, _ := parseMenuCustomID(data.CustomID)
 	req.Kind, req.Action, req.Target, req.Confirmed = bot.Submit, action, 0, false
 	req.Values = map[string]string{}
-	if len(values) > 0 {
-		req.Values[field] = values[0]
+	if len(data.Values) > 0 {
+		req.Values[field] = data.Values[0]
 	}
 	m, err := c.s.ChannelMessage(channel, message, dg.WithContext(ctx))
 	if err != nil || m == nil || m.Author == nil {
 		c.log.Warn("menu form: the message cannot be read", "channel", channel, "message", message, "err", err)
 		return req
 	}
-	if m.GuildID == "" {
-		m.GuildID = c.opts.GuildID
-	}
-	in := c.incoming(ctx, m)
-	req.Message, req.User = &in, m.Author.ID
+	req.Message, req.User = c.menuMessage(ctx, i, m), m.Author.ID
 	return req
 }
 
@@ -149,7 +153,7 @@ func selectForm(f *bot.Form, req bot.Request) *dg.InteractionResponseData {
 	sel := dg.SelectMenu{
 		MenuType:    dg.StringSelectMenu,
 		CustomID:    menuCustomID(f.Action, field.ID, channel, message),
-		Placeholder: clip(firstOf(field.Placeholder, field.Label), maxSelectPlaceholder),
+		Placeholder: clip(cmp.Or(field.Placeholder, field.Label), maxSelectPlaceholder),
 	}
 	for _, o := range field.Options[:min(len(field.Options), maxSelectOptions)] {
 		// No option is picked at first: picking is what submits.
@@ -166,13 +170,4 @@ func selectForm(f *bot.Form, req bot.Request) *dg.InteractionResponseData {
 		Content: clip(text, maxContent), Flags: dg.MessageFlagsEphemeral, AllowedMentions: noMentions(),
 		Components: rows([]dg.MessageComponent{sel}),
 	}
-}
-
-func firstOf(vals ...string) string {
-	for _, v := range vals {
-		if strings.TrimSpace(v) != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -45,16 +45,6 @@ func busy(p *bot.Pacer, l bot.Limits, conn, channel string) (bool, time.Time) {
 	return slices.Contains(channels, channel), free
 }
 
-func rateLimited(f *discordfake.Fake) int {
-	n := 0
-	for _, c := range f.Calls() {
-		if c.Status == http.StatusTooManyRequests {
-			n++
-		}
-	}
-	return n
-}
-
 // TestSpentPostsHoldTheChannel: once Discord says a channel's posts are
 // spent (X-RateLimit-Remaining 0), the worker's pacer holds that channel
 // until Discord's reset, and a post made when the pacer frees it is
@@ -100,7 +90,7 @@ func TestSpentPostsHoldTheChannel(t *testing.T) {
 	if _, err := c.Send(ctx, noteOp(feedback, 3)); err != nil {
 		t.Errorf("a post when the pacer freed the channel: %v", err)
 	}
-	if n := rateLimited(f); n != 0 {
+	if n := f.RateLimited(); n != 0 {
 		t.Errorf("Discord answered %d calls with 429", n)
 	}
 }

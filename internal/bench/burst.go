@@ -215,7 +215,7 @@ func tsTime(ts string) time.Time {
 // complete reports whether every item has a card and every follow-up is
 // shown in its card's thread.
 func (p *plan) complete(c census) bool {
-	return len(c.cards) >= len(p.items) && p.missing(c) == 0
+	return p.missing(c) == 0
 }
 
 // missing counts the items and follow-ups not visible.

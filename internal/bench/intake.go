@@ -12,7 +12,12 @@ import (
 
 	"github.com/liaison-bot/liaison/storage"
 	"github.com/liaison-bot/liaison/storage/storagebench"
+	"github.com/liaison-bot/liaison/storage/storagetest"
 )
+
+// schemaPrefix names the Postgres schemas of a run: each run on Postgres
+// gets one of its own, dropped afterwards.
+const schemaPrefix = "liaison_bench_"
 
 // opener opens a fresh, empty database and returns how to close it (and
 // drop it, on Postgres).
@@ -40,7 +45,7 @@ func sqliteOpener(dir string) opener {
 // postgresOpener opens each database as a new schema of base.
 func postgresOpener(base string) opener {
 	return func(ctx context.Context) (*storage.DB, func(), error) {
-		dsn, drop, err := freshSchema(ctx, base)
+		dsn, drop, err := storagetest.NewSchema(ctx, base, schemaPrefix)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/liaison-bot/liaison/internal/pause"
+	"github.com/liaison-bot/liaison/storage/storagetest"
 )
 
 // scenario is one burst.
@@ -113,7 +114,7 @@ func (r *runner) startBot(ctx context.Context, w *world, engine, name string) (*
 	var dsn string
 	drop := func() error { return nil }
 	if engine == "postgres" {
-		if dsn, drop, err = freshSchema(ctx, r.opts.Postgres); err != nil {
+		if dsn, drop, err = storagetest.NewSchema(ctx, r.opts.Postgres, schemaPrefix); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -12,6 +12,8 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -92,47 +94,63 @@ func DSN(tb testing.TB, engine string) string {
 
 // freshSchema creates a schema of its own for tb in the TEST_DATABASE_URL
 // database, drops it when tb ends, and returns a URL whose connections all
-// use it (lib/pq sends search_path as a start-up parameter of every
-// connection of the pool).
+// use it.
 func freshSchema(tb testing.TB, ctx context.Context) string {
 	tb.Helper()
 	base := os.Getenv(EnvURL)
 	if base == "" {
 		tb.Fatalf("storagetest: postgres needs %s (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)", EnvURL)
 	}
-	u, err := url.Parse(base)
+	dsn, drop, err := NewSchema(ctx, base, "t_")
 	if err != nil {
-		tb.Fatalf("storagetest: %s is not a URL: %v", EnvURL, err)
+		tb.Fatalf("storagetest: %s: %v", EnvURL, err)
+	}
+	// Runs after the test's own Close (cleanups run last-in first-out).
+	tb.Cleanup(func() {
+		if err := drop(); err != nil {
+			tb.Errorf("storagetest: %v", err)
+		}
+	})
+	return dsn
+}
+
+// NewSchema creates a schema, named prefix and random hex, in the Postgres
+// database base names, and returns a URL whose connections all use it
+// (lib/pq sends search_path as a start-up parameter of every connection of
+// the pool) and a function that drops it. `liaison bench` uses it too.
+func NewSchema(ctx context.Context, base, prefix string) (dsn string, drop func() error, err error) {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return "", nil, errors.New("the Postgres URL is not a postgres:// URL")
 	}
 	b := make([]byte, 8)
 	rand.Read(b)
-	schema := "t_" + hex.EncodeToString(b)
+	schema := prefix + hex.EncodeToString(b)
 
 	admin, err := sql.Open("postgres", base)
 	if err != nil {
-		tb.Fatalf("storagetest: open %s: %v", u.Redacted(), err)
+		return "", nil, fmt.Errorf("open %s: %w", u.Redacted(), err)
 	}
 	defer admin.Close()
 	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
-		tb.Fatalf("storagetest: create schema in %s: %v", u.Redacted(), err)
+		return "", nil, fmt.Errorf("create schema in %s: %w", u.Redacted(), err)
 	}
-	tb.Cleanup(func() {
-		// Runs after the test's own Close (cleanups run last-in first-out).
+	drop = func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		admin, err := sql.Open("postgres", base)
 		if err != nil {
-			tb.Errorf("storagetest: drop schema %s: %v", schema, err)
-			return
+			return fmt.Errorf("drop schema %s: %w", schema, err)
 		}
 		defer admin.Close()
 		if _, err := admin.ExecContext(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
-			tb.Errorf("storagetest: drop schema %s: %v", schema, err)
+			return fmt.Errorf("drop schema %s: %w", schema, err)
 		}
-	})
+		return nil
+	}
 
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return u.String()
+	return u.String(), drop, nil
 }

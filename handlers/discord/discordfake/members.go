@@ -521,19 +521,9 @@ func (f *Fake) RunCommand(userID, channelID, name string, options []CommandOptio
 	if err != nil {
 		return "", err
 	}
-	scopes := []string{""}
-	if c.GuildID != "" {
-		scopes = []string{c.GuildID, ""}
-	}
-	var cmd *command
-	for _, scope := range scopes {
-		if i := slices.IndexFunc(f.commands[scope], func(cc *command) bool { return cc.Name == name && cc.Type == 1 }); i >= 0 {
-			cmd = f.commands[scope][i]
-			break
-		}
-	}
-	if cmd == nil {
-		return "", fmt.Errorf("discordfake: no command %q is registered for this channel", name)
+	cmd, err := f.commandFor(c, name, commandChatInput)
+	if err != nil {
+		return "", err
 	}
 	resolved := obj{}
 	opts, err := f.buildOptions(cmd.Options, options, c.GuildID, resolved)

@@ -18,15 +18,16 @@ import (
 	"slices"
 )
 
-// Context-menu command types.
+// Application command types.
 const (
-	commandUser    = 2
-	commandMessage = 3
+	commandChatInput = 1
+	commandUser      = 2
+	commandMessage   = 3
 )
 
-// contextCommand finds the registered context-menu command name of type typ for a channel:
-// the channel's guild's commands first, then global ones. Callers hold f.mu.
-func (f *Fake) contextCommand(c *channelState, name string, typ int) (*command, error) {
+// commandFor finds the registered command name of type typ for a channel: the channel's
+// guild's commands first, then global ones. Callers hold f.mu.
+func (f *Fake) commandFor(c *channelState, name string, typ int) (*command, error) {
 	scopes := []string{""}
 	if c.GuildID != "" {
 		scopes = []string{c.GuildID, ""}
@@ -61,7 +62,7 @@ func (f *Fake) RunMessageCommand(userID, channelID, name, messageID string) (str
 	if err != nil {
 		return "", err
 	}
-	cmd, err := f.contextCommand(c, name, commandMessage)
+	cmd, err := f.commandFor(c, name, commandMessage)
 	if err != nil {
 		return "", err
 	}
@@ -84,7 +85,7 @@ func (f *Fake) RunUserCommand(userID, channelID, name, targetID string) (string,
 	if err != nil {
 		return "", err
 	}
-	cmd, err := f.contextCommand(c, name, commandUser)
+	cmd, err := f.commandFor(c, name, commandUser)
 	if err != nil {
 		return "", err
 	}

@@ -17,7 +17,6 @@ import (
 // Permission bits the permission maths and the setters use, besides those in types.go.
 const (
 	PermAdministrator int64 = 1 << 3
-	PermManageThreads int64 = 1 << 34
 
 	// DefaultEveryonePermissions are the @everyone role's in a new guild, as Discord's
 	// client creates it (no Manage Webhooks, no Manage Threads).
