@@ -165,43 +165,28 @@ func (d *checkup) guild(ctx context.Context, botID string) (*dg.Guild, *dg.Membe
 	return g, m
 }
 
-// channelNeed is a channel of the config and what the bot needs there.
-type channelNeed struct {
-	id   string
-	need int64
-	uses []string // "watched", "cards"
+// usePermissions is what the bot needs in a channel for each use.
+var usePermissions = map[doctor.Use]int64{
+	doctor.UseWatched: WatchedPermissions,
+	doctor.UseCards:   CardPermissions,
+	doctor.UseDigest:  DigestPermissions,
 }
 
-// needs lists the config's channels once each, watched first, with the
-// union of what each use needs.
-func needs(ch doctor.Channels) []channelNeed {
-	var out []channelNeed
-	add := func(id string, need int64, use string) {
-		if i := slices.IndexFunc(out, func(c channelNeed) bool { return c.id == id }); i >= 0 {
-			out[i].need |= need
-			out[i].uses = append(out[i].uses, use)
-			return
-		}
-		out = append(out, channelNeed{id: id, need: need, uses: []string{use}})
+// need is the union of what ch's uses need.
+func need(ch doctor.Channel) int64 {
+	var n int64
+	for _, u := range ch.Uses {
+		n |= usePermissions[u]
 	}
-	for _, id := range ch.Watched {
-		add(id, WatchedPermissions, "watched")
-	}
-	for _, id := range ch.Cards {
-		add(id, CardPermissions, "cards")
-	}
-	for _, id := range ch.Digests {
-		add(id, DigestPermissions, "digest")
-	}
-	return out
+	return n
 }
 
 // channels checks, for each channel of the config, that it exists in the
 // guild and that the bot has there each permission its uses need,
 // computed from the guild's roles, the bot's roles and the channel's
 // overwrites (a thread's parent's for a thread).
-func (d *checkup) channels(ctx context.Context, g *dg.Guild, m *dg.Member, need doctor.Channels) {
-	list := needs(need)
+func (d *checkup) channels(ctx context.Context, g *dg.Guild, m *dg.Member, channels doctor.Channels) {
+	list := channels.Each()
 	if len(list) == 0 {
 		return
 	}
@@ -209,7 +194,7 @@ func (d *checkup) channels(ctx context.Context, g *dg.Guild, m *dg.Member, need 
 	all, err := d.s.GuildChannels(g.ID, opt)
 	if err != nil {
 		for _, c := range list {
-			d.fail("channel "+c.id, "cannot list the guild's channels: "+d.describe(err), "run liaison doctor again")
+			d.fail("channel "+c.ID, "cannot list the guild's channels: "+d.describe(err), "run liaison doctor again")
 		}
 		return
 	}
@@ -230,9 +215,9 @@ func (d *checkup) channels(ctx context.Context, g *dg.Guild, m *dg.Member, need 
 		return c, err
 	}
 	for _, want := range list {
-		name := "channel " + want.id
-		uses := strings.Join(want.uses, ", ")
-		c, err := lookup(want.id)
+		name := "channel " + want.ID
+		uses, wanted := want.Label(), need(want)
+		c, err := lookup(want.ID)
 		if err != nil {
 			switch status, code := restError(err); {
 			case code == codeUnknownChannel || status == http.StatusNotFound:
@@ -259,12 +244,12 @@ func (d *checkup) channels(ctx context.Context, g *dg.Guild, m *dg.Member, need 
 			overwrites = parent.PermissionOverwrites
 		}
 		have := channelPermissions(g, m, overwrites)
-		missing := want.need &^ have
+		missing := wanted &^ have
 		if have&PermViewChannel == 0 {
 			missing = PermViewChannel // nothing else counts where the bot sees nothing
 		}
 		if missing == 0 {
-			d.pass(name, label+": "+strings.Join(permissionNames(want.need), ", "))
+			d.pass(name, label+": "+strings.Join(permissionNames(wanted), ", "))
 			continue
 		}
 		var why []string

@@ -89,16 +89,6 @@ func call[T any](ctx context.Context, fn func(ctx context.Context) (T, error)) (
 	return v, err
 }
 
-// slackError returns Slack's error code of err, or "" when Slack did not
-// answer with one (the network, a timeout).
-func slackError(err error) string {
-	var se slackapi.SlackErrorResponse
-	if errors.As(err, &se) {
-		return se.Err
-	}
-	return ""
-}
-
 // unreachable is the remedy when Slack did not answer.
 func (d doctorRun) unreachable() string {
 	where := "https://slack.com"
@@ -186,30 +176,9 @@ func (d doctorRun) signingSecret() doctor.Check {
 // channels checks that the bot is a member of every channel the config
 // uses on the connection, each once.
 func (d doctorRun) channels(ctx context.Context, botName string, need doctor.Channels) []doctor.Check {
-	var order []string
-	uses := map[string][]string{}
-	for _, ch := range need.Watched {
-		if !slices.Contains(order, ch) {
-			order = append(order, ch)
-		}
-		uses[ch] = append(uses[ch], "watched")
-	}
-	for _, use := range []struct {
-		name     string
-		channels []string
-	}{{"cards", need.Cards}, {"digest", need.Digests}} {
-		for _, ch := range use.channels {
-			if !slices.Contains(order, ch) {
-				order = append(order, ch)
-			}
-			if !slices.Contains(uses[ch], use.name) {
-				uses[ch] = append(uses[ch], use.name)
-			}
-		}
-	}
 	var out []doctor.Check
-	for _, ch := range order {
-		out = append(out, d.channel(ctx, ch, uses[ch], botName))
+	for _, ch := range need.Each() {
+		out = append(out, d.channel(ctx, ch, botName))
 	}
 	return out
 }
@@ -223,13 +192,14 @@ func (d doctorRun) channels(ctx context.Context, botName string, need doctor.Cha
 // under a card (a draft typed there) would not reach Liaison, and
 // conversations.history, which Liaison reads to learn whether a post whose
 // answer was lost went through, refuses a non-member.
-func (d doctorRun) channel(ctx context.Context, id string, uses []string, botName string) doctor.Check {
+func (d doctorRun) channel(ctx context.Context, ch doctor.Channel, botName string) doctor.Check {
+	id := ch.ID
 	name := "channel " + id
 	invite := fmt.Sprintf("/invite @%s in that channel", botName)
 	info, err := call(ctx, func(ctx context.Context) (*slackapi.Channel, error) {
 		return d.api.GetConversationInfoContext(ctx, &slackapi.GetConversationInfoInput{ChannelID: id})
 	})
-	use := "(" + strings.Join(uses, ", ") + ")"
+	use := "(" + ch.Label() + ")"
 	switch code := slackError(err); {
 	case err == nil:
 	case code == "channel_not_found":
@@ -253,10 +223,10 @@ func (d doctorRun) channel(ctx context.Context, id string, uses []string, botNam
 			"unarchive it, or take it out of the config")
 	case !info.IsMember:
 		var why []string
-		if slices.Contains(uses, "watched") {
+		if slices.Contains(ch.Uses, doctor.UseWatched) {
 			why = append(why, "Slack sends a bot no message of a channel it is not in")
 		}
-		if slices.Contains(uses, "cards") {
+		if slices.Contains(ch.Uses, doctor.UseCards) {
 			why = append(why, "posting cards is not enough: only members read a card's thread (drafts typed there) and the channel's history (whether a post went through), even where chat:write.public lets a bot post")
 		}
 		if info.Name != "" {

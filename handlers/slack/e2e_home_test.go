@@ -45,17 +45,6 @@ func homeButtons(h slackfake.Home) map[string][]string {
 	return out
 }
 
-// publishes counts the views.publish calls Slack took for user's Home.
-func (e *env) publishes(user string) int {
-	n := 0
-	for _, c := range e.staff.Calls() {
-		if c.Method == "views.publish" && c.Error == "" && c.Params.Get("user_id") == user {
-			n++
-		}
-	}
-	return n
-}
-
 // waitAnswer waits for the small window that answers a click on the Home.
 func (e *env) waitAnswer(user, want string) {
 	e.t.Helper()
@@ -160,7 +149,7 @@ func TestHome(t *testing.T) {
 			_, card3 := e.ask(3, "Is there a discount?")
 			e.waitHome(alice, "alice's Home settled", []string{"Head of Billing"})
 			time.Sleep(1500 * time.Millisecond) // every earlier refresh has gone out
-			before := e.publishes(alice)
+			before := e.home(alice).Publishes
 			// A burst of changes to what her Home shows, as fast as the
 			// domain takes them.
 			itemID := idOf(t, card3, actClaim)
@@ -180,7 +169,7 @@ func TestHome(t *testing.T) {
 			time.Sleep(1500 * time.Millisecond)
 			// One a second at most (homeSettle): one or two when the burst
 			// is quick, never one a change.
-			if n := e.publishes(alice) - before; n < 1 || n > 3 {
+			if n := e.home(alice).Publishes - before; n < 1 || n > 3 {
 				t.Errorf("%d publications of alice's Home for %d changes, want them coalesced into a few", n, changes)
 			}
 		})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -362,15 +363,18 @@ func classify(err error) error {
 	return err // unknown outcome, unless err already says (bot.Permanent…)
 }
 
+// isSlackError reports whether Slack answered err with one of codes.
 func isSlackError(err error, codes ...string) bool {
+	code := slackError(err)
+	return code != "" && slices.Contains(codes, code)
+}
+
+// slackError returns Slack's error code of err, or "" when Slack did not
+// answer with one (the network, a timeout).
+func slackError(err error) string {
 	var se slackapi.SlackErrorResponse
-	if !errors.As(err, &se) {
-		return false
+	if errors.As(err, &se) {
+		return se.Err
 	}
-	for _, c := range codes {
-		if se.Err == c {
-			return true
-		}
-	}
-	return false
+	return ""
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/liaison-bot/liaison/config"
 )
@@ -26,6 +27,54 @@ type Channels struct {
 	Watched []string // sources' channels
 	Cards   []string // routes' destinations and the admin channel
 	Digests []string // digests' channels (a chart is posted there)
+}
+
+// Use is what the config uses a channel for.
+type Use string
+
+const (
+	UseWatched Use = "watched"
+	UseCards   Use = "cards"
+	UseDigest  Use = "digest"
+)
+
+// Channel is one channel of a connection with every use the config makes
+// of it.
+type Channel struct {
+	ID   string
+	Uses []Use
+}
+
+// Each lists the channels once each, watched ones first, each with its uses.
+func (c Channels) Each() []Channel {
+	var out []Channel
+	add := func(id string, use Use) {
+		if i := slices.IndexFunc(out, func(ch Channel) bool { return ch.ID == id }); i >= 0 {
+			if !slices.Contains(out[i].Uses, use) {
+				out[i].Uses = append(out[i].Uses, use)
+			}
+			return
+		}
+		out = append(out, Channel{ID: id, Uses: []Use{use}})
+	}
+	for _, l := range []struct {
+		use Use
+		ids []string
+	}{{UseWatched, c.Watched}, {UseCards, c.Cards}, {UseDigest, c.Digests}} {
+		for _, id := range l.ids {
+			add(id, l.use)
+		}
+	}
+	return out
+}
+
+// Label is the uses, as the checks print them: "watched, cards".
+func (ch Channel) Label() string {
+	s := make([]string, len(ch.Uses))
+	for i, u := range ch.Uses {
+		s[i] = string(u)
+	}
+	return strings.Join(s, ", ")
 }
 
 // ChannelsOf lists the channels the config uses on the connection named

@@ -47,3 +47,17 @@ func TestChannelsOf(t *testing.T) {
 		t.Fatalf("ChannelsOf = %+v, want each channel once, in config order", got)
 	}
 }
+
+// Each lists a channel once, watched ones first, with all its uses.
+func TestChannelsEach(t *testing.T) {
+	got := doctor.Channels{Watched: []string{"C1", "C2"}, Cards: []string{"C3", "C1"}, Digests: []string{"C3", "C4"}}.Each()
+	want := []struct{ id, label string }{{"C1", "watched, cards"}, {"C2", "watched"}, {"C3", "cards, digest"}, {"C4", "digest"}}
+	if len(got) != len(want) {
+		t.Fatalf("Each = %+v", got)
+	}
+	for i, w := range want {
+		if got[i].ID != w.id || got[i].Label() != w.label {
+			t.Errorf("channel %d = %s (%s), want %s (%s)", i, got[i].ID, got[i].Label(), w.id, w.label)
+		}
+	}
+}

@@ -228,16 +228,11 @@ func (f *Fake) Click(userID, channelID, messageTS, actionID string) error {
 	if el["type"] != "button" {
 		return fmt.Errorf("slackfake: Click: %q is a %v, not a button", actionID, el["type"])
 	}
-	action := object{"action_id": actionID, "block_id": blockID, "text": el["text"], "type": "button", "action_ts": f.tsLocked()}
-	for _, k := range []string{"value", "style"} {
-		if v, ok := el[k]; ok {
-			action[k] = v
-		}
-	}
 	container := object{"type": "message", "message_ts": messageTS, "channel_id": ch.id, "is_ephemeral": ephemeral}
 	if threadTS != "" && threadTS != messageTS {
 		container["thread_ts"] = threadTS
 	}
+	action := f.buttonActionLocked(actionID, blockID, el)
 	payload := f.interaction("block_actions", u, object{
 		"container":    container,
 		"trigger_id":   f.issueTriggerLocked(userID),
@@ -252,6 +247,18 @@ func (f *Fake) Click(userID, channelID, messageTS, actionID string) error {
 	f.enqueueInteractionLocked(payload, false, nil)
 	f.changedLocked()
 	return nil
+}
+
+// buttonActionLocked is a click on the button el of block blockID, as
+// block_actions carries it: its value and style as posted.
+func (f *Fake) buttonActionLocked(actionID, blockID string, el object) object {
+	action := object{"action_id": actionID, "block_id": blockID, "text": el["text"], "type": "button", "action_ts": f.tsLocked()}
+	for _, k := range []string{"value", "style"} {
+		if v, ok := el[k]; ok {
+			action[k] = v
+		}
+	}
+	return action
 }
 
 // SlashCommand runs a slash command as userID in a channel. The bot gets the

@@ -133,7 +133,6 @@ type Fake struct {
 	delayNext  map[string][]time.Duration
 	rateFor    map[string]*bucket // chat.postMessage per channel, created lazily
 	methodRate map[string]*bucket // per method, in the workspace
-	limited    int                // calls answered 429
 	files      *uploads           // the upload flow, created lazily (files.go)
 
 	triggers     map[string]*trigger
@@ -174,6 +173,7 @@ func New(opts Options) (*Fake, error) {
 		triggers:     map[string]*trigger{},
 		views:        map[string]*view{},
 		stacks:       map[string][]string{},
+		homes:        map[string]*homeTab{},
 		responseURLs: map[string]*responseURL{},
 		envelopes:    map[string]*envelope{},
 		tickets:      map[string]time.Time{},

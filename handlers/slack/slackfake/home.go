@@ -1,7 +1,6 @@
 package slackfake
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -43,34 +42,15 @@ type homeTab struct {
 	publishes int
 }
 
-// homeOf returns the stored Home of a user, creating the map on first use.
-func (f *Fake) homeOf(userID string) *homeTab {
-	if f.homes == nil {
-		f.homes = map[string]*homeTab{}
-	}
-	return f.homes[userID]
-}
-
 // parseHomeView checks a Home tab view like Slack does and normalizes its
 // blocks.
 func parseHomeView(raw string) (object, *apiError) {
-	if raw == "" {
-		return nil, errorf("invalid_arguments", "missing required field: view")
-	}
 	if len(raw) > viewMaxBytes {
 		return nil, refuse("view_too_large")
 	}
-	dec := json.NewDecoder(strings.NewReader(raw))
-	dec.UseNumber()
-	var def object
-	if err := dec.Decode(&def); err != nil || def == nil {
-		return nil, errorf("invalid_arguments", "view: not a JSON object")
-	}
-	if def["type"] != "home" {
-		return nil, errorf("invalid_arguments", "view.type: must be home")
-	}
-	if def["blocks"] == nil {
-		return nil, errorf("invalid_arguments", "missing required field: blocks")
+	def, err := decodeView(raw, "home")
+	if err != nil {
+		return nil, err
 	}
 	if id, _ := def["callback_id"].(string); utf8.RuneCountInString(id) > 255 {
 		return nil, errorf("invalid_arguments", "must be at most 255 characters [json-pointer:/view/callback_id]")
@@ -78,17 +58,9 @@ func parseHomeView(raw string) (object, *apiError) {
 	if s, _ := def["private_metadata"].(string); len(s) > 3000 {
 		return nil, errorf("invalid_arguments", "view.private_metadata: longer than 3000 characters")
 	}
-	blocksRaw, _ := json.Marshal(def["blocks"])
-	blocks, code, why := normalizeBlocks(string(blocksRaw), homeBlocksMax)
-	if code != "" {
-		// views.* answer invalid_arguments where chat.* says invalid_blocks.
-		return nil, errorf("invalid_arguments", "view.blocks: %s: %s", code, why)
+	if _, err := normalizeViewBlocks(def, homeBlocksMax); err != nil {
+		return nil, err
 	}
-	var bs []any
-	dec = json.NewDecoder(bytes.NewReader(blocks))
-	dec.UseNumber()
-	_ = dec.Decode(&bs)
-	def["blocks"] = bs
 	return def, nil
 }
 
@@ -114,7 +86,7 @@ func (f *Fake) viewsPublish(r *apiRequest) (object, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	h := f.homeOf(userID)
+	h := f.homes[userID]
 	if hash := r.get("hash"); hash != "" && (h == nil || hash != h.hash) {
 		return nil, refuse("hash_conflict")
 	}
@@ -142,7 +114,7 @@ func (f *Fake) viewsPublish(r *apiRequest) (object, *apiError) {
 func (f *Fake) Home(userID string) (Home, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	h := f.homeOf(userID)
+	h := f.homes[userID]
 	if h == nil {
 		return Home{}, false
 	}
@@ -171,7 +143,7 @@ func (f *Fake) OpenAppHome(userID, tab string) error {
 	// The direct-message channel between the app and the person.
 	dm := "D" + strings.TrimLeft(userID, "UW")
 	event := object{"type": "app_home_opened", "user": userID, "channel": dm, "tab": tab, "event_ts": f.tsLocked()}
-	if h := f.homeOf(userID); h != nil && tab == "home" {
+	if h := f.homes[userID]; h != nil && tab == "home" {
 		event["view"] = f.wireHomeLocked(h)
 	}
 	f.enqueueLocked(eventsAPI, f.eventCallbackLocked(dm, event), false, nil)
@@ -186,7 +158,7 @@ func (f *Fake) OpenAppHome(userID, tab string) error {
 func (f *Fake) ClickHome(userID, actionID, value string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	h := f.homeOf(userID)
+	h := f.homes[userID]
 	if h == nil {
 		return fmt.Errorf("slackfake: ClickHome: %s has no Home published", userID)
 	}
@@ -200,7 +172,7 @@ func (f *Fake) ClickHome(userID, actionID, value string) error {
 func (f *Fake) ClickHomeAsShown(userID string, shown Home, actionID, value string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	h := f.homeOf(userID)
+	h := f.homes[userID]
 	if h == nil || shown.UserID != userID || shown.ViewID != h.id {
 		return fmt.Errorf("slackfake: ClickHomeAsShown: that is not a Home of %s", userID)
 	}
@@ -222,12 +194,7 @@ func (f *Fake) clickHomeLocked(op, userID, viewID string, view object, actionID,
 	if !ok {
 		return fmt.Errorf("slackfake: %s: the Home of %s has no button %q with value %q", op, userID, actionID, value)
 	}
-	action := object{"action_id": actionID, "block_id": blockID, "text": el["text"], "type": "button", "action_ts": f.tsLocked()}
-	for _, k := range []string{"value", "style"} {
-		if v, ok := el[k]; ok {
-			action[k] = v
-		}
-	}
+	action := f.buttonActionLocked(actionID, blockID, el)
 	payload := f.interaction("block_actions", u, object{
 		"container":  object{"type": "view", "view_id": viewID},
 		"trigger_id": f.issueTriggerLocked(userID),

@@ -3,6 +3,7 @@ package slackfake
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
 	"slices"
 	"strings"
 )
@@ -76,7 +77,13 @@ func (f *Fake) Calls() []Call {
 func (f *Fake) RateLimited() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.limited
+	n := 0
+	for _, c := range f.calls {
+		if c.Status == http.StatusTooManyRequests {
+			n++
+		}
+	}
+	return n
 }
 
 // Acks returns the acknowledgements received so far, in order.

@@ -82,7 +82,7 @@ func (f *Fake) SetRate(channelID string, perSecond float64, burst int) {
 	if burst <= 0 {
 		burst = 1
 	}
-	f.rateFor[channelID] = &bucket{rate: perSecond, burst: float64(burst), tokens: float64(burst), last: f.now()}
+	f.rateFor[channelID] = f.fullBucket(perSecond, float64(burst))
 }
 
 // SetMethodRate sets a method's limit in the workspace: perMinute calls a
@@ -104,7 +104,12 @@ func (f *Fake) methodBucket(r MethodRate) *bucket {
 	if burst <= 0 {
 		burst = max(1, math.Floor(r.PerMinute))
 	}
-	return &bucket{rate: r.PerMinute / 60, burst: burst, tokens: burst, last: f.now()}
+	return f.fullBucket(r.PerMinute/60, burst)
+}
+
+// fullBucket is a bucket of rate tokens a second, its burst unspent.
+func (f *Fake) fullBucket(rate, burst float64) *bucket {
+	return &bucket{rate: rate, burst: burst, tokens: burst, last: f.now()}
 }
 
 // methodRates is the limits of a new fake: Slack's, changed by opts.
@@ -153,21 +158,23 @@ func ratelimited(retryAfter int) *apiError {
 func (f *Fake) rateLimitLocked(channelID string) *apiError {
 	b := f.rateFor[channelID]
 	if b == nil {
-		b = &bucket{rate: f.opts.RatePerChannel, burst: float64(f.opts.Burst), tokens: float64(f.opts.Burst), last: f.now()}
+		b = f.fullBucket(f.opts.RatePerChannel, float64(f.opts.Burst))
 		f.rateFor[channelID] = b
 	}
-	if retry, ok := b.take(f.now()); !ok {
-		return ratelimited(retry)
-	}
-	return nil
+	return f.spendLocked(b)
 }
 
 // methodLimitLocked spends one of the method's tokens in the workspace.
 func (f *Fake) methodLimitLocked(method string) *apiError {
-	b := f.methodRate[method]
-	if b == nil {
-		return nil
+	if b := f.methodRate[method]; b != nil {
+		return f.spendLocked(b)
 	}
+	return nil
+}
+
+// spendLocked spends one of b's tokens, or refuses the call with the wait
+// until one is back.
+func (f *Fake) spendLocked(b *bucket) *apiError {
 	if retry, ok := b.take(f.now()); !ok {
 		return ratelimited(retry)
 	}

@@ -70,8 +70,8 @@ func (f *Fake) useTriggerLocked(id string) (*trigger, *apiError) {
 	return t, nil
 }
 
-// parseView checks a modal definition like Slack does and normalizes its blocks.
-func parseView(raw string) (object, *apiError) {
+// decodeView reads a view argument: a JSON object of type typ.
+func decodeView(raw, typ string) (object, *apiError) {
 	if raw == "" {
 		return nil, errorf("invalid_arguments", "missing required field: view")
 	}
@@ -81,8 +81,37 @@ func parseView(raw string) (object, *apiError) {
 	if err := dec.Decode(&def); err != nil || def == nil {
 		return nil, errorf("invalid_arguments", "view: not a JSON object")
 	}
-	if def["type"] != "modal" {
-		return nil, errorf("invalid_arguments", "view.type: must be modal")
+	if def["type"] != typ {
+		return nil, errorf("invalid_arguments", "view.type: must be %s", typ)
+	}
+	return def, nil
+}
+
+// normalizeViewBlocks checks the blocks of a view, at most limit of them,
+// normalizes them in def and returns them.
+func normalizeViewBlocks(def object, limit int) ([]any, *apiError) {
+	if def["blocks"] == nil {
+		return nil, errorf("invalid_arguments", "missing required field: blocks")
+	}
+	blocksRaw, _ := json.Marshal(def["blocks"])
+	blocks, code, why := normalizeBlocks(string(blocksRaw), limit)
+	if code != "" {
+		// views.* answer invalid_arguments where chat.* says invalid_blocks.
+		return nil, errorf("invalid_arguments", "view.blocks: %s: %s", code, why)
+	}
+	var bs []any
+	dec := json.NewDecoder(bytes.NewReader(blocks))
+	dec.UseNumber()
+	_ = dec.Decode(&bs)
+	def["blocks"] = bs
+	return bs, nil
+}
+
+// parseView checks a modal definition like Slack does and normalizes its blocks.
+func parseView(raw string) (object, *apiError) {
+	def, err := decodeView(raw, "modal")
+	if err != nil {
+		return nil, err
 	}
 	// https://api.slack.com/reference/surfaces/views: title, close and
 	// submit are plain_text of at most 24 characters; title is required.
@@ -100,19 +129,10 @@ func parseView(raw string) (object, *apiError) {
 	if id, _ := def["callback_id"].(string); utf8.RuneCountInString(id) > 255 {
 		return nil, errorf("invalid_arguments", "must be at most 255 characters [json-pointer:/view/callback_id]")
 	}
-	blocksRaw, _ := json.Marshal(def["blocks"])
-	if def["blocks"] == nil {
-		return nil, errorf("invalid_arguments", "missing required field: blocks")
+	bs, err := normalizeViewBlocks(def, 100)
+	if err != nil {
+		return nil, err
 	}
-	blocks, code, why := normalizeBlocks(string(blocksRaw), 100)
-	if code != "" {
-		return nil, errorf("invalid_arguments", "view.blocks: %s: %s", code, why)
-	}
-	var bs []any
-	dec = json.NewDecoder(bytes.NewReader(blocks))
-	dec.UseNumber()
-	_ = dec.Decode(&bs)
-	def["blocks"] = bs
 	if len(inputsOf(bs)) > 0 && textOf(def["submit"]) == "" {
 		return nil, errorf("invalid_arguments", "view.submit: required when the view has input blocks")
 	}

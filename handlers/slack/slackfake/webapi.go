@@ -164,9 +164,6 @@ func (f *Fake) serveAPI(w http.ResponseWriter, r *http.Request, table map[string
 		call.Error = aerr.code
 	}
 	f.calls = append(f.calls, call)
-	if status == http.StatusTooManyRequests {
-		f.limited++
-	}
 	delay := pop(f.delayNext, name)
 	f.changedLocked()
 	f.mu.Unlock()
